@@ -1,0 +1,51 @@
+"""The ``ssesim`` command line: parses arguments, dispatches to a command module, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from model.errors import SsesimError
+
+# Command modules under simulations/commands, in the order --help lists them.
+COMMANDS = ("run", "explore", "check", "check_trace", "sweep", "diagram", "report")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise SsesimError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ssesim", description="Model, simulate and check POST + SSE sync strategies.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"simulations.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"simulations.commands.{name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ssesim with ``argv`` (default: sys.argv[1:]); return the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except SsesimError as exc:
+        print(f"ssesim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ssesim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
