@@ -1,0 +1,152 @@
+"""``python -m simulations.bench``: ssesim against its SimPy and bare-loop twins, as a table or JSON.
+
+Sections: (a–c) DES throughput on the realistic workload — ssesim's ``simulate`` with all
+checkers, the SimPy twin, the bare heapq loop — interleaved, median of the repeats;
+(d) history scaling — ssesim's per-event cost with snapshot payloads at growing
+conversation lengths; (e) explorer throughput, through ``explorer_hook``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from simulations.bench.explorer_hook import explorer_figures
+from simulations.bench.runner import (
+    REALISTIC,
+    history_scaling,
+    interleaved,
+    ssesim_runner,
+    twin_runners,
+)
+
+LENGTHS = [100, 1000, 10000]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m simulations.bench", description=__doc__)
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="repeats per figure (default 5; 3 with --quick)"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="seeds 1..K per repeat (default 3; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats, seeds and a shorter scaling stretch"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--scenario", type=Path, default=REALISTIC, help="workload scenario (default: realistic)"
+    )
+    parser.add_argument(
+        "--lengths",
+        type=int,
+        nargs="*",
+        default=None,
+        help="history lengths (default 100 1000 10000)",
+    )
+    parser.add_argument(
+        "--stretch",
+        type=int,
+        default=None,
+        help="sends timed past each length (default 1000; 200 with --quick)",
+    )
+    parser.add_argument(
+        "--no-scaling", action="store_true", help="skip the history scaling section"
+    )
+    parser.add_argument("--no-explorer", action="store_true", help="skip the explorer section")
+    return parser
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """Run every section the arguments ask for; return the figures as a JSON-ready dict."""
+    repeat = args.repeat or (3 if args.quick else 5)
+    seeds = list(range(1, (args.seeds or (1 if args.quick else 3)) + 1))
+    out: dict = {"scenario": str(args.scenario), "seeds": seeds, "repeat": repeat}
+    runners = {}
+    ssesim = ssesim_runner(args.scenario)
+    if ssesim is None:
+        out["ssesim"] = "not available: simulations.engine has not landed"
+    else:
+        runners["ssesim (all checkers)"] = ssesim
+    runners.update(twin_runners(args.scenario))
+    timings = interleaved(runners, seeds, repeat)
+    out["throughput"] = {t.name: t.to_json(len(seeds)) for t in timings}
+    out["ratios"] = ratios(out["throughput"])
+    if not args.no_scaling:
+        lengths = args.lengths or LENGTHS
+        stretch = args.stretch or (200 if args.quick else 1000)
+        costs = history_scaling(lengths, stretch, repeat)
+        out["history"] = {"stretch": stretch, "lengths": lengths, "seconds_per_event": costs}
+        out["history"]["ratio"] = {k: v[max(v)] / v[min(v)] for k, v in costs.items() if len(v) > 1}
+    if not args.no_explorer:
+        out["explorer"] = explorer_figures(repeat)
+    return out
+
+
+def ratios(throughput: dict) -> dict:
+    """ssesim against each twin: events/s ratio, and run-time ratio (the same workload)."""
+    key = "ssesim (all checkers)"
+    if key not in throughput:
+        return {}
+    mine, out = throughput[key], {}
+    for name, twin in throughput.items():
+        if name != key:
+            out[name] = {
+                "events_per_s": mine["events_per_s"] / twin["events_per_s"],
+                "time_per_run": mine["ms_per_run"] / twin["ms_per_run"],
+            }
+    return out
+
+
+def render(fig: dict) -> str:
+    """The figures as a plain-text table."""
+    title = f"DES throughput: {Path(fig['scenario']).name}, seeds {fig['seeds']}"
+    lines = [f"{title}, median of {fig['repeat']} interleaved repeats"]
+    if isinstance(fig.get("ssesim"), str):
+        lines.append(f"  ssesim: {fig['ssesim']}")
+    lines.append(f"  {'contender':<24}{'events/run':>12}{'ms/run':>10}{'events/s':>12}")
+    for name, t in fig["throughput"].items():
+        lines.append(
+            f"  {name:<24}{t['events_per_run']:>12.0f}{t['ms_per_run']:>10.2f}{t['events_per_s']:>12,.0f}"
+        )
+    for name, r in fig["ratios"].items():
+        lines.append(
+            f"  ssesim / {name}: events/s x{r['events_per_s']:.3f}, "
+            f"time per run x{r['time_per_run']:.2f}"
+        )
+    if "history" in fig:
+        h = fig["history"]
+        lines.append(
+            f"History scaling: us per event over the {h['stretch']} sends past each length"
+        )
+        lines.append(
+            f"  {'contender':<24}" + "".join(f"{n:>10}" for n in h["lengths"]) + f"{'ratio':>10}"
+        )
+        for name, costs in h["seconds_per_event"].items():
+            row = "".join(f"{1e6 * costs[n]:>10.2f}" for n in h["lengths"])
+            lines.append(f"  {name:<24}{row}{h['ratio'].get(name, float('nan')):>10.1f}")
+    if "explorer" in fig:
+        ex = fig["explorer"]
+        if isinstance(ex, str):
+            lines.append(ex)
+        else:
+            for label, e in ex.items():
+                lines.append(
+                    f"explorer, {label}: {e['states']} states, {e['states_per_s']:,.0f} states/s"
+                )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark with ``argv`` (default: sys.argv[1:]); return the exit status."""
+    args = build_parser().parse_args(argv)
+    fig = measure(args)
+    print(json.dumps(fig, indent=2) if args.json else render(fig))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

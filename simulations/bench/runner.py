@@ -1,0 +1,146 @@
+"""Timing harness of the benchmark: contenders, interleaved repeats, medians, history scaling.
+
+A contender is a function ``seed -> events`` that runs one simulation and returns its event
+count; inputs are parsed before timing starts, so only simulation is timed. Contenders run
+interleaved (A, B, C, A, B, C, ...) so that drift in the machine's speed hits all alike, and
+each figure is the median over the repeats. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulations.bench.heap_twin import run_heap
+from simulations.bench.simpy_twin import run_simpy
+from simulations.bench.workload import load_workload, workload_from_dict
+
+REALISTIC = Path(__file__).resolve().parent.parent / "scenarios" / "realistic.toml"
+
+Runner = Callable[[int], int]
+
+
+@dataclass
+class Timing:
+    """A contender's measurements: events per batch (all seeds), seconds per repeat."""
+
+    name: str
+    events: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """Median seconds of one batch (every seed once)."""
+        return statistics.median(self.seconds)
+
+    def to_json(self, runs: int) -> dict:
+        """Per-run figures (a batch is ``runs`` runs) as a JSON-ready dict."""
+        return {
+            "events_per_run": self.events / runs,
+            "ms_per_run": 1000 * self.median / runs,
+            "events_per_s": self.events / self.median,
+            "repeats": len(self.seconds),
+        }
+
+
+def ssesim_engine():
+    """``(simulate, parse)`` from ssesim, or None while the engine has not landed."""
+    try:
+        from simulations.engine import simulate
+        from simulations.scenario import load_scenario_data, parse_scenario
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("simulations.engine", "simulations.scenario"):
+            raise
+        return None
+
+    def parse(data: dict, source: str):
+        return parse_scenario(data, source=source)
+
+    return simulate, parse, load_scenario_data
+
+
+def ssesim_runner(path: Path) -> Runner | None:
+    """ssesim's ``simulate`` on the scenario at ``path``, all checkers on (its default)."""
+    engine = ssesim_engine()
+    if engine is None:
+        return None
+    simulate, parse, load = engine
+    scenario = parse(load(path), str(path))
+    return lambda seed: simulate(scenario, seed=seed).events
+
+
+def twin_runners(path: Path) -> dict[str, Runner]:
+    """The two twins on the scenario at ``path``, keyed by their table names."""
+    w = load_workload(path)
+    return {
+        "simpy twin": lambda seed: run_simpy(w, seed).events,
+        "bare heapq loop": lambda seed: run_heap(w, seed).events,
+    }
+
+
+def interleaved(runners: dict[str, Runner], seeds: list[int], repeat: int) -> list[Timing]:
+    """Time every runner on every seed, ``repeat`` times, interleaved; one Timing each."""
+    timings = {name: Timing(name) for name in runners}
+    for _ in range(repeat):
+        for name, run in runners.items():
+            gc.collect()
+            start, events = time.perf_counter(), 0
+            for seed in seeds:
+                events += run(seed)
+            timings[name].seconds.append(time.perf_counter() - start)
+            timings[name].events = events  # deterministic per seed: the same every repeat
+    return list(timings.values())
+
+
+def history_scenario(count: int) -> dict:
+    """One client, no faults, constant small latencies, snapshot payloads, ``count`` sends.
+
+    With no faults every send commits, so the conversation reaches ``count`` messages.
+    """
+    return {
+        "name": f"history-{count}",
+        "strategy": "seed",
+        "seed": 1,
+        "post": {"request_latency": 0.01, "response_latency": 0.01, "timeout": 10.0},
+        "sse": {"delay": 0.01, "payload": "snapshot"},
+        "server": {"assistant": False},
+        "clients": [{"session": "s1"}],
+        "workload": {"rate": 1.0, "count": count, "content_length": 20},
+    }
+
+
+def history_runners(count: int) -> dict[str, Runner]:
+    """Runners for the history scenario of ``count`` sends: ssesim (if landed), bare loop."""
+    runners: dict[str, Runner] = {}
+    engine = ssesim_engine()
+    data = history_scenario(count)
+    if engine is not None:
+        simulate, parse, _ = engine
+        scenario = parse(data, f"<history-{count}>")
+        runners["ssesim"] = lambda seed: simulate(scenario, seed=seed).events
+    w = workload_from_dict(data)
+    runners["bare heapq loop"] = lambda seed: run_heap(w, seed).events
+    return runners
+
+
+def history_scaling(lengths: list[int], stretch: int, repeat: int) -> dict[str, dict]:
+    """Per-event cost at each conversation length, by difference of two runs.
+
+    A run of N sends and one of N + ``stretch`` sends are timed (interleaved, medians);
+    the cost of an event at length ~N is the difference of their times over the
+    difference of their events. Returns ``{contender: {length: seconds per event}}``.
+    """
+    costs: dict[str, dict] = {}
+    for n in lengths:
+        short, long_ = history_runners(n), history_runners(n + stretch)
+        runners = {f"{k}|short": v for k, v in short.items()}
+        runners.update({f"{k}|long": v for k, v in long_.items()})
+        timings = {t.name: t for t in interleaved(runners, [1], repeat)}
+        for name in short:
+            a, b = timings[f"{name}|short"], timings[f"{name}|long"]
+            costs.setdefault(name, {})[n] = (b.median - a.median) / max(1, b.events - a.events)
+    return costs
