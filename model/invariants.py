@@ -1,0 +1,380 @@
+"""Online, incremental checkers for the ten invariants of SPEC §3, and the metrics of SPEC §4.
+
+``Monitor`` is an Observer: the simulator feeds it as things happen and ``check-trace`` feeds it
+from a recorded trace. It mirrors the server logs from ``commit`` observations, so it needs no access
+to the model. Snapshot views are runs over an append-only log, so a full replacement costs only the
+messages that changed (fast paths below), never a rescan of the history.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from model.gaps import Lifecycle
+from model.observe import Observer
+
+INVARIANTS = ("sse-only", "no-orphan", "no-ghost", "no-flicker", "no-duplicate", "convergence",
+              "monotonic", "isolation", "send-order", "no-silent-loss")
+EMPTY_VIEW = ((), (), (False, False))
+
+
+class _Mirror:
+    """What the checkers know of one session: which send each committed message stands for, and flags."""
+
+    __slots__ = ("name", "sends", "flags", "version", "clients", "desc", "last")
+
+    def __init__(self, name: str):
+        self.name, self.sends, self.flags, self.version = name, [], (False, False), 0
+        self.clients: list[int] = []
+        self.desc: dict[int, list[int]] = {}  # client -> descents among its own messages in log[:n]
+        self.last: dict[int, list[int]] = {}  # client -> its newest own send in log[:n] (-1: none)
+
+    def add_client(self, c: int) -> None:
+        self.clients.append(c)
+        self.desc[c], self.last[c] = [0], [-1]
+
+    def append(self, send, owner) -> None:
+        self.sends.append(send)
+        for c in self.clients:
+            desc, last = self.desc[c], self.last[c]
+            if owner == c:
+                desc.append(desc[-1] + (send < last[-1]))
+                last.append(send)
+            else:
+                desc.append(desc[-1])
+                last.append(last[-1])
+
+
+def normalize(canon: tuple) -> tuple:
+    """Merge adjacent runs and drop empty ones, so equal sequences have equal run tuples."""
+    out: list = []
+    for s, lo, hi in canon:
+        if hi <= lo:
+            continue
+        if out and out[-1][0] == s and out[-1][2] == lo:
+            out[-1] = (s, out[-1][1], hi)
+        else:
+            out.append((s, lo, hi))
+    return tuple(out)
+
+
+def canon_diff(old: tuple, new: tuple):
+    """(added, removed) canonical entries as lists of (session, index); fast for growing snapshots."""
+    if old == new:
+        return (), ()
+    if len(old) == 1 and len(new) == 1:
+        (so, lo_o, hi_o), (sn, lo_n, hi_n) = old[0], new[0]
+        if so == sn and lo_o == lo_n:
+            if hi_n >= hi_o:
+                return [(sn, i) for i in range(hi_o, hi_n)], ()
+            return (), [(sn, i) for i in range(hi_n, hi_o)]
+    oc = Counter((s, i) for s, lo, hi in old for i in range(lo, hi))
+    nc = Counter((s, i) for s, lo, hi in new for i in range(lo, hi))
+    return list((nc - oc).elements()), list((oc - nc).elements())
+
+
+class Monitor(Observer):
+    """All ten invariant checkers plus the run metrics; violations are data (counts + first examples)."""
+
+    def __init__(self):
+        self.counts = dict.fromkeys(INVARIANTS, 0)
+        self.first: dict[str, dict] = {}
+        self.seq = 0
+        self.lifecycle = Lifecycle()
+        self.mirrors: dict[str, _Mirror] = {}
+        self.client_session: list[str] = []
+        self.send_client: dict[int, int] = {}
+        self.commits: dict[int, int] = {}
+        self.failed: set[int] = set()
+        self.ghosted: set[int] = set()
+        self.unresolved: set[int] = set()
+        self.shown: dict[int, float] = {}
+        self.confirmed: set[int] = set()
+        self.confirm_times: list[float] = []
+        self.sends = self.committed = self.posts = self.errors_shown = self.unconfirmed_n = 0
+        self.sse_bytes = self.sse_events = self.view_changes = 0
+        self.flicker_time = self.diverged_time = 0.0
+        self.last_send_t: float | None = None
+        self.quiescent_t: float | None = None
+        self.converged = True
+
+    # --- bookkeeping --------------------------------------------------------------------------
+    def _violate(self, inv: str, t: float, detail: str) -> None:
+        self.counts[inv] += 1
+        if inv not in self.first:
+            self.first[inv] = {"t": round(t, 9), "seq": self.seq, "detail": detail}
+
+    def config(self, scenario, strategy, seed, sessions):
+        self.seq += 1
+        self.client_session = list(sessions)
+        n = len(sessions)
+        self.views = [EMPTY_VIEW] * n
+        self.cnt: list[dict[int, int]] = [{} for _ in range(n)]
+        self.gone: list[dict[int, float]] = [{} for _ in range(n)]
+        self.maxv = [0] * n
+        self.in_order = [True] * n
+        self.since: list[float | None] = [None] * n
+        for c, name in enumerate(sessions):
+            self.mirrors.setdefault(name, _Mirror(name)).add_client(c)
+
+    def send(self, t, client, send, content):
+        self.seq += 1
+        self.sends += 1
+        self.send_client[send] = client
+        self.unresolved.add(send)
+        self.last_send_t = t
+        self.lifecycle.sent(t, self.seq, send)
+
+    def post(self, t, client, send, attempt, fault):
+        self.seq += 1
+        self.posts += 1
+        self.lifecycle.posted(t, self.seq, send, attempt)
+
+    def arrive(self, t, client, send, attempt, outcome, status):
+        self.seq += 1
+
+    def response(self, t, client, send, attempt, status):
+        self.seq += 1
+        self.lifecycle.answered(t, self.seq, send, 200 <= status < 300)
+
+    def timeout(self, t, client, send, attempt):
+        self.seq += 1
+        self.lifecycle.answered(t, self.seq, send, False)
+
+    def deliver(self, t, client, conn, version):
+        self.seq += 1
+
+    def disconnect(self, t, client, conn):
+        self.seq += 1
+
+    def reconnect(self, t, client, conn, resume):
+        self.seq += 1
+
+    def push(self, t, session, client, conn, version, nbytes):
+        self.seq += 1
+        self.sse_events += 1
+        self.sse_bytes += nbytes
+
+    def unconfirmed(self, t, client, send):
+        self.seq += 1
+        self.unconfirmed_n += 1
+
+    # --- server -------------------------------------------------------------------------------
+    def commit(self, t, session, index, send, sender, version, typing, processing):
+        self.seq += 1
+        m = self.mirrors.setdefault(session, _Mirror(session))
+        owner = self.send_client.get(send) if send is not None else None
+        m.append(send, owner)
+        m.version, m.flags = version, (typing, processing)
+        if send is not None:
+            self.committed += 1
+            n = self.commits.get(send, 0) + 1
+            self.commits[send] = n
+            if n > 1:
+                self._violate("no-duplicate", t, f"send {send} committed {n} times (index {index})")
+            self.unresolved.discard(send)
+            if send in self.failed and send not in self.ghosted:
+                self.ghosted.add(send)
+                self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
+        for c in m.clients:
+            self._track(t, c)
+
+    def flags(self, t, session, version, typing, processing):
+        self.seq += 1
+        m = self.mirrors.setdefault(session, _Mirror(session))
+        m.flags, m.version = (typing, processing), version
+        for c in m.clients:
+            self._track(t, c)
+
+    # --- clients ------------------------------------------------------------------------------
+    def error(self, t, client, send):
+        self.seq += 1
+        self.errors_shown += 1
+        self.lifecycle.failed(t, self.seq, send)
+        self.failed.add(send)
+        self.unresolved.discard(send)
+        if self.commits.get(send) and send not in self.ghosted:
+            self.ghosted.add(send)
+            self._violate("no-ghost", t, f"client {client} shows send {send} failed, but it was committed")
+
+    def apply(self, t, client, version, source):
+        self.seq += 1
+        if version < self.maxv[client]:
+            self._violate("monotonic", t, f"client {client} applied version {version} ({source}) "
+                                          f"after version {self.maxv[client]}")
+        else:
+            self.maxv[client] = version
+
+    def rollback(self, t, client, send, before, after):
+        self.seq += 1
+        added, removed = canon_diff(before[0], after[0])
+        lost = Counter(before[1]) - Counter(after[1])
+        others = [s for s in lost.elements() if s != send]
+        if removed or others or lost.get(send, 0) > 1:
+            what = [f"message {s}#{i}" for s, i in removed] + [f"optimistic send {s}" for s in others]
+            self._violate("no-orphan", t, f"client {client}'s rollback of send {send} also removed "
+                                          + ", ".join(what or ["a second entry of the send"]))
+
+    def view(self, t, client, cause, view):
+        self.seq += 1
+        self.view_changes += 1
+        old = self.views[client]
+        self.views[client] = view
+        canon, opt, flags = view
+        added, removed = canon_diff(old[0], canon)
+        if cause != "sse":
+            if added or removed or (old[0] != canon and normalize(old[0]) != normalize(canon)):
+                self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
+            elif flags != old[2]:
+                self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
+        delta: dict[int, int] = {}
+        own = self.client_session[client]
+        for s, i in added:
+            if s != own:
+                self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
+            send = self.mirrors[s].sends[i] if s in self.mirrors else None
+            if send is not None:
+                delta[send] = delta.get(send, 0) + 1
+                if send not in self.confirmed and self.send_client.get(send) == client:
+                    self.confirmed.add(send)
+                    self.lifecycle.confirmed(t, self.seq, send, cause)
+                    if send in self.shown:
+                        self.confirm_times.append(t - self.shown[send])
+        for s, i in removed:
+            send = self.mirrors[s].sends[i] if s in self.mirrors else None
+            if send is not None:
+                delta[send] = delta.get(send, 0) - 1
+        if opt != old[1]:
+            for send, k in (Counter(opt) - Counter(old[1])).items():
+                delta[send] = delta.get(send, 0) + k
+            for send, k in (Counter(old[1]) - Counter(opt)).items():
+                delta[send] = delta.get(send, 0) - k
+        if delta:
+            self._counts(t, client, delta)
+        ordered = self._ordered(client, canon, opt)
+        if self.in_order[client] and not ordered:
+            self._violate("send-order", t, f"client {client}'s own messages are out of send order")
+        self.in_order[client] = ordered
+        self._track(t, client)
+
+    def _counts(self, t, client, delta):
+        cnt, gone = self.cnt[client], self.gone[client]
+        for send, d in delta.items():
+            if not d:
+                continue
+            before = cnt.get(send, 0)
+            after = before + d
+            cnt[send] = after
+            if after >= 2 and before <= 1:
+                self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
+            if before == 0 and after > 0:
+                if send in gone:
+                    self.flicker_time += t - gone.pop(send)
+                    self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
+                elif send not in self.shown and self.send_client.get(send) == client:
+                    self.shown[send] = t
+            elif after == 0 and before > 0:
+                gone[send] = t
+
+    def _ordered(self, client, canon, opt) -> bool:
+        own_session = self.client_session[client]
+        owner = self.send_client
+        last = -1
+        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == own_session:
+            m = self.mirrors[own_session]
+            hi = canon[0][2]
+            if m.desc[client][hi]:
+                return False
+            last = m.last[client][hi]
+        else:
+            for s, lo, hi in canon:
+                sends = self.mirrors[s].sends if s in self.mirrors else ()
+                for i in range(lo, hi):
+                    send = sends[i]
+                    if send is not None and owner.get(send) == client:
+                        if send < last:
+                            return False
+                        last = send
+        for send in opt:
+            if owner.get(send) == client:
+                if send < last:
+                    return False
+                last = send
+        return True
+
+    def _equal(self, client) -> bool:
+        canon, opt, flags = self.views[client]
+        m = self.mirrors[self.client_session[client]]
+        if opt or flags != m.flags:
+            return False
+        n = len(m.sends)
+        target = ((m.name, 0, n),) if n else ()
+        return canon == target or normalize(canon) == target
+
+    def _track(self, t, client):
+        equal = self._equal(client)
+        since = self.since[client]
+        if equal and since is not None:
+            self.diverged_time += t - since
+            self.since[client] = None
+        elif not equal and since is None:
+            self.since[client] = t
+
+    # --- quiescence and end -------------------------------------------------------------------
+    def quiescent(self, t):
+        self.seq += 1
+        self.quiescent_t = t
+        converged = True
+        for c in range(len(self.views)):
+            if not self._equal(c):
+                converged = False
+                self._violate("convergence", t, f"client {c}'s view differs from the server at quiescence")
+            for send in self.views[c][1]:
+                self._violate("no-orphan", t, f"client {c} still shows send {send} as optimistic "
+                                              "at quiescence")
+        self.converged = converged
+        for send in sorted(self.unresolved):
+            self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
+        self.unresolved.clear()
+
+    def end(self, t, checked):
+        self.seq += 1
+        for c, since in enumerate(self.since):
+            if since is not None:
+                self.diverged_time += t - since
+                self.since[c] = None
+        self.end_t = t
+
+    # --- results ------------------------------------------------------------------------------
+    def metrics(self) -> dict:
+        times = sorted(self.confirm_times)
+        convergence_time = None
+        if self.converged and self.quiescent_t is not None and self.last_send_t is not None:
+            convergence_time = round(max(0.0, self.quiescent_t - self.last_send_t), 9)
+        return {
+            "posts": self.posts,
+            "errors_shown": self.errors_shown,
+            "unconfirmed": self.unconfirmed_n,
+            "confirm_time": summarize(times),
+            "flicker_count": self.counts["no-flicker"],
+            "flicker_time": round(self.flicker_time, 9),
+            "diverged_time": round(self.diverged_time, 9),
+            "view_changes": self.view_changes,
+            "rerenders_per_send": round(self.view_changes / self.sends, 6) if self.sends else 0.0,
+            "sse_bytes": self.sse_bytes,
+            "sse_events": self.sse_events,
+            "convergence_time": convergence_time,
+        }
+
+
+def summarize(sorted_values: list[float]) -> dict:
+    """count, mean, p50, p90, p99, max of sorted samples (nearest-rank percentiles); None when empty."""
+    n = len(sorted_values)
+    if not n:
+        return {"count": 0, "mean": None, "p50": None, "p90": None, "p99": None, "max": None}
+
+    def pct(p):
+        return round(sorted_values[min(n - 1, max(0, -(-p * n // 100) - 1))], 9)
+
+    return {"count": n, "mean": round(sum(sorted_values) / n, 9), "p50": pct(50), "p90": pct(90),
+            "p99": pct(99), "max": round(sorted_values[-1], 9)}

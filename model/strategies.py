@@ -1,0 +1,340 @@
+"""Client strategies (SPEC §2.2): the built-ins and the protocol a user's ``module:Class`` implements.
+
+A strategy is pure client logic. Each handler gets the time and its input and returns a list of effects
+(plain tuples); it never schedules or sends anything itself. The view it exposes is ``self.view``:
+``(canonical runs, optimistic sends, (is_typing, is_processing))`` where a canonical run
+``(session, lo, hi)`` stands for the server messages ``lo … hi-1`` of that session's log, and the
+optimistic entries follow the canonical ones, in the order given.
+
+Effects a strategy may return:
+  ("post", send, content, cmid_or_None, deadline_or_None)   send a POST attempt
+  ("timer", send, delay)                                   call on_retry(send) after delay
+  ("cancel_timer", send)                                   the pending retry timer no longer matters
+  ("abandon", send)                                        stop awaiting the send's outstanding attempt
+  ("error", send)                                          show the user an error for this send
+  ("rollback", send, view_before, view_after)              made by ``_rollback`` only
+  ("unconfirmed", send)                                    the entry now shows as unconfirmed
+  ("apply", version, source)                               a server state was applied ("sse" or "post")
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+
+from model.config import StrategyOptions
+from model.errors import InputError
+
+NO_FLAGS = (False, False)
+EMPTY_VIEW = ((), (), NO_FLAGS)
+
+
+def event_runs(event) -> tuple:
+    """The canonical runs an SSE event (or a response body) carries."""
+    session, _version, lo, hi = event[0], event[1], event[2], event[3]
+    return ((session, lo, hi),) if hi > lo else ()
+
+
+class Strategy:
+    """Base class and protocol. Subclasses override the ``on_*`` handlers they need."""
+
+    name = "base"
+    asks_snapshot = False  # connection parameter: snapshot first on every (re)connect
+
+    def __init__(self, client: int, session, options: StrategyOptions, max_message_length: int):
+        self.client = client
+        self.session = session  # read-only: .name, .log (Message tuples), .by_cmid
+        self.options = options
+        self.max_len = max_message_length
+        self.view = EMPTY_VIEW
+
+    # --- inputs -------------------------------------------------------------------------------
+    def on_send(self, t: float, send: int, content: str) -> list:
+        return []
+
+    def on_response(self, t: float, attempt, status: int, body) -> list:
+        return []
+
+    def on_timeout(self, t: float, attempt) -> list:
+        return []
+
+    def on_retry(self, t: float, send: int) -> list:
+        return []
+
+    def on_event(self, t: float, event) -> list:
+        return []
+
+    def on_open(self, t: float) -> list:
+        return []
+
+    def on_close(self, t: float) -> list:
+        return []
+
+    # --- queries ------------------------------------------------------------------------------
+    def has_pending(self) -> bool:
+        """True while the strategy itself holds undecided work (SPEC §2.6 pending work)."""
+        return False
+
+    def state_key(self):
+        """A hashable summary of everything that influences future behaviour (for the explorer)."""
+        return tuple(sorted((k, _freeze(v)) for k, v in vars(self).items()
+                            if k not in ("session", "options", "max_len", "client")))
+
+    def clone(self) -> "Strategy":
+        new = copy.copy(self)
+        for k, v in vars(self).items():
+            if isinstance(v, (list, dict, set)):
+                setattr(new, k, copy.deepcopy(v))
+        return new
+
+    # --- helpers ------------------------------------------------------------------------------
+    def valid(self, content: str) -> bool:
+        """The seed's client-side validation: non-empty and not longer than the maximum."""
+        return bool(content) and len(content) <= self.max_len
+
+    def remove_entry(self, send: int) -> None:
+        """Remove the optimistic entry of ``send`` from the view (override in planted bugs only)."""
+        canon, opt, flags = self.view
+        self.view = (canon, tuple(s for s in opt if s != send), flags)
+
+    def _rollback(self, send: int) -> tuple:
+        before = self.view
+        self.remove_entry(send)
+        return ("rollback", send, before, self.view)
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, set):
+        return tuple(sorted(value))
+    return value
+
+
+class Seed(Strategy):
+    """Exactly the seed document's code: optimistic append, POST, rollback on failure, full replacement."""
+
+    name = "seed"
+
+    def on_send(self, t, send, content):
+        if not self.valid(content):
+            return [("error", send)]
+        canon, opt, flags = self.view
+        self.view = (canon, opt + (send,), flags)
+        return [("post", send, content, None, None)]
+
+    def on_response(self, t, attempt, status, body):
+        if 200 <= status < 300:
+            return []
+        return self.failed(t, attempt.send)
+
+    def on_timeout(self, t, attempt):
+        return self.failed(t, attempt.send)
+
+    def failed(self, t, send):
+        return [self._rollback(send), ("error", send)]
+
+    def on_event(self, t, event):
+        self.view = (event_runs(event), (), (event[4], event[5]))
+        return [("apply", event[1], "sse")]
+
+
+class DualWrite(Seed):
+    """The design the seed moved away from: a 2xx body's server state is applied as well."""
+
+    name = "dual-write"
+
+    def on_response(self, t, attempt, status, body):
+        if 200 <= status < 300:
+            self.view = (event_runs(body), (), (body[4], body[5]))
+            return [("apply", body[1], "post")]
+        return self.failed(t, attempt.send)
+
+
+class SeedRetry(Seed):
+    """The seed plus its phase-3 plan: retry failed POSTs (same content, no id), then roll back."""
+
+    name = "seed-retry"
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.retried: dict[int, int] = {}
+        self.content: dict[int, str] = {}
+
+    def on_send(self, t, send, content):
+        self.content[send] = content
+        self.retried[send] = 0
+        return super().on_send(t, send, content)
+
+    def failed(self, t, send):
+        used = self.retried.get(send, 0)
+        if used < self.options.retries:
+            self.retried[send] = used + 1
+            return [("timer", send, self.options.backoff(used + 1))]
+        return super().failed(t, send)
+
+    def on_retry(self, t, send):
+        return [("post", send, self.content[send], None, None)]
+
+
+class Reconciled(Strategy):
+    """Ids, versions, rebase, decided sends, watermark drop detection, idempotent retries (SPEC §2.2)."""
+
+    name = "reconciled"
+    asks_snapshot = True
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.applied = 0
+        self.canon: tuple = ()
+        self.flags = NO_FLAGS
+        self.pending: list[int] = []  # undecided sends in send order; pending[0] is the active one
+        self.active: int | None = None
+        self.content: dict[int, str] = {}
+        self.fails: dict[int, int] = {}
+        self.ok_version: dict[int, int] = {}
+        self.unconfirmed: set[int] = set()
+
+    def cmid(self, send: int) -> str:
+        return f"c{self.client}-{send}"
+
+    def holds(self, send: int) -> bool:
+        index = self.session.by_cmid.get(self.cmid(send))
+        if index is None:
+            return False
+        name = self.session.name
+        return any(s == name and lo <= index < hi for s, lo, hi in self.canon)
+
+    def render(self):
+        self.view = (self.canon, tuple(self.pending), self.flags)
+
+    def on_send(self, t, send, content):
+        if not self.valid(content):
+            return [("error", send)]
+        self.content[send] = content
+        self.fails[send] = 0
+        self.pending.append(send)
+        self.render()
+        return self._start_next(t)
+
+    def _start_next(self, t):
+        if self.active is not None or not self.pending:
+            return []
+        self.active = self.pending[0]
+        return [self._post(t, self.active)]
+
+    def _post(self, t, send):
+        return ("post", send, self.content[send], self.cmid(send), t + self.options.request_deadline)
+
+    def _decide(self, send, effects):
+        self.pending.remove(send)
+        if self.active == send:
+            self.active = None
+            effects.append(("abandon", send))
+            effects.append(("cancel_timer", send))
+
+    def _fail_definitely(self, t, send):
+        effects = []
+        self._decide(send, effects)
+        effects.append(self._rollback(send))
+        effects.append(("error", send))
+        self.render()
+        return effects + self._start_next(t)
+
+    def on_response(self, t, attempt, status, body):
+        send = attempt.send
+        if send not in self.pending:
+            return []
+        if 200 <= status < 300:
+            self.ok_version[send] = max(self.ok_version.get(send, -1), body[1])
+            if self.ok_version[send] <= self.applied and not self.holds(send):
+                return self._fail_definitely(t, send)
+            return []
+        if 400 <= status < 500:
+            return self._fail_definitely(t, send)
+        return self._ambiguous(send)
+
+    def on_timeout(self, t, attempt):
+        if attempt.send not in self.pending:
+            return []
+        return self._ambiguous(attempt.send)
+
+    def _ambiguous(self, send):
+        self.fails[send] += 1
+        effects = []
+        if self.fails[send] >= max(self.options.retries, 1) and send not in self.unconfirmed:
+            self.unconfirmed.add(send)
+            effects.append(("unconfirmed", send))
+        effects.append(("timer", send, self.options.backoff(self.fails[send])))
+        return effects
+
+    def on_retry(self, t, send):
+        if send not in self.pending:
+            return []
+        return [self._post(t, send)]
+
+    def on_event(self, t, event):
+        version = event[1]
+        if version <= self.applied:
+            return []
+        if event[6]:
+            self.canon = event_runs(event)
+        else:
+            self.canon = _add_missing(self.canon, event)
+        self.applied = version
+        self.flags = (event[4], event[5])
+        effects = [("apply", version, "sse")]
+        for send in list(self.pending):
+            if self.holds(send):
+                self._decide(send, effects)
+            elif self.ok_version.get(send, version + 1) <= version:
+                self.render()
+                self._decide(send, effects)
+                effects.append(self._rollback(send))
+                effects.append(("error", send))
+        self.render()
+        return effects + self._start_next(t)
+
+    def remove_entry(self, send):
+        canon, opt, flags = self.view
+        self.view = (canon, tuple(s for s in opt if s != send), flags)
+
+    def has_pending(self):
+        return bool(self.pending)
+
+
+def _add_missing(canon: tuple, event) -> tuple:
+    """Append the delta's messages the canonical runs do not hold (by server index), keeping runs merged."""
+    session, lo, hi = event[0], event[2], event[3]
+    runs = list(canon)
+    for i in range(lo, hi):
+        if any(s == session and a <= i < b for s, a, b in runs):
+            continue
+        if runs and runs[-1][0] == session and runs[-1][2] == i:
+            runs[-1] = (session, runs[-1][1], i + 1)
+        else:
+            runs.append((session, i, i + 1))
+    return tuple(runs)
+
+
+BUILTIN = {cls.name: cls for cls in (Seed, DualWrite, SeedRetry, Reconciled)}
+
+
+def resolve_strategy(name: str, source: str = "<strategy>", key: str = "strategy") -> type:
+    """The strategy class for a built-in name or a ``module:Class`` import path."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    if ":" not in name:
+        raise InputError(source, key, f"unknown strategy {name!r}; built-ins: {', '.join(BUILTIN)}, "
+                                      "or module:Class")
+    module_name, _, attr = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(source, key, f"cannot import {module_name!r}: {exc}") from None
+    cls = getattr(module, attr, None)
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise InputError(source, key, f"{name!r} is not a model.strategies.Strategy subclass")
+    return cls

@@ -1,0 +1,338 @@
+"""The system model: server sessions, SSE streams and clients running a strategy (SPEC §2).
+
+Handlers mutate the world and return driver effects — what happens next — and never schedule anything:
+  ("post", attempt)                        a POST attempt leaves the client
+  ("respond", attempt, status, body)       the server answers (the response leg starts)
+  ("push", client, conn, event)            the server pushes an SSE event on a connection
+  ("timer", client, send, delay)           a client's retry backoff starts
+  ("think", session, delay) / ("reply", session, content, delay)   assistant timers
+  ("reconnect", client, delay)             the client will reconnect
+  ("dropped", client, conn)                a connection dropped: its in-flight events are lost or drain
+The simulator gives effects times; the explorer turns them into enabled steps. ``pending`` counts the
+work of SPEC §2.6 so both can tell quiescence.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from model.config import Scenario
+from model.observe import Observer
+from model.strategies import Strategy
+
+EVENT_OVERHEAD = 40  # bytes of an SSE event besides its messages (id, version, flags, framing)
+MESSAGE_OVERHEAD = 60  # bytes of a message besides its content (ids, sender, timestamp, JSON)
+
+AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)
+STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
+          "error_before_commit": 500, "accepted_dropped": 200, "error_after_commit": 500, "ok": 200}
+
+
+class Message(NamedTuple):
+    index: int
+    sender: str
+    content: str
+    cmid: str | None
+    send: int | None  # ground truth: the user send this message stands for
+    client: int | None
+
+
+class Session:
+    """A session's committed state: an append-only log, flags, a version and the per-version history."""
+
+    __slots__ = ("name", "log", "version", "typing", "processing", "by_cmid", "history", "streams",
+                 "cum_bytes", "clients")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.log: list[Message] = []
+        self.version = 0
+        self.typing = self.processing = False
+        self.by_cmid: dict[str, int] = {}
+        self.history = [(0, False, False)]  # version -> (messages, typing, processing)
+        self.streams: dict[int, int] = {}  # client -> open connection id
+        self.cum_bytes = [0]
+        self.clients: list[int] = []
+
+    def event(self, version: int, snapshot: bool) -> tuple:
+        """The SSE event of ``version`` as first sent: a snapshot or that change's delta."""
+        n, typing, processing = self.history[version]
+        lo = 0 if snapshot or version == 0 else self.history[version - 1][0]
+        return (self.name, version, lo, n, typing, processing, snapshot)
+
+    def nbytes(self, event: tuple) -> int:
+        lo, hi = event[2], event[3]
+        return EVENT_OVERHEAD + self.cum_bytes[hi] - self.cum_bytes[lo] + MESSAGE_OVERHEAD * (hi - lo)
+
+    def append(self, message: Message) -> None:
+        self.log.append(message)
+        self.cum_bytes.append(self.cum_bytes[-1] + len(message.content))
+        if message.cmid is not None:
+            self.by_cmid[message.cmid] = message.index
+
+
+class Attempt:
+    """One POST attempt of a send."""
+
+    __slots__ = ("id", "client", "send", "n", "content", "cmid", "deadline", "sent_at", "fault",
+                 "request_latency", "response_latency", "state")
+
+    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
+        self.id, self.client, self.send, self.n = id, client, send, n
+        self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
+        self.fault = None
+        self.request_latency = self.response_latency = None
+        self.state = AWAITING
+
+
+class Client:
+    __slots__ = ("index", "session", "strategy", "connected", "conn", "last_version", "outstanding",
+                 "last_view")
+
+    def __init__(self, index: int, session: Session, strategy: Strategy):
+        self.index, self.session, self.strategy = index, session, strategy
+        self.connected, self.conn, self.last_version = True, 0, 0
+        self.outstanding: dict[int, Attempt] = {}  # send -> attempt awaited
+        self.last_view = strategy.view
+
+
+class World:
+    """Server, streams and clients of one scenario; the single place where system state changes."""
+
+    def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
+        self.scenario, self.obs = scenario, obs
+        self.sse_payload_snapshot = scenario.sse.payload == "snapshot"
+        self.sessions: dict[str, Session] = {}
+        self.clients: list[Client] = []
+        for i, cc in enumerate(scenario.clients):
+            session = self.sessions.setdefault(cc.session, Session(cc.session))
+            session.clients.append(i)
+            strategy = strategy_cls(i, session, scenario.strategy_options,
+                                    scenario.server.max_message_length)
+            self.clients.append(Client(i, session, strategy))
+            session.streams[i] = 0
+        self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
+        self.sends: list[tuple[int, str]] = []  # send id -> (client, content)
+        self.send_specs: dict[int, object] = {}  # send id -> scripted SendSpec (first-attempt overrides)
+        self.attempts = 0
+        self.pending = 0
+        self.timers: set[tuple[int, int]] = set()
+        self.committed = 0
+        self._counts: dict[tuple[int, int], int] = {}
+        self._strategies_with_pending = [c.strategy for c in self.clients
+                                         if type(c.strategy).has_pending is not Strategy.has_pending]
+        obs.config(scenario.name, self.strategy_name, scenario.seed, [c.session for c in scenario.clients])
+
+    # --- quiescence ---------------------------------------------------------------------------
+    def quiescent(self) -> bool:
+        if self.pending:
+            return False
+        return not any(s.has_pending() for s in self._strategies_with_pending)
+
+    # --- client side --------------------------------------------------------------------------
+    def user_send(self, t: float, client: int, content: str, spec=None) -> list:
+        send = len(self.sends)
+        self.sends.append((client, content))
+        if spec is not None:
+            self.send_specs[send] = spec
+        self.obs.send(t, client, send, content)
+        c = self.clients[client]
+        return self._client(t, c, "send", c.strategy.on_send(t, send, content))
+
+    def client_response(self, t: float, attempt: Attempt, status: int, body) -> list:
+        c = self.clients[attempt.client]
+        if attempt.state != AWAITING:
+            return []
+        attempt.state = ANSWERED
+        self.pending -= 1
+        c.outstanding.pop(attempt.send, None)
+        self.obs.response(t, c.index, attempt.send, attempt.n, status)
+        return self._client(t, c, "response", c.strategy.on_response(t, attempt, status, body))
+
+    def client_timeout(self, t: float, attempt: Attempt) -> list:
+        if attempt.state != AWAITING:
+            return []
+        c = self.clients[attempt.client]
+        attempt.state = TIMED_OUT
+        self.pending -= 1
+        c.outstanding.pop(attempt.send, None)
+        self.obs.timeout(t, c.index, attempt.send, attempt.n)
+        return self._client(t, c, "timeout", c.strategy.on_timeout(t, attempt))
+
+    def client_retry(self, t: float, client: int, send: int) -> list:
+        key = (client, send)
+        if key not in self.timers:
+            return []
+        self.timers.discard(key)
+        self.pending -= 1
+        c = self.clients[client]
+        return self._client(t, c, "retry", c.strategy.on_retry(t, send))
+
+    def sse_deliver(self, t: float, client: int, conn: int, event: tuple) -> list:
+        self.pending -= 1
+        c = self.clients[client]
+        c.last_version = event[1]
+        self.obs.deliver(t, client, conn, event[1])
+        return self._client(t, c, "sse", c.strategy.on_event(t, event))
+
+    def sse_lost(self, count: int) -> None:
+        """``count`` in-flight events died with their connection."""
+        self.pending -= count
+
+    def disconnect(self, t: float, client: int) -> list:
+        c = self.clients[client]
+        if not c.connected:
+            return []
+        c.connected = False
+        c.session.streams.pop(client, None)
+        self.pending += 1
+        self.obs.disconnect(t, client, c.conn)
+        out = self._client(t, c, "close", c.strategy.on_close(t))
+        return out + [("dropped", client, c.conn), ("reconnect", client, self.scenario.sse.reconnect_delay)]
+
+    def reconnect(self, t: float, client: int) -> list:
+        c = self.clients[client]
+        self.pending -= 1
+        c.connected = True
+        c.conn += 1
+        s = c.session
+        s.streams[client] = c.conn
+        resume = "snapshot" if c.strategy.asks_snapshot else self.scenario.sse.resume
+        self.obs.reconnect(t, client, c.conn, resume)
+        out = []
+        if resume == "snapshot":
+            out.append(self._push(t, s, client, c.conn, s.event(s.version, True)))
+        elif resume == "last-event-id":
+            for v in range(c.last_version + 1, s.version + 1):
+                out.append(self._push(t, s, client, c.conn, s.event(v, self.sse_payload_snapshot)))
+        return out + self._client(t, c, "open", c.strategy.on_open(t))
+
+    def _client(self, t: float, c: Client, cause: str, effects) -> list:
+        """Carry out a strategy's effects; report its view if it changed; return driver effects."""
+        out = []
+        obs = self.obs
+        for e in effects:
+            kind = e[0]
+            if kind == "post":
+                a = self._attempt(t, c, e)
+                out.append(("post", a))
+            elif kind == "apply":
+                obs.apply(t, c.index, e[1], e[2])
+            elif kind == "error":
+                obs.error(t, c.index, e[1])
+            elif kind == "rollback":
+                obs.rollback(t, c.index, e[1], e[2], e[3])
+            elif kind == "timer":
+                key = (c.index, e[1])
+                if key not in self.timers:
+                    self.timers.add(key)
+                    self.pending += 1
+                out.append(("timer", c.index, e[1], e[2]))
+            elif kind == "cancel_timer":
+                key = (c.index, e[1])
+                if key in self.timers:
+                    self.timers.discard(key)
+                    self.pending -= 1
+            elif kind == "abandon":
+                a = c.outstanding.pop(e[1], None)
+                if a is not None and a.state == AWAITING:
+                    a.state = ABANDONED
+                    self.pending -= 1
+            elif kind == "unconfirmed":
+                obs.unconfirmed(t, c.index, e[1])
+            else:
+                raise ValueError(f"strategy {self.strategy_name!r} returned unknown effect {kind!r}")
+        view = c.strategy.view
+        if view is not c.last_view and view != c.last_view:
+            c.last_view = view
+            obs.view(t, c.index, cause, view)
+        return out
+
+    def _attempt(self, t: float, c: Client, e: tuple) -> Attempt:
+        send = e[1]
+        prev = c.outstanding.get(send)
+        n = prev.n + 1 if prev is not None else self._attempt_count(c, send) + 1
+        a = Attempt(self.attempts, c.index, send, n, e[2], e[3], e[4], t)
+        self.attempts += 1
+        self._counts[(c.index, send)] = n
+        spec = self.send_specs.get(send) if n == 1 else None
+        if spec is not None:
+            a.fault = spec.fault
+            a.request_latency, a.response_latency = spec.request_latency, spec.response_latency
+        c.outstanding[send] = a
+        self.pending += 2  # the request travelling, and the client awaiting its outcome
+        return a
+
+    def _attempt_count(self, c: Client, send: int) -> int:
+        return self._counts.get((c.index, send), 0)
+
+    # --- server side --------------------------------------------------------------------------
+    def server_receive(self, t: float, a: Attempt) -> list:
+        """A POST attempt reaches the server (or is lost on the way), with its fault already drawn."""
+        self.pending -= 1
+        fault = a.fault or "ok"
+        c = self.clients[a.client]
+        s = c.session
+        if fault == "request_lost":
+            self.obs.arrive(t, a.client, a.send, a.n, "lost", None)
+            return []
+        if a.cmid is not None and a.cmid in s.by_cmid:
+            outcome = "duplicate"
+        elif a.deadline is not None and t > a.deadline:
+            outcome = "expired"
+        elif not a.content or len(a.content) > self.scenario.server.max_message_length:
+            outcome = "invalid"
+        elif fault in ("rejected", "error_before_commit", "accepted_dropped"):
+            outcome = fault
+        else:
+            outcome = "error_after_commit" if fault == "error_after_commit" else "ok"
+        status = STATUS[outcome]
+        self.obs.arrive(t, a.client, a.send, a.n, outcome, status)
+        out = []
+        if outcome in ("ok", "error_after_commit"):
+            out = self._commit(t, s, Message(len(s.log), "user", a.content, a.cmid, a.send, a.client))
+            if self.scenario.server.assistant:
+                self.pending += 1
+                out.append(("think", s.name, self.scenario.server.think_delay, a.content))
+        if fault != "response_lost":
+            out.append(("respond", a, status, s.event(s.version, True)))
+        return out
+
+    def _commit(self, t: float, s: Session, message: Message) -> list:
+        s.append(message)
+        if message.sender == "user":
+            self.committed += 1
+        return self._change(t, s, message)
+
+    def _change(self, t: float, s: Session, message: Message | None) -> list:
+        s.version += 1
+        s.history.append((len(s.log), s.typing, s.processing))
+        if message is not None:
+            self.obs.commit(t, s.name, message.index, message.send, message.sender, s.version,
+                            s.typing, s.processing)
+        else:
+            self.obs.flags(t, s.name, s.version, s.typing, s.processing)
+        event = s.event(s.version, self.sse_payload_snapshot)
+        return [self._push(t, s, client, conn, event) for client, conn in s.streams.items()]
+
+    def _push(self, t: float, s: Session, client: int, conn: int, event: tuple) -> tuple:
+        self.pending += 1
+        self.obs.push(t, s.name, client, conn, event[1], s.nbytes(event))
+        return ("push", client, conn, event)
+
+    def assistant_think(self, t: float, session: str, content: str) -> list:
+        self.pending -= 1
+        s = self.sessions[session]
+        out = []
+        if not (s.typing and s.processing):
+            s.typing = s.processing = True
+            out = self._change(t, s, None)
+        self.pending += 1
+        out.append(("reply", session, f"re: {content}", self.scenario.server.reply_delay))
+        return out
+
+    def assistant_reply(self, t: float, session: str, content: str) -> list:
+        self.pending -= 1
+        s = self.sessions[session]
+        s.typing = s.processing = False
+        return self._commit(t, s, Message(len(s.log), "assistant", content, None, None, None))

@@ -1,0 +1,294 @@
+"""The discrete-event simulator: a heap of (time, seq, kind, ...) driving the model's handlers.
+
+Deterministic: equal times run in scheduling order (``seq``), all randomness comes from one
+``random.Random(seed)``. The model's handlers return effects; this module alone gives them times.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
+
+from model.config import Scenario
+from model.invariants import INVARIANTS, Monitor
+from model.observe import Observer
+from model.strategies import resolve_strategy
+from model.system import World
+
+SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
+    RECONNECT, WORKLOAD = range(13)
+
+
+@dataclass
+class RunResult:
+    """The outcome of one simulation: violations as data, metrics, chart gaps."""
+
+    scenario: str
+    strategy: str
+    seed: int
+    sends: int
+    committed: int
+    violations: dict[str, int]
+    chart_gaps: int
+    metrics: dict
+    examples: dict[str, dict] = field(default_factory=dict)
+    gaps: list[dict] = field(default_factory=list)
+    confirm_times: list[float] = field(default_factory=list)
+    events: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_violations(self) -> int:
+        return sum(self.violations.values())
+
+    def to_json(self) -> dict:
+        """The SPEC §6 ``run --json`` object."""
+        return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
+                "sends": self.sends, "committed": self.committed,
+                "violations": {k: self.violations[k] for k in INVARIANTS},
+                "chart_gaps": self.chart_gaps, "metrics": self.metrics}
+
+
+def warnings_for(scenario: Scenario, strategy: str) -> list[str]:
+    """Preconditions a scenario breaks; it still runs (SPEC §2.6)."""
+    out = []
+    opts = scenario.strategy_options
+    if strategy == "reconciled" and scenario.post.timeout < opts.request_deadline:
+        out.append(f"{scenario.source}: post.timeout ({scenario.post.timeout:g}) < "
+                   f"strategy_options.request_deadline ({opts.request_deadline:g}): reconciled needs "
+                   "timeout >= deadline; a given-up attempt may still commit (ghost)")
+    return out
+
+
+def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None,
+             trace_path=None, observer: Observer | None = None) -> RunResult:
+    """Run one scenario to its end; optionally stream a JSONL trace to ``trace_path``."""
+    name = strategy or scenario.strategy
+    seed = scenario.seed if seed is None else seed
+    strategy_cls = resolve_strategy(name, scenario.source)
+    monitor = Monitor()
+    obs: Observer = monitor
+    writer = None
+    if trace_path is not None:
+        from simulations.trace import TraceWriter
+        writer = TraceWriter(trace_path, monitor)
+        obs = writer
+    if observer is not None:
+        from model.observe import Tee
+        obs = Tee(obs, observer)
+    try:
+        sim = Simulator(scenario, strategy_cls, random.Random(seed), obs)
+        sim.run()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    world = sim.world
+    metrics = monitor.metrics()
+    metrics["events"] = sim.events
+    metrics["end_time"] = round(sim.now, 9)
+    metrics["stuck"] = sim.stuck
+    return RunResult(
+        scenario=scenario.name, strategy=world.strategy_name, seed=seed, sends=monitor.sends,
+        committed=monitor.committed, violations=dict(monitor.counts),
+        chart_gaps=monitor.lifecycle.total, metrics=metrics, examples=dict(monitor.first),
+        gaps=monitor.lifecycle.summary(), confirm_times=list(monitor.confirm_times),
+        events=sim.events, warnings=warnings_for(scenario, world.strategy_name),
+    )
+
+
+class Simulator:
+    """Owns the clock, the heap and the RNG; interprets the model's effects."""
+
+    def __init__(self, scenario: Scenario, strategy_cls: type, rng: random.Random, obs: Observer):
+        self.scenario, self.rng, self.obs = scenario, rng, obs
+        self.world = World(scenario, strategy_cls, obs)
+        self.heap: list = []
+        self.seq = 0
+        self.now = 0.0
+        self.events = 0
+        self.stuck = False
+        post, sse = scenario.post, scenario.sse
+        self.req = post.request_latency.sampler(rng)
+        self.resp = post.response_latency.sampler(rng)
+        self.delay = sse.delay.sampler(rng)
+        self.timeout = post.timeout
+        self.faults = [(f, p) for f, p in post.faults if p > 0]
+        self.conn_last: dict[tuple[int, int], float] = {}
+        self.inflight: dict[tuple[int, int], deque] = {}
+        self.epoch = [0] * len(scenario.clients)
+        self.inputs = len(scenario.sends) + len(scenario.events)
+        for spec in scenario.sends:
+            self.schedule(spec.at, SEND, spec.client, spec.content, spec)
+        for ev in scenario.events:
+            self.schedule(ev.at, DISCONNECT, ev.client, None, None)
+        wl = scenario.workload
+        if wl is not None and wl.count > 0:
+            self.inputs += wl.count * len(scenario.clients)
+            self.wl_left = [wl.count] * len(scenario.clients)
+            for c in range(len(scenario.clients)):
+                self.schedule(rng.expovariate(wl.rate), WORKLOAD, c, None, None)
+        if sse.disconnect_rate > 0:
+            for c in range(len(scenario.clients)):
+                self._poisson(0.0, c)
+
+    def schedule(self, t: float, kind: int, a, b, c) -> None:
+        self.seq += 1
+        heappush(self.heap, (t, self.seq, kind, a, b, c))
+
+    def _poisson(self, t: float, client: int) -> None:
+        self.epoch[client] += 1
+        self.schedule(t + self.rng.expovariate(self.scenario.sse.disconnect_rate), POISSON, client,
+                      self.epoch[client], None)
+
+    def run(self) -> None:
+        world, heap, until = self.world, self.heap, self.scenario.until
+        was_quiet = True
+        while heap:
+            t, _seq, kind, a, b, c = heappop(heap)
+            if until is not None and t > until:
+                self.obs.end(until, False)
+                self.now = until
+                return
+            self.now = t
+            self.events += 1
+            effects, is_input = self.dispatch(t, kind, a, b, c)
+            if effects:
+                self.apply(t, effects)
+            if world.pending == 0 and world.quiescent():
+                if not was_quiet or is_input:
+                    self.obs.quiescent(t)
+                was_quiet = True
+                if self.inputs == 0:
+                    self.obs.end(t, True)
+                    return
+            else:
+                was_quiet = False
+                if world.pending == 0 and self.inputs == 0 and self._only_clocks():
+                    self.stuck = True
+                    self.obs.end(t, False)
+                    return
+        self.obs.end(self.now, until is None)
+
+    def _only_clocks(self) -> bool:
+        return all(entry[2] == POISSON for entry in self.heap)
+
+    def dispatch(self, t, kind, a, b, c):
+        world = self.world
+        if kind == DELIVER:
+            self.inflight[(a, b)].popleft()
+            return world.sse_deliver(t, a, b, c), False
+        if kind == ARRIVE:
+            return world.server_receive(t, a), False
+        if kind == RESPONSE:
+            return world.client_response(t, a, b, c), False
+        if kind == TIMEOUT:
+            return world.client_timeout(t, a), False
+        if kind == WORKLOAD:
+            return self._workload(t, a), True
+        if kind == SEND:
+            self.inputs -= 1
+            return world.user_send(t, a, b, c), True
+        if kind == THINK:
+            return world.assistant_think(t, a, b), False
+        if kind == REPLY:
+            return world.assistant_reply(t, a, b), False
+        if kind == RETRY:
+            return world.client_retry(t, a, b), False
+        if kind == DRAINED:
+            return world.sse_deliver(t, a, b, c), False
+        if kind == RECONNECT:
+            effects = world.reconnect(t, a)
+            if self.scenario.sse.disconnect_rate > 0:
+                self._poisson(t, a)
+            return effects, False
+        if kind == DISCONNECT:
+            self.inputs -= 1
+            return world.disconnect(t, a), True
+        if kind == POISSON:
+            if b != self.epoch[a] or not world.clients[a].connected:
+                return (), False
+            return world.disconnect(t, a), False
+        raise AssertionError(kind)
+
+    def _workload(self, t, client):
+        wl = self.scenario.workload
+        self.inputs -= 1
+        self.wl_left[client] -= 1
+        if self.wl_left[client] > 0:
+            self.schedule(t + self.rng.expovariate(wl.rate), WORKLOAD, client, None, None)
+        k = wl.count - self.wl_left[client]
+        content = (f"c{client}m{k}:" + "x" * wl.content_length)[:wl.content_length]
+        return self.world.user_send(t, client, content)
+
+    def draw_fault(self) -> str:
+        if not self.faults:
+            return "ok"
+        u = self.rng.random()
+        for f, p in self.faults:
+            if u < p:
+                return f
+            u -= p
+        return "ok"
+
+    def apply(self, t: float, effects) -> None:
+        for e in effects:
+            kind = e[0]
+            if kind == "push":
+                _, client, conn, event = e
+                key = (client, conn)
+                d = t + self.delay()
+                last = self.conn_last.get(key, 0.0)
+                if d < last:
+                    d = last
+                self.conn_last[key] = d
+                q = self.inflight.get(key)
+                if q is None:
+                    q = self.inflight[key] = deque()
+                q.append((d, event))
+                self.schedule(d, DELIVER, client, conn, event)
+            elif kind == "respond":
+                a = e[1]
+                lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
+                self.schedule(t + lat, RESPONSE, a, e[2], e[3])
+            elif kind == "post":
+                a = e[1]
+                if a.fault is None:
+                    a.fault = self.draw_fault()
+                lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
+                self.obs.post(t, a.client, a.send, a.n, a.fault)
+                self.schedule(t + lat, ARRIVE, a, None, None)
+                self.schedule(t + self.timeout, TIMEOUT, a, None, None)
+            elif kind == "timer":
+                self.schedule(t + e[3], RETRY, e[1], e[2], None)
+            elif kind == "think":
+                self.schedule(t + e[2], THINK, e[1], e[3], None)
+            elif kind == "reply":
+                self.schedule(t + e[3], REPLY, e[1], e[2], None)
+            elif kind == "reconnect":
+                self.schedule(t + e[2], RECONNECT, e[1], None, None)
+            elif kind == "dropped":
+                self._drop(t, e[1], e[2])
+            else:
+                raise AssertionError(kind)
+
+    def _drop(self, t: float, client: int, conn: int) -> None:
+        """A connection dropped: its in-flight events are lost, or drain late (old_stream_drains)."""
+        q = self.inflight.pop((client, conn), None)
+        if not q:
+            return
+        sse = self.scenario.sse
+        # The scheduled DELIVER entries stay in the heap; they must not fire: mark the connection dead.
+        self.heap[:] = [entry for entry in self.heap
+                        if not (entry[2] == DELIVER and entry[3] == client and entry[4] == conn)]
+        heapify(self.heap)
+        if sse.old_stream_drains:
+            for d, event in q:
+                self.schedule(d + sse.old_stream_delay, DRAINED, client, conn, event)
+        else:
+            self.world.sse_lost(len(q))
+
