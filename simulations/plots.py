@@ -1,0 +1,232 @@
+"""Draw a sweep's figures (PNG + SVG) from its aggregate rows; choose which figures fit its grids.
+
+Every drawing function takes plain data (aggregate rows: dicts with ``params``, ``strategy`` and
+statistics; or histograms), so each is testable on hand-built data. matplotlib is imported
+inside the functions, with the Agg backend.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+STRATEGY_COLORS = {"seed": "#d62728", "dual-write": "#ff7f0e", "seed-retry": "#9467bd",
+                   "reconciled": "#2ca02c"}
+MARKERS = "osD^vP*X"
+METRIC_LABELS = {"anomalies": "invariant violations per 100 sends (all ten ids)",
+                 "flicker": "flickers per 100 sends"}
+UNITS = {"post.faults": "probability per POST", "sse.disconnect_rate": "per client per second",
+         "workload.count": "sends per client", "workload.rate": "sends per second",
+         "latency": "s", "delay": "s", "timeout": "s"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A written figure: its title, caption and the PNG and SVG paths."""
+
+    title: str
+    caption: str
+    png: Path
+    svg: Path
+
+
+def axis_label(key: str) -> str:
+    """A swept key with its unit, e.g. ``sse.disconnect_rate (per client per second)``."""
+    unit = next((u for part, u in UNITS.items() if part in key), None)
+    return f"{key} ({unit})" if unit else key
+
+
+def heatmap(rows: list[dict], x_key: str, y_key: str, metric: str, stem: Path, title: str,
+            scale: float = 100.0) -> tuple[Path, Path]:
+    """One panel per strategy: ``metric`` × scale over x_key × y_key, a value in each square."""
+    plt = _pyplot()
+    strategies = _strategies(rows)
+    xs, ys = _values(rows, x_key), _values(rows, y_key)
+    grids = {s: [[math.nan] * len(xs) for _ in ys] for s in strategies}
+    for r in rows:
+        p = r["params"]
+        grids[r["strategy"]][ys.index(p[y_key])][xs.index(p[x_key])] = r[metric] * scale
+    top = max([v for g in grids.values() for line in g for v in line if not math.isnan(v)] or [1])
+    fig, axes = plt.subplots(1, len(strategies), figsize=(3.2 * len(strategies) + 1.2, 3.6),
+                             squeeze=False, constrained_layout=True)
+    for ax, s in zip(axes[0], strategies):
+        image = ax.imshow(grids[s], origin="lower", cmap="viridis", vmin=0, vmax=top or 1,
+                          aspect="auto")
+        for j, line in enumerate(grids[s]):
+            for i, v in enumerate(line):
+                ax.text(i, j, "–" if math.isnan(v) else f"{v:.3g}", ha="center", va="center",
+                        fontsize=8, color="white" if v < 0.6 * top else "black")
+        ax.set_xticks(range(len(xs)), [_tick(x) for x in xs], fontsize=8)
+        ax.set_yticks(range(len(ys)), [_tick(y) for y in ys], fontsize=8)
+        ax.set_title(s, fontsize=10)
+        ax.set_xlabel(axis_label(x_key), fontsize=8)
+    axes[0][0].set_ylabel(axis_label(y_key), fontsize=8)
+    fig.colorbar(image, ax=axes[0].tolist(), label=METRIC_LABELS.get(metric, metric), shrink=0.9)
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, stem)
+
+
+def rate_vs_param(rows: list[dict], x_key: str, metric: str, stem: Path, title: str,
+                  scale: float = 100.0) -> tuple[Path, Path]:
+    """``metric`` × scale against x_key: a line per strategy with its 95% CI band."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    for s in _strategies(rows):
+        pts = sorted((r["params"][x_key], r[metric], r[f"{metric}.lo"], r[f"{metric}.hi"])
+                     for r in rows if r["strategy"] == s and not math.isnan(r[metric]))
+        if not pts:
+            continue
+        x, y, lo, hi = zip(*pts)
+        color = STRATEGY_COLORS.get(s)
+        ax.plot(x, [v * scale for v in y], marker="o", ms=4, label=s, color=color)
+        ax.fill_between(x, [v * scale for v in lo], [v * scale for v in hi], alpha=0.18,
+                        color=color, linewidth=0)
+    ax.set_xlabel(axis_label(x_key))
+    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(title="strategy (band: 95% CI)", fontsize=8, title_fontsize=8)
+    ax.set_title(title, fontsize=11)
+    return _save(fig, stem)
+
+
+def confirm_cdf(hists: dict, stem: Path, title: str) -> tuple[Path, Path]:
+    """The empirical CDF of time to confirm, one step line per strategy, log time axis."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    for s, hist in hists.items():
+        if hist.n == 0:
+            continue
+        xs, ps = hist.cdf()
+        ax.step(xs, ps, where="post", label=f"{s} (n={hist.n:,})", color=STRATEGY_COLORS.get(s))
+    ax.set_xscale("log")
+    ax.set_xlabel("time to confirm: optimistic entry shown → canonical entry shown (s)")
+    ax.set_ylabel("fraction of confirmed sends")
+    ax.set_ylim(0, 1.01)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(title="strategy", fontsize=8, title_fontsize=8, loc="lower right")
+    ax.set_title(title, fontsize=11)
+    return _save(fig, stem)
+
+
+def bytes_vs_length(rows: list[dict], x_key: str, stem: Path, title: str,
+                    payload_key: str = "sse.payload") -> tuple[Path, Path]:
+    """SSE bytes per run against x_key: colour per strategy, solid snapshot, dashed delta."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    styles = {"snapshot": "-", "delta": "--"}
+    for k, s in enumerate(_strategies(rows)):
+        for payload in _values(rows, payload_key):
+            pts = sorted((r["params"][x_key], r["sse_bytes"], r["sse_bytes.lo"], r["sse_bytes.hi"])
+                         for r in rows if r["strategy"] == s and r["params"][payload_key] == payload
+                         and not math.isnan(r["sse_bytes"]))
+            if not pts:
+                continue
+            x, y, lo, hi = zip(*pts)
+            color = STRATEGY_COLORS.get(s)
+            ax.plot(x, [v / 1000 for v in y], styles.get(payload, ":"), color=color,
+                    marker=MARKERS[k % len(MARKERS)], ms=7 - k, mfc="none", label=f"{s}, {payload}")
+            ax.fill_between(x, [v / 1000 for v in lo], [v / 1000 for v in hi], alpha=0.12,
+                            color=color, linewidth=0)
+    ax.set_yscale("log")
+    ax.set_xlabel(axis_label(x_key))
+    ax.set_ylabel("SSE bytes on the wire per run (kB, log scale)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2, title="strategy, payload", title_fontsize=8)
+    ax.set_title(title, fontsize=11)
+    return _save(fig, stem)
+
+
+def plot_sweep(agg, plots_dir: str | Path) -> list[Figure]:
+    """Draw the figures that fit the sweep's studies; return them in reading order."""
+    out = Path(plots_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = []
+    for study, axes in agg.sweep["studies"].items():
+        rows = [r for r in agg.rows if r["study"] == study]
+        numeric = [k for k, v in axes.items() if len(v) > 1 and all(_is_num(x) for x in v)]
+        first = {k: v[0] for k, v in axes.items()}
+        if len(numeric) >= 2:
+            x, y = numeric[0], numeric[1]
+            sub = _slice(rows, first, free=(x, y))
+            title = f"Violations per 100 sends over {x} × {y}"
+            figures.append(_fig(title, heatmap(sub, x, y, "anomalies", out / f"{study}-heatmap",
+                                               title), _fixed_text(first, (x, y))))
+        for x in numeric:
+            sub = _slice(rows, first, free=(x,))
+            title = f"Violations per 100 sends vs {x}"
+            stem = out / f"{study}-anomalies-vs-{_slug(x)}"
+            figures.append(_fig(title, rate_vs_param(sub, x, "anomalies", stem, title),
+                                _fixed_text(first, (x,))))
+        if "sse.payload" in axes and numeric:
+            x = numeric[0]
+            sub = _slice(rows, first, free=(x, "sse.payload"))
+            title = f"SSE bytes vs {x}: snapshot vs delta"
+            stem = out / f"{study}-sse-bytes-vs-{_slug(x)}"
+            figures.append(_fig(title, bytes_vs_length(sub, x, stem, title),
+                                _fixed_text(first, (x, "sse.payload"))))
+    title = "Time to confirm, every cell pooled"
+    figures.append(_fig(title, confirm_cdf(agg.confirm_by_strategy, out / "confirm-cdf", title),
+                        "all cells and seeds of the sweep pooled"))
+    return figures
+
+
+def _fig(title: str, paths: tuple[Path, Path], caption: str) -> Figure:
+    return Figure(title, caption, *paths)
+
+
+def _slice(rows: list[dict], first: dict, free: tuple) -> list[dict]:
+    """Rows whose non-free keys sit at their first swept value."""
+    return [r for r in rows if all(r["params"].get(k) == v for k, v in first.items()
+                                   if k not in free)]
+
+
+def _fixed_text(first: dict, free: tuple) -> str:
+    fixed = [f"{k}={v}" for k, v in first.items() if k not in free]
+    return ("other swept keys at " + ", ".join(fixed)) if fixed else "no other swept key"
+
+
+def _strategies(rows: list[dict]) -> list[str]:
+    return list(dict.fromkeys(r["strategy"] for r in rows))
+
+
+def _values(rows: list[dict], key: str) -> list:
+    values = list(dict.fromkeys(r["params"][key] for r in rows))
+    return sorted(values) if all(_is_num(v) for v in values) else values
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _tick(v) -> str:
+    return f"{v:g}" if _is_num(v) else str(v)
+
+
+def _slug(key: str) -> str:
+    return key.replace(".", "_")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, stem: Path) -> tuple[Path, Path]:
+    """Save PNG and SVG beside each other, each through a temporary file and a rename."""
+    plt = _pyplot()
+    paths = []
+    for ext in ("png", "svg"):
+        path = Path(f"{stem}.{ext}")
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, format=ext, dpi=130)
+        os.replace(tmp, path)
+        paths.append(path)
+    plt.close(fig)
+    return paths[0], paths[1]

@@ -1,0 +1,112 @@
+"""Plots, the sweep report's sections and the standalone HTML page, on hand-built and fake data."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from sweep_fakes import fake_parse, fake_run
+
+from simulations import plots
+from simulations import sweep as runner
+from simulations.aggregate import LogHistogram, aggregate
+from simulations.html_page import markdown_to_html, write_html
+from simulations.report_sweep import finish_sweep, sweep_sections
+from simulations.sweep_file import load_sweep
+
+
+def row(strategy, params, value, sse=1000.0):
+    r = {"strategy": strategy, "params": params, "study": "main"}
+    for name, v in (("anomalies", value), ("flicker", value / 2), ("sse_bytes", sse)):
+        r[name], r[f"{name}.lo"], r[f"{name}.hi"] = v, v * 0.8, v * 1.2
+    return r
+
+
+def assert_written(paths):
+    png, svg = paths
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5000
+    assert b"<svg" in svg.read_bytes()[:2000]
+
+
+def test_heatmap_and_lines(tmp_path):
+    data = [row(s, {"a": a, "b": b}, a * b * (s == "seed")) for s in ("seed", "reconciled")
+            for a in (0.0, 0.1) for b in (0, 1, 2)]
+    assert_written(plots.heatmap(data, "a", "b", "anomalies", tmp_path / "h", "heat"))
+    line = [r for r in data if r["params"]["b"] == 2]
+    assert_written(plots.rate_vs_param(line, "a", "anomalies", tmp_path / "l", "line"))
+
+
+def test_bytes_and_cdf(tmp_path):
+    data = [row(s, {"workload.count": n, "sse.payload": p}, 0, sse=n * (n if p == "snapshot" else 1))
+            for s in ("seed", "reconciled") for n in (10, 100) for p in ("snapshot", "delta")]
+    assert_written(plots.bytes_vs_length(data, "workload.count", tmp_path / "b", "bytes"))
+    hist = LogHistogram()
+    for x in (0.1, 0.2, 0.3, 5.0):
+        hist.add(x)
+    assert_written(plots.confirm_cdf({"seed": hist, "reconciled": LogHistogram()}, tmp_path / "c",
+                                     "cdf"))
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sweep")
+    path = tmp / "s.toml"
+    path.write_text('name = "t"\ndescription = "fake"\nstrategies = ["seed", "reconciled"]\n'
+                    'seeds = 3\n[grid]\n"post.faults.response_lost" = [0.0, 0.1, 0.3]\n'
+                    '"sse.disconnect_rate" = [0.0, 0.5]\n'
+                    '[grids.history]\n"workload.count" = [5, 40]\n'
+                    '"sse.payload" = ["snapshot", "delta"]\n')
+    out = tmp / "out"
+    runner.run_sweep(load_sweep(path, parse=fake_parse), out, workers=2, quiet=True,
+                     run_fn=fake_run)
+    return out, finish_sweep(out)
+
+
+def test_finish_sweep_writes_report_with_every_figure(finished):
+    out, report = finished
+    text = report.read_text()
+    names = sorted(p.name for p in (out / "plots").glob("*.png"))
+    assert names == ["confirm-cdf.png", "history-anomalies-vs-workload_count.png",
+                     "history-sse-bytes-vs-workload_count.png",
+                     "main-anomalies-vs-post_faults_response_lost.png",
+                     "main-anomalies-vs-sse_disconnect_rate.png",
+                     "main-heatmap.png"]
+    for name in names:
+        assert f"](plots/{name})" in text
+    assert (out / "summary.md").exists() and (out / "summary.csv").exists()
+
+
+def test_findings_numbers_come_from_the_data(finished):
+    out, _ = finished
+    agg = aggregate(out)
+    findings = dict(sweep_sections(out, agg=agg))["Findings"]
+    seed = agg.by_strategy["seed"]
+    assert f"{seed['anomalies'] * 100:.3g} violations per 100 sends" in findings
+    snap = next(r for r in agg.rows if r["params"] == {"workload.count": 40,
+                                                      "sse.payload": "snapshot"}
+                and r["strategy"] == "seed")
+    assert f"snapshots put {snap['sse_bytes'] / 1000:.3g} kB" in findings
+
+
+def test_html_page_embeds_images(finished, tmp_path):
+    _out, report = finished
+    page = write_html(report, tmp_path / "r.html").read_text()
+    assert "<table>" in page and "<h2>Findings</h2>" in page
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 6
+    assert base64.b64decode(images[0]).startswith(b"\x89PNG")
+    assert "plots/" not in page
+
+
+def test_markdown_subset(tmp_path):
+    md = ("# T\n\npara *em* and **bold** `a<b`\nsame para [l](http://x)\n\n- one\n  cont\n- two\n\n"
+          "```\ncode <x>\n```\n| a | b |\n|---|---|\n| 1 | 2 |\n![missing](nope.png)\n")
+    body = markdown_to_html(md, tmp_path)
+    assert "<h1>T</h1>" in body
+    assert "<p>para <em>em</em> and <strong>bold</strong> <code>a&lt;b</code> same para " \
+           '<a href="http://x">l</a></p>' in body
+    assert "<ul><li>one cont</li><li>two</li></ul>" in body
+    assert "<pre><code>code &lt;x&gt;</code></pre>" in body
+    assert "<tbody><tr><td>1</td><td>2</td></tr></tbody>" in body
+    assert '<img alt="missing" src="nope.png">' in body
