@@ -13,6 +13,7 @@ layout, so that ``model/seed_flow.mmd`` and the rendered ``seed_flow.mmd`` read 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ def render_mermaid(diagram: DiagramGraph) -> str:
     ``%%`` comment that says what they are; their labels stay exact, so the completed chart
     parses back to the seed's transitions plus the gaps.
     """
-    lines = ["---", f"title: {_one_line(diagram.title)}", "---", "stateDiagram-v2",
+    lines = ["---", f"title: {json.dumps(_one_line(diagram.title))}", "---", "stateDiagram-v2",
              f"    [*] --> {diagram.initial}", ""]
     linked = {diagram.initial} | {s for e in diagram.edges for s in (e.src, e.dst)}
     lines += [f'    state "{s}" as {s}' for s in diagram.states if s not in linked]
@@ -97,10 +98,10 @@ def render_dot(diagram: DiagramGraph, config: DotConfig = DotConfig()) -> str:
     c = config
     lines = [
         f"digraph {_q(diagram.title)} {{",
-        f"  graph [label={_q(diagram.title)}, labelloc=t, fontsize=16, fontname={_q(c.font)},"
-        f" rankdir={c.rankdir}, nodesep=0.6, ranksep=0.5];",
-        f"  node [shape=box, style=\"rounded,filled\", fillcolor={_q(c.state_fill)},"
-        f" fontname={_q(c.font)}, fontsize=11];",
+        (f"  graph [label={_q(diagram.title)}, labelloc=t, fontsize=16, fontname={_q(c.font)},"
+         f" rankdir={c.rankdir}, nodesep=0.6, ranksep=0.5];"),
+        (f"  node [shape=box, style=\"rounded,filled\", fillcolor={_q(c.state_fill)},"
+         f" fontname={_q(c.font)}, fontsize=11];"),
         f"  edge [fontname={_q(c.font)}, fontsize=10, color={_q(c.edge_color)}];",
         '  "__start__" [shape=point, width=0.15, label=""];',
     ]
@@ -123,8 +124,8 @@ def _dot_legend(c: DotConfig) -> list[str]:
         f"    label=\"Legend\"; fontsize=10; color=\"#999999\"; fontname={_q(c.font)};",
         '    "__legend_a__" [shape=point, width=0.05, label=""];',
         '    "__legend_b__" [shape=point, width=0.05, label=""];',
-        f"    \"__legend_a__\" -> \"__legend_b__\" [label={_q(GAP_LEGEND)},"
-        f" color={_q(c.gap_color)}, fontcolor={_q(c.gap_color)}, style=dashed];",
+        (f"    \"__legend_a__\" -> \"__legend_b__\" [label={_q(GAP_LEGEND)},"
+         f" color={_q(c.gap_color)}, fontcolor={_q(c.gap_color)}, style=dashed];"),
         "  }",
     ]
 

@@ -15,6 +15,7 @@ and ``title``; one edge per transition, keyed by its label, with attributes ``la
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -78,8 +79,18 @@ def _front_matter(lines: list[str], graph: nx.MultiDiGraph, source: str) -> int:
             return index + 1
         key, sep, value = line.partition(":")
         if sep and key.strip() == "title":
-            graph.graph["title"] = value.strip().strip("\"'")
+            graph.graph["title"] = _unquote(value.strip())
     _fail(source, 1, "front matter '---' is never closed")
+
+
+def _unquote(value: str) -> str:
+    """A YAML scalar as written by ``model.diagram``: plain, or double-quoted JSON-style."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value[1:-1]
+    return value
 
 
 def _statement(graph: nx.MultiDiGraph, line: str, source: str, number: int) -> None:
