@@ -132,6 +132,13 @@ class LogHistogram:
                 return min(self._value(b), self.max)
         return self.max
 
+    def fraction_above(self, x: float) -> float:
+        """The share of samples above ``x`` (to the bin: samples in x's own bin count as above)."""
+        if self.n == 0:
+            return math.nan
+        edge = -1 if x <= self.low else math.floor(math.log10(x / self.low) * self.per_decade)
+        return sum(c for b, c in self.counts.items() if b >= edge) / self.n
+
     def cdf(self) -> tuple[list[float], list[float]]:
         """Points (x, P[X ≤ x]) at each occupied bin's upper edge, for plotting."""
         xs, ps, seen = [], [], 0
@@ -182,6 +189,7 @@ class Aggregate:
     confirm_by_strategy: dict[str, LogHistogram]
     failed_runs: int
     by_strategy: dict[str, dict]
+    by_study: dict[tuple[str, str], dict]
 
     @property
     def sweep(self) -> dict:
@@ -195,11 +203,13 @@ def aggregate(out_dir: str | Path) -> Aggregate:
     sweep = meta["sweep"]
     groups = {(c["id"], s): Group() for c in sweep["cells"] for s in sweep["strategies"]}
     totals = {s: Group() for s in sweep["strategies"]}
+    studies = {(st, s): Group() for st in sweep["studies"] for s in sweep["strategies"]}
     for row in csv.DictReader(complete_lines(out / RUNS_CSV)):
         group = groups.get((row["cell"], row["strategy"]))
         if group is not None:
             group.add_row(row)
             totals[row["strategy"]].add_row(row)
+            studies[(row["study"], row["strategy"])].add_row(row)
     samples = out / SAMPLES_JSONL
     for line in complete_lines(samples) if samples.exists() else ():
         cell, strategy, _seed = json.loads(line)["key"]
@@ -209,12 +219,15 @@ def aggregate(out_dir: str | Path) -> Aggregate:
         for x in json.loads(line)["samples"]:
             group.confirm.add(x)
             totals[strategy].confirm.add(x)
+            studies[(cell.split("|", 1)[0], strategy)].confirm.add(x)
     rows = [_summary_row(c, s, groups[(c["id"], s)]) for c in sweep["cells"]
             for s in sweep["strategies"]]
     everything = {"study": "all", "id": "all", "params": {}}
     by_strategy = {s: _summary_row(everything, s, g) for s, g in totals.items()}
+    by_study = {(st, s): _summary_row({"study": st, "id": st, "params": {}}, s, g)
+                for (st, s), g in studies.items()}
     return Aggregate(meta, rows, {s: g.confirm for s, g in totals.items()},
-                     sum(g.failed for g in groups.values()), by_strategy)
+                     sum(g.failed for g in groups.values()), by_strategy, by_study)
 
 
 def _summary_row(cell: dict, strategy: str, g: Group) -> dict:

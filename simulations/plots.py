@@ -15,6 +15,7 @@ from pathlib import Path
 STRATEGY_COLORS = {"seed": "#d62728", "dual-write": "#ff7f0e", "seed-retry": "#9467bd",
                    "reconciled": "#2ca02c"}
 MARKERS = "osD^vP*X"
+LINESTYLES = ("-", "--", ":", "-.")
 METRIC_LABELS = {"anomalies": "invariant violations per 100 sends (all ten ids)",
                  "flicker": "flickers per 100 sends"}
 UNITS = {"post.faults": "probability per POST", "sse.disconnect_rate": "per client per second",
@@ -69,25 +70,42 @@ def heatmap(rows: list[dict], x_key: str, y_key: str, metric: str, stem: Path, t
 
 
 def rate_vs_param(rows: list[dict], x_key: str, metric: str, stem: Path, title: str,
-                  scale: float = 100.0) -> tuple[Path, Path]:
-    """``metric`` × scale against x_key: a line per strategy with its 95% CI band."""
+                  scale: float = 100.0, style_key: str | None = None) -> tuple[Path, Path]:
+    """``metric`` × scale against x_key: a line per strategy (and per ``style_key`` value, one
+    line style each) with its 95% CI band; a symlog axis when values span > 2 decades."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    styles = [None] if style_key is None else _values(rows, style_key)
+    tops = []
     for s in _strategies(rows):
-        pts = sorted((r["params"][x_key], r[metric], r[f"{metric}.lo"], r[f"{metric}.hi"])
-                     for r in rows if r["strategy"] == s and not math.isnan(r[metric]))
-        if not pts:
-            continue
-        x, y, lo, hi = zip(*pts)
-        color = STRATEGY_COLORS.get(s)
-        ax.plot(x, [v * scale for v in y], marker="o", ms=4, label=s, color=color)
-        ax.fill_between(x, [v * scale for v in lo], [v * scale for v in hi], alpha=0.18,
-                        color=color, linewidth=0)
+        for k, style in enumerate(styles):
+            pts = sorted((r["params"][x_key], r[metric], r[f"{metric}.lo"], r[f"{metric}.hi"])
+                         for r in rows if r["strategy"] == s and not math.isnan(r[metric])
+                         and (style_key is None or r["params"][style_key] == style))
+            if not pts:
+                continue
+            x, y, lo, hi = zip(*pts)
+            color = STRATEGY_COLORS.get(s)
+            label = s if style_key is None else f"{s}, {style}"
+            ax.plot(x, [v * scale for v in y], LINESTYLES[k % len(LINESTYLES)], marker="o", ms=4,
+                    label=label, color=color)
+            ax.fill_between(x, [v * scale for v in lo], [v * scale for v in hi], alpha=0.15,
+                            color=color, linewidth=0)
+            tops.extend(v * scale for v in y if v > 0)
+    if tops and max(tops) / min(tops) > 100:
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric) + "\n(symlog scale: linear below 1)")
+    else:
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     ax.set_xlabel(axis_label(x_key))
-    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-    ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(title="strategy (band: 95% CI)", fontsize=8, title_fontsize=8)
+    if style_key is None:
+        ax.legend(title="strategy (band: 95% CI)", fontsize=7, title_fontsize=8)
+    else:  # many lines: keep the legend off the data
+        fig.set_size_inches(8.6, 4.2)
+        ax.legend(title=f"strategy, {style_key}\n(band: 95% CI)", fontsize=7, title_fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(title, fontsize=11)
     return _save(fig, stem)
 
@@ -154,12 +172,15 @@ def plot_sweep(agg, plots_dir: str | Path) -> list[Figure]:
             title = f"Violations per 100 sends over {x} × {y}"
             figures.append(_fig(title, heatmap(sub, x, y, "anomalies", out / f"{study}-heatmap",
                                                title), _fixed_text(first, (x, y))))
+        categorical = [k for k, v in axes.items() if k not in numeric and 1 < len(v) <= 4]
+        style = categorical[0] if categorical else None
         for x in numeric:
-            sub = _slice(rows, first, free=(x,))
+            free = (x,) if style is None else (x, style)
+            sub = _slice(rows, first, free=free)
             title = f"Violations per 100 sends vs {x}"
             stem = out / f"{study}-anomalies-vs-{_slug(x)}"
-            figures.append(_fig(title, rate_vs_param(sub, x, "anomalies", stem, title),
-                                _fixed_text(first, (x,))))
+            figures.append(_fig(title, rate_vs_param(sub, x, "anomalies", stem, title,
+                                                     style_key=style), _fixed_text(first, free)))
         if "sse.payload" in axes and numeric:
             x = numeric[0]
             sub = _slice(rows, first, free=(x, "sse.payload"))

@@ -6,6 +6,7 @@ document; ``finish_sweep`` aggregates, plots and writes the sweep's own ``report
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from pathlib import Path
@@ -41,7 +42,7 @@ def sweep_sections(out_dir: str | Path, *, agg: Aggregate | None = None, figures
     link_dir = Path(link_dir) if link_dir is not None else out
     return [
         ("What was run", setup_text(agg)),
-        ("Findings", "\n".join(f"- {line}" for line in findings(agg)) + "\n"),
+        ("Findings", findings(agg)),
         ("Figures", "\n".join(
             f"**{f.title}** ({f.caption}).\n\n![{f.title}]({_rel(f.png, link_dir)})\n"
             for f in figures)),
@@ -78,20 +79,28 @@ def setup_text(agg: Aggregate) -> str:
     return "\n".join(lines) + "\n"
 
 
-def findings(agg: Aggregate) -> list[str]:
-    """Sentences about the sweep, each number computed from its aggregate."""
-    out = [_overall(s, r) for s, r in agg.by_strategy.items()]
-    for study, axes in agg.sweep["studies"].items():
-        numeric = [k for k, v in axes.items() if len(v) > 1 and all(_is_num(x) for x in v)]
+def findings(agg: Aggregate) -> str:
+    """The findings as Markdown bullets (a sub-heading per study), every number computed."""
+    parts = []
+    studies = agg.sweep["studies"]
+    for study, axes in studies.items():
         rows = [r for r in agg.rows if r["study"] == study]
-        if numeric:
-            out.extend(_corners(rows, axes, study))
+        lines = [_overall(s, agg.by_study[(study, s)]) for s in agg.sweep["strategies"]]
+        lines += _corners(rows, axes)
+        numeric = _numeric(axes)
         if "sse.payload" in axes and numeric:
-            out.extend(_bytes(rows, axes, numeric[0]))
-    out.append(_confirm(agg))
-    out.append("Re-renders per send: " + ", ".join(
-        f"{s} {_g(r['rerenders'])}" for s, r in agg.by_strategy.items()) + ".")
-    return [line for line in out if line]
+            lines.append(_bytes(rows, axes, numeric[0]))
+        head = f"### Study `{study}`\n\n" if len(studies) > 1 else ""
+        parts.append(head + _bullets(lines))
+    lines = [_confirm(agg), "Re-renders (view changes) per send, every cell pooled: " + ", ".join(
+        f"{s} {_g(r['rerenders'])}" for s, r in agg.by_strategy.items()) + "."]
+    head = "### Every cell pooled\n\n" if len(studies) > 1 else ""
+    parts.append(head + _bullets(lines))
+    return "\n".join(parts)
+
+
+def _bullets(lines: list[str]) -> str:
+    return "".join(f"- {line}\n" for line in lines if line)
 
 
 def _overall(strategy: str, r: dict) -> str:
@@ -103,55 +112,70 @@ def _overall(strategy: str, r: dict) -> str:
                 f"{_g(r['anomalies.hi'] * 100)} per 100 sends).")
     worst = sorted((i for i in INVARIANTS if r[i] > 0), key=lambda i: -r[i])
     named = ", ".join(f"`{i}` {_g(r[i] * 100)}" for i in worst)
-    clean = [i for i in INVARIANTS if r[i] == 0]
-    return (f"**{strategy}**: {_g(r['anomalies'] * 100)} violations per 100 sends over the whole "
-            f"sweep (95% CI {_g(r['anomalies.lo'] * 100)}–{_g(r['anomalies.hi'] * 100)}; {base}); "
-            f"by invariant: {named}; never: {', '.join(f'`{i}`' for i in clean) or 'none'}.")
+    return (f"**{strategy}**: {_g(r['anomalies'] * 100)} violations per 100 sends (95% CI "
+            f"{_g(r['anomalies.lo'] * 100)}–{_g(r['anomalies.hi'] * 100)}; {base}): {named}.")
 
 
-def _corners(rows: list[dict], axes: dict, study: str) -> list[str]:
-    """Each strategy at the study's first and last grid values: anomalies, flickers, ghosts."""
-    mild = {k: v[0] for k, v in axes.items()}
-    harsh = {k: v[-1] for k, v in axes.items()}
-    mild_text, harsh_text = _params_text(mild), _params_text(harsh)
-    lines, quiet = [], []
-    for s in dict.fromkeys(r["strategy"] for r in rows):
-        a, b = _row(rows, s, mild), _row(rows, s, harsh)
-        if a is None or b is None or a is b:
-            continue
-        parts = [f"{_g(a[m] * 100)} → {_g(b[m] * 100)} {label}"
-                 for m, label in (("anomalies", "violations"), ("flicker", "flickers"),
-                                  ("no-ghost", "ghosts"), ("no-duplicate", "duplicates"))
-                 if not (math.isnan(a[m]) or math.isnan(b[m])) and (a[m] or b[m])]
-        if parts:
-            lines.append(f"Study `{study}`, **{s}**, per 100 sends from {mild_text} to "
-                         f"{harsh_text}: " + "; ".join(parts) + ".")
-        else:
-            quiet.append(s)
-    if quiet:
-        lines.append(f"Study `{study}`: no violation at {mild_text} nor at {harsh_text} for "
-                     + ", ".join(f"**{s}**" for s in quiet) + ".")
+def _corners(rows: list[dict], axes: dict) -> list[str]:
+    """Each strategy from the first to the last value of every numeric key, per other setting."""
+    numeric = _numeric(axes)
+    if not numeric:
+        return []
+    fixed = [k for k in axes if k not in numeric]
+    lines = []
+    for combo in itertools.islice(itertools.product(*[axes[k] for k in fixed]), 4):
+        setting = dict(zip(fixed, combo))
+        mild = {**setting, **{k: axes[k][0] for k in numeric}}
+        harsh = {**setting, **{k: axes[k][-1] for k in numeric}}
+        where = f" (with {_params_text(setting)})" if setting else ""
+        lines.append(f"From {_params_text(mild, numeric)} to {_params_text(harsh, numeric)}"
+                     f"{where}, per 100 sends: " + "; ".join(
+                         _corner(s, _row(rows, s, mild), _row(rows, s, harsh))
+                         for s in dict.fromkeys(r["strategy"] for r in rows)) + ".")
     return lines
 
 
-def _bytes(rows: list[dict], axes: dict, x_key: str) -> list[str]:
+def _corner(strategy: str, a: dict | None, b: dict | None) -> str:
+    if a is None or b is None:
+        return f"**{strategy}** –"
+    parts = [f"{_g(a[m] * 100)} → {_g(b[m] * 100)} {label}"
+             for m, label in (("anomalies", "violations"), ("flicker", "flickers"),
+                              ("no-ghost", "ghosts"), ("no-duplicate", "duplicates"))
+             if not (math.isnan(a[m]) or math.isnan(b[m])) and (a[m] or b[m])]
+    return f"**{strategy}** " + (", ".join(parts) if parts else "no violation at either end")
+
+
+def _bytes(rows: list[dict], axes: dict, x_key: str) -> str:
+    """Snapshot against delta SSE bytes at the longest conversation, and their growth."""
     low, high = min(axes[x_key]), max(axes[x_key])
     others = {k: v[0] for k, v in axes.items() if k not in (x_key, "sse.payload")}
-    lines = []
+    snap, delta, grow_s, grow_d = [], [], [], []
     for s in dict.fromkeys(r["strategy"] for r in rows):
         cells = {(p, x): _row(rows, s, {**others, x_key: x, "sse.payload": p})
                  for p in ("snapshot", "delta") for x in (low, high)}
         if any(c is None or math.isnan(c["sse_bytes"]) or c["sse_bytes"] <= 0
                for c in cells.values()):
             continue
-        snap, delta = cells[("snapshot", high)]["sse_bytes"], cells[("delta", high)]["sse_bytes"]
-        grow_s = snap / cells[("snapshot", low)]["sse_bytes"]
-        grow_d = delta / cells[("delta", low)]["sse_bytes"]
-        lines.append(f"SSE bytes, **{s}**, at `{x_key}` = {high}: snapshots put {_g(snap / 1000)} kB "
-                     f"per run on the wire, deltas {_g(delta / 1000)} kB ({_g(snap / delta)}× "
-                     f"less); from {low} to {high} snapshots grow {_g(grow_s)}×, deltas "
-                     f"{_g(grow_d)}×.")
-    return lines
+        snap.append(cells[("snapshot", high)]["sse_bytes"])
+        delta.append(cells[("delta", high)]["sse_bytes"])
+        grow_s.append(snap[-1] / cells[("snapshot", low)]["sse_bytes"])
+        grow_d.append(delta[-1] / cells[("delta", low)]["sse_bytes"])
+    if not snap:
+        return ""
+    ratios = [a / b for a, b in zip(snap, delta)]
+    return (f"SSE bytes per run at `{x_key}` = {high}: snapshots {_span(snap, 1e-3)} kB, deltas "
+            f"{_span(delta, 1e-3)} kB ({_span(ratios)}× less; the span is over strategies). From "
+            f"{low} to {high} ({_g(high / low)}× longer), snapshot bytes grow {_span(grow_s)}× "
+            f"and delta bytes {_span(grow_d)}×.")
+
+
+def _span(values: list[float], scale: float = 1.0) -> str:
+    lo, hi = min(values) * scale, max(values) * scale
+    return _g(lo) if _g(lo) == _g(hi) else f"{_g(lo)}–{_g(hi)}"
+
+
+def _numeric(axes: dict) -> list[str]:
+    return [k for k, v in axes.items() if len(v) > 1 and all(_is_num(x) for x in v)]
 
 
 def _confirm(agg: Aggregate) -> str:
@@ -160,11 +184,9 @@ def _confirm(agg: Aggregate) -> str:
         return ""
     med = ", ".join(f"{s} {_g(h.quantile(0.5))} s" for s, h in hists.items())
     p99 = ", ".join(f"{s} {_g(h.quantile(0.99))} s" for s, h in hists.items())
-    slow = max(hists, key=lambda s: hists[s].quantile(0.99))
-    fast = min(hists, key=lambda s: hists[s].quantile(0.99))
-    ratio = hists[slow].quantile(0.99) / hists[fast].quantile(0.99)
-    return (f"Time to confirm, every cell pooled: median {med}; 99th percentile {p99} "
-            f"({slow}'s tail is {_g(ratio)}× {fast}'s).")
+    slow = ", ".join(f"{s} {_g(h.fraction_above(1.0) * 100)}%" for s, h in hists.items())
+    return (f"Time to confirm (optimistic entry shown → canonical entry shown), every cell pooled: "
+            f"median {med}; 99th percentile {p99}; share above 1 s: {slow}.")
 
 
 def _row(rows: list[dict], strategy: str, params: dict) -> dict | None:
@@ -172,8 +194,8 @@ def _row(rows: list[dict], strategy: str, params: dict) -> dict | None:
                  and all(r["params"].get(k) == v for k, v in params.items())), None)
 
 
-def _params_text(params: dict) -> str:
-    return ", ".join(f"`{k}` = {v}" for k, v in params.items())
+def _params_text(params: dict, keys=None) -> str:
+    return ", ".join(f"`{k}` = {v}" for k, v in params.items() if keys is None or k in keys)
 
 
 def _seed_text(seeds: list[int]) -> str:

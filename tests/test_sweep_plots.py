@@ -81,12 +81,15 @@ def test_findings_numbers_come_from_the_data(finished):
     out, _ = finished
     agg = aggregate(out)
     findings = dict(sweep_sections(out, agg=agg))["Findings"]
-    seed = agg.by_strategy["seed"]
-    assert f"{seed['anomalies'] * 100:.3g} violations per 100 sends" in findings
+    assert "### Study `main`" in findings and "### Study `history`" in findings
+    seed = agg.by_study[("main", "seed")]
+    assert f"**seed**: {seed['anomalies'] * 100:.3g} violations per 100 sends" in findings
     snap = next(r for r in agg.rows if r["params"] == {"workload.count": 40,
                                                       "sse.payload": "snapshot"}
                 and r["strategy"] == "seed")
-    assert f"snapshots put {snap['sse_bytes'] / 1000:.3g} kB" in findings
+    assert f"snapshots {snap['sse_bytes'] / 1000:.3g} kB" in findings
+    median = agg.confirm_by_strategy["reconciled"].quantile(0.5)
+    assert f"reconciled {median:.3g} s" in findings
 
 
 def test_html_page_embeds_images(finished, tmp_path):
