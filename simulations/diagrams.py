@@ -1,0 +1,96 @@
+"""Write the lifecycle diagrams (seed's, and completed with chart gaps) as Mermaid, DOT and PNG files.
+
+Every file is written atomically (a temporary file in the same folder, then ``os.replace``),
+so a reader never sees half a diagram. A folder that cannot be created or written is an
+``InputError`` on ``--out``, the option every caller takes it from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from model.chart import SeedFlow
+from model.diagram import DiagramGraph, from_graph, render_dot, render_mermaid
+from model.errors import InputError
+from model.flowgraph import chart_to_graph
+
+Gap = tuple[str, str, str]  # (source state, event label, destination state)
+
+
+def seed_diagram() -> DiagramGraph:
+    """The seed's chart, extracted from ``SeedFlow``."""
+    return from_graph(chart_to_graph(SeedFlow), "Seed's per-send lifecycle (SeedFlow)")
+
+
+def completed_diagram(gaps: Iterable[Gap]) -> DiagramGraph:
+    """The seed's chart plus the observed chart gaps, highlighted."""
+    return from_graph(chart_to_graph(SeedFlow),
+                      "Completed lifecycle: the seed's chart plus observed gaps", gaps)
+
+
+def current_gaps() -> list[Gap]:
+    """The chart gaps observed on the example scenarios; none while ``simulations.gaps`` is absent."""
+    try:
+        gaps = importlib.import_module("simulations.gaps")
+    except ModuleNotFoundError as exc:
+        if exc.name != "simulations.gaps":
+            raise
+        return []
+    return list(gaps.observed_gaps())
+
+
+def write_diagrams(out_dir: Path, gaps: Iterable[Gap] = ()) -> list[Path]:
+    """Write ``seed_flow.{mmd,dot,png}``, and ``completed_flow.*`` when there are gaps."""
+    out_dir = Path(out_dir)
+    make_folder(out_dir)
+    gaps = list(gaps)
+    written = _write_one(out_dir, "seed_flow", seed_diagram())
+    if gaps:
+        written += _write_one(out_dir, "completed_flow", completed_diagram(gaps))
+    return written
+
+
+def _write_one(out_dir: Path, stem: str, diagram: DiagramGraph) -> list[Path]:
+    from simulations.render_png import render_png
+
+    files = {".mmd": render_mermaid(diagram).encode(), ".dot": render_dot(diagram).encode(),
+             ".png": render_png(diagram)}
+    paths = []
+    for suffix, data in files.items():
+        paths.append(out_dir / f"{stem}{suffix}")
+        atomic_write(paths[-1], data)
+    return paths
+
+
+def make_folder(folder: Path, option: str = "--out") -> None:
+    """Create ``folder`` (and its parents), or raise an ``InputError`` naming ``option``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(folder), option,
+                         f"cannot create folder: {exc.strerror or exc}") from None
+
+
+def atomic_write(path: Path, data: bytes | str, option: str = "--out") -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(str(path.parent), option,
+                         f"cannot write {path.name}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # mkstemp's 0600 would hide reports from others
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(str(path), option, f"cannot write: {exc.strerror or exc}") from None
