@@ -45,13 +45,21 @@ def current_gaps() -> list[Gap]:
 
 
 def write_diagrams(out_dir: Path, gaps: Iterable[Gap] = ()) -> list[Path]:
-    """Write ``seed_flow.{mmd,dot,png}``, and ``completed_flow.*`` when there are gaps."""
+    """Write ``seed_flow.{mmd,dot,png}``, and ``completed_flow.*`` when there are gaps.
+
+    Without gaps, a ``completed_flow.*`` left by an earlier run is removed, so the folder
+    never shows a completed chart that the current model no longer produces.
+    """
     out_dir = Path(out_dir)
     make_folder(out_dir)
     gaps = list(gaps)
     written = _write_one(out_dir, "seed_flow", seed_diagram())
     if gaps:
         written += _write_one(out_dir, "completed_flow", completed_diagram(gaps))
+    else:
+        for suffix in (".mmd", ".dot", ".png"):
+            with contextlib.suppress(FileNotFoundError):
+                (out_dir / f"completed_flow{suffix}").unlink()
     return written
 
 

@@ -161,6 +161,8 @@ def test_diagram_command_writes_the_completed_chart_when_there_are_gaps(tmp_path
     assert (tmp_path / "completed_flow.png").read_bytes().startswith(PNG_MAGIC)
     dot_accepts((tmp_path / "completed_flow.dot").read_text(), tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+    diagrams.write_diagrams(tmp_path, [])
+    assert not list(tmp_path.glob("completed_flow.*"))  # a stale completed chart is removed
 
 
 def test_unwritable_folder_is_one_line_and_exit_2(tmp_path, capsys, no_gaps):
@@ -180,6 +182,13 @@ def test_read_only_folder_is_an_input_error(tmp_path):
             diagrams.write_diagrams(tmp_path)
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_a_failed_write_is_an_input_error_and_leaves_no_temp_file(tmp_path):
+    (tmp_path / "seed_flow.mmd").mkdir()  # os.replace onto a folder fails, even for root
+    with pytest.raises(InputError, match="seed_flow.mmd: --out: cannot write"):
+        diagrams.write_diagrams(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed_flow.mmd"]
 
 
 def test_unknown_option_is_one_line_and_exit_2(capsys):
