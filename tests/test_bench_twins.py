@@ -8,9 +8,9 @@ import json
 import pytest
 
 from simulations.bench.cli import main
-from simulations.bench.explorer_hook import explorer_figures
+from simulations.bench.explorer_hook import THREE_SENDS, explorer_figures
 from simulations.bench.heap_twin import run_heap
-from simulations.bench.runner import REALISTIC, history_scaling, history_scenario
+from simulations.bench.runner import REALISTIC, history_scaling, history_scenario, ssesim_engine
 from simulations.bench.simpy_twin import run_simpy
 from simulations.bench.workload import load_workload, workload_from_dict
 
@@ -83,8 +83,13 @@ def test_history_scaling_gives_a_cost_per_length():
 
 
 def test_explorer_section_answers_or_explains():
-    ex = explorer_figures(repeat=1)
-    assert isinstance(ex, dict) or ex.startswith("explorer:")
+    one_send = dict(THREE_SENDS, sends=THREE_SENDS["sends"][:1])
+    one_send["explore"] = {"faults": ["ok"], "max_disconnects": 0}
+    ex = explorer_figures(repeat=1, scenario_data=one_send)
+    if isinstance(ex, str):
+        assert ex.startswith("explorer:")
+    else:
+        assert ex["reduction"]["states"] > 0 and ex["no reduction"]["transitions"] > 0
 
 
 def test_bench_main_prints_json(capsys):
@@ -96,6 +101,20 @@ def test_bench_main_prints_json(capsys):
 
 
 def test_bench_main_prints_a_table(capsys):
-    assert main(["--quick", "--repeat", "1", "--lengths", "10", "20", "--stretch", "10"]) == 0
+    argv = ["--quick", "--repeat", "1", "--lengths", "10", "20", "--stretch", "10", "--no-explorer"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "events/s" in out and "History scaling" in out
+
+
+def test_twins_do_the_work_ssesim_does():
+    engine = ssesim_engine()
+    if engine is None:
+        pytest.skip("simulations.engine has not landed")
+    simulate, parse, load = engine
+    scenario = parse(load(REALISTIC), str(REALISTIC))
+    for seed in (1, 2):
+        real, twin = simulate(scenario, seed=seed), run_heap(REAL, seed)
+        assert real.sends == twin.sends
+        assert abs(real.events - twin.events) < 0.1 * real.events
+        assert abs(real.committed - twin.committed) < 15

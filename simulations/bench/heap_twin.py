@@ -12,6 +12,9 @@ stream of the session, FIFO per connection (§2.4), the assistant's think/reply 
 Poisson disconnects while connected, reconnect after ``reconnect_delay`` with a snapshot
 first when ``resume = "snapshot"``. The client is the seed's: optimistic append, rollback
 by temp id on a non-2xx or a timeout, full replacement of the view on every SSE event.
+As in ssesim, a snapshot refers to a prefix of the session's append-only log (its length),
+so an event costs the same at any conversation length: a view is the first ``canon[c]``
+messages of the log followed by the optimistic entries ``opt[c]``.
 The run ends at the first quiescent instant (§2.6 pending work) after the last send.
 ``events`` counts heap pops.
 """
@@ -52,9 +55,9 @@ def run_heap(w: Workload, seed: int) -> TwinResult:
     msgs: list[list[tuple]] = [[] for _ in names]
     version = [0] * len(names)
     busy = [False] * len(names)  # is_typing and is_processing, always set together
-    snap: list[tuple] = [(0, (), False) for _ in names]  # the session's snapshot payload
+    snap: list[tuple] = [(0, 0, False) for _ in names]  # (version, log length, flags)
     # Client state: its view, its flags, its connection (id, -1 when down), FIFO clock.
-    view: list[list[tuple]] = [[] for _ in range(n)]
+    canon, opt = [0] * n, [[] for _ in range(n)]
     flags = [False] * n
     conn, last, inflight = [0] * n, [0.0] * n, [0] * n
     waiting: set[int] = set()
@@ -76,7 +79,7 @@ def run_heap(w: Workload, seed: int) -> TwinResult:
     def change(s: int, t: float) -> None:
         """Push the session's new snapshot to its open streams (FIFO per connection)."""
         nonlocal seq, pending
-        payload = snap[s] = (version[s], tuple(msgs[s]), busy[s])
+        payload = snap[s] = (version[s], len(msgs[s]), busy[s])
         for c in members[s]:
             if conn[c] >= 0:
                 d = t + sse_delay()
@@ -96,7 +99,7 @@ def run_heap(w: Workload, seed: int) -> TwinResult:
             if k == conn[c]:  # else: lost with its dropped connection
                 inflight[c] -= 1
                 pending -= 1
-                view[c] = list(payload[1])
+                canon[c], opt[c] = payload[1], []  # the seed's full replacement
                 flags[c] = payload[2]
         elif kind == SEND:
             c = p
@@ -111,8 +114,8 @@ def run_heap(w: Workload, seed: int) -> TwinResult:
             else:
                 posts += 1
                 seq += 1
-                post = seq  # the temp id; the optimistic entry's key is -post
-                view[c].append((-post, "user", content))
+                post = seq  # the temp id
+                opt[c].append((post, content))
                 waiting.add(post)
                 pending += 1
                 heappush(heap, (t + timeout, post, TIMEOUT, (c, post)))
@@ -153,14 +156,14 @@ def run_heap(w: Workload, seed: int) -> TwinResult:
                 waiting.discard(post)
                 pending -= 1
                 if status != 200:
-                    view[c] = [e for e in view[c] if e[0] != -post]
+                    opt[c] = [e for e in opt[c] if e[0] != post]
                     errors += 1
         elif kind == TIMEOUT:
             c, post = p
             if post in waiting:
                 waiting.discard(post)
                 pending -= 1
-                view[c] = [e for e in view[c] if e[0] != -post]
+                opt[c] = [e for e in opt[c] if e[0] != post]
                 errors += 1
         elif kind == THINK:
             s = p

@@ -4,6 +4,10 @@ A contender is a function ``seed -> events`` that runs one simulation and return
 count; inputs are parsed before timing starts, so only simulation is timed. Contenders run
 interleaved (A, B, C, A, B, C, ...) so that drift in the machine's speed hits all alike, and
 each figure is the median over the repeats. Nothing here asserts a timing.
+
+The clock is the process's CPU time (``time.process_time``) by default, not the wall clock:
+the benchmark shares a small machine with other work, and CPU time does not count the
+time the scheduler gives to other processes. ``--wall`` switches to ``time.perf_counter``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from simulations.bench.workload import load_workload, workload_from_dict
 REALISTIC = Path(__file__).resolve().parent.parent / "scenarios" / "realistic.toml"
 
 Runner = Callable[[int], int]
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -82,16 +87,18 @@ def twin_runners(path: Path) -> dict[str, Runner]:
     }
 
 
-def interleaved(runners: dict[str, Runner], seeds: list[int], repeat: int) -> list[Timing]:
+def interleaved(
+    runners: dict[str, Runner], seeds: list[int], repeat: int, clock: Clock = time.process_time
+) -> list[Timing]:
     """Time every runner on every seed, ``repeat`` times, interleaved; one Timing each."""
     timings = {name: Timing(name) for name in runners}
     for _ in range(repeat):
         for name, run in runners.items():
             gc.collect()
-            start, events = time.perf_counter(), 0
+            start, events = clock(), 0
             for seed in seeds:
                 events += run(seed)
-            timings[name].seconds.append(time.perf_counter() - start)
+            timings[name].seconds.append(clock() - start)
             timings[name].events = events  # deterministic per seed: the same every repeat
     return list(timings.values())
 
@@ -127,7 +134,9 @@ def history_runners(count: int) -> dict[str, Runner]:
     return runners
 
 
-def history_scaling(lengths: list[int], stretch: int, repeat: int) -> dict[str, dict]:
+def history_scaling(
+    lengths: list[int], stretch: int, repeat: int, clock: Clock = time.process_time
+) -> dict[str, dict]:
     """Per-event cost at each conversation length, by difference of two runs.
 
     A run of N sends and one of N + ``stretch`` sends are timed (interleaved, medians);
@@ -139,7 +148,7 @@ def history_scaling(lengths: list[int], stretch: int, repeat: int) -> dict[str, 
         short, long_ = history_runners(n), history_runners(n + stretch)
         runners = {f"{k}|short": v for k, v in short.items()}
         runners.update({f"{k}|long": v for k, v in long_.items()})
-        timings = {t.name: t for t in interleaved(runners, [1], repeat)}
+        timings = {t.name: t for t in interleaved(runners, [1], repeat, clock)}
         for name in short:
             a, b = timings[f"{name}|short"], timings[f"{name}|long"]
             costs.setdefault(name, {})[n] = (b.median - a.median) / max(1, b.events - a.events)

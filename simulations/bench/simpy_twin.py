@@ -8,7 +8,8 @@ max(push + delay, previous delivery), SPEC §2.4), an assistant process per user
 (think, then reply), and a connectivity process per client (Poisson disconnects while
 connected, reconnect after ``reconnect_delay``). The client is the seed's: optimistic
 append, rollback by temp id on a non-2xx or a timeout, full replacement on every SSE
-snapshot. No checkers, no chart, no trace. Semantics match ``heap_twin``.
+snapshot. No checkers, no chart, no trace. Semantics and data (a snapshot refers to a
+prefix of the append-only session log, as in ssesim) match ``heap_twin``.
 
 Counting: the run is driven by ``env.step()`` in a loop; each call pops exactly one event
 off SimPy's heap and runs its callbacks, so ``events`` (the number of calls) is directly
@@ -69,9 +70,10 @@ class SimpyTwin:
         ]
         self.msgs: list[list[tuple]] = [[] for _ in names]
         self.version, self.busy = [0] * len(names), [False] * len(names)
-        self.snap = [(0, (), False) for _ in names]
+        self.snap = [(0, 0, False) for _ in names]  # (version, log length, flags)
         n = len(w.sessions)
-        self.view: list[list[tuple]] = [[] for _ in range(n)]
+        # A view: the first canon[c] messages of the session log, then the optimistic entries.
+        self.canon, self.opt = [0] * n, [[] for _ in range(n)]
         self.flags = [False] * n
         self.conns: list[_Connection | None] = [None] * n
         self.result = TwinResult(sends=n * w.count)
@@ -117,7 +119,7 @@ class SimpyTwin:
             return
         self.temp += 1
         key = -self.temp
-        self.view[c].append((key, "user", content))
+        self.opt[c].append((key, content))
         r.posts += 1
         self.pending += 1  # the client awaits this POST's outcome
         response = env.event()
@@ -127,7 +129,7 @@ class SimpyTwin:
         outcome = yield response | timer
         self.pending -= 1
         if timer in outcome or outcome[response] != 200:  # a response at the timeout is late
-            self.view[c] = [e for e in self.view[c] if e[0] != key]
+            self.opt[c] = [e for e in self.opt[c] if e[0] != key]
             r.errors_shown += 1
 
     def post(self, c: int, content: str, fault: int, response: simpy.Event):
@@ -185,7 +187,7 @@ class SimpyTwin:
                 self.result.logical_events += 1
                 conn.inflight -= 1
                 self.pending -= 1
-                self.view[c] = list(payload[1])  # the seed's full replacement
+                self.canon[c], self.opt[c] = payload[1], []  # the seed's full replacement
                 self.flags[c] = payload[2]
         except simpy.Interrupt:
             return
@@ -216,7 +218,7 @@ class SimpyTwin:
     def change(self, s: int) -> None:
         """A new server state of session ``s``: push its snapshot to every open stream."""
         self.version[s] += 1
-        payload = self.snap[s] = (self.version[s], tuple(self.msgs[s]), self.busy[s])
+        payload = self.snap[s] = (self.version[s], len(self.msgs[s]), self.busy[s])
         for c in self.members[s]:
             if self.conns[c] is not None:
                 self.push(self.conns[c], payload)
