@@ -20,6 +20,7 @@ from simulations.bench.runner import (
     history_scaling,
     interleaved,
     ssesim_runner,
+    twin_model_steps,
     twin_runners,
 )
 
@@ -81,13 +82,20 @@ def measure(args: argparse.Namespace) -> dict:
     runners.update(twin_runners(args.scenario))
     timings = interleaved(runners, seeds, repeat, clock)
     out["throughput"] = {t.name: t.to_json(len(seeds)) for t in timings}
+    steps = twin_model_steps(args.scenario, seeds)
+    for t in timings:
+        n = steps.get(t.name, t.events)  # ssesim: a heap pop is a model step
+        out["throughput"][t.name]["model_steps_per_run"] = n / len(seeds)
+        out["throughput"][t.name]["model_steps_per_s"] = n / t.median
     out["ratios"] = ratios(out["throughput"])
     if not args.no_scaling:
         lengths = args.lengths or LENGTHS
         stretch = args.stretch or (200 if args.quick else 1000)
         costs = history_scaling(lengths, stretch, repeat, clock)
+        ratio = {k: v[max(v)] / v[min(v)] for k, v in costs.items() if len(v) > 1}
+        costs = {k: {str(n): c for n, c in v.items()} for k, v in costs.items()}  # JSON keys
         out["history"] = {"stretch": stretch, "lengths": lengths, "seconds_per_event": costs}
-        out["history"]["ratio"] = {k: v[max(v)] / v[min(v)] for k, v in costs.items() if len(v) > 1}
+        out["history"]["ratio"] = ratio
     if not args.no_explorer:
         # An exploration takes tens of seconds: fewer repeats than the DES figures.
         out["explorer"] = explorer_figures(1 if args.quick else min(repeat, 3), clock=clock)
@@ -104,6 +112,7 @@ def ratios(throughput: dict) -> dict:
         if name != key:
             out[name] = {
                 "events_per_s": mine["events_per_s"] / twin["events_per_s"],
+                "model_steps_per_s": mine["model_steps_per_s"] / twin["model_steps_per_s"],
                 "time_per_run": mine["ms_per_run"] / twin["ms_per_run"],
             }
     return out
@@ -116,35 +125,43 @@ def render(fig: dict) -> str:
     lines = [f"{title}, median of {fig['repeat']} interleaved repeats ({clock})"]
     if isinstance(fig.get("ssesim"), str):
         lines.append(f"  ssesim: {fig['ssesim']}")
-    lines.append(f"  {'contender':<24}{'events/run':>12}{'ms/run':>10}{'events/s':>12}")
+    lines.append(
+        f"  {'contender':<24}{'events/run':>12}{'steps/run':>11}{'ms/run':>9}"
+        f"{'events/s':>12}{'steps/s':>12}"
+    )
     for name, t in fig["throughput"].items():
         lines.append(
-            f"  {name:<24}{t['events_per_run']:>12.0f}{t['ms_per_run']:>10.2f}{t['events_per_s']:>12,.0f}"
+            f"  {name:<24}{t['events_per_run']:>12.0f}{t['model_steps_per_run']:>11.0f}"
+            f"{t['ms_per_run']:>9.2f}{t['events_per_s']:>12,.0f}{t['model_steps_per_s']:>12,.0f}"
         )
+    lines.append("  (events: the contender's heap pops; steps: model steps, the bare loop's unit)")
     for name, r in fig["ratios"].items():
         lines.append(
             f"  ssesim / {name}: events/s x{r['events_per_s']:.3f}, "
-            f"time per run x{r['time_per_run']:.2f}"
+            f"steps/s x{r['model_steps_per_s']:.3f}, time per run x{r['time_per_run']:.2f}"
         )
     if "history" in fig:
         h = fig["history"]
         lines.append(
             f"History scaling: us per event over the {h['stretch']} sends past each length"
+            " (ratio: longest / shortest)"
         )
         lines.append(
             f"  {'contender':<24}" + "".join(f"{n:>10}" for n in h["lengths"]) + f"{'ratio':>10}"
         )
         for name, costs in h["seconds_per_event"].items():
-            row = "".join(f"{1e6 * costs[n]:>10.2f}" for n in h["lengths"])
-            lines.append(f"  {name:<24}{row}{h['ratio'].get(name, float('nan')):>10.1f}")
+            row = "".join(f"{1e6 * costs[str(n)]:>10.2f}" for n in h["lengths"])
+            lines.append(f"  {name:<24}{row}{h['ratio'].get(name, float('nan')):>10.2f}")
     if "explorer" in fig:
         ex = fig["explorer"]
         if isinstance(ex, str):
             lines.append(ex)
         else:
+            lines.append("Explorer: three-send bounded scenario (explorer_hook.THREE_SENDS)")
             for label, e in ex.items():
                 lines.append(
-                    f"explorer, {label}: {e['states']} states, {e['states_per_s']:,.0f} states/s"
+                    f"  {label:<14}{e['states']:>8} states {e['transitions']:>8} transitions"
+                    f"{e['seconds']:>8.2f} s {e['states_per_s']:>9,.0f} states/s"
                 )
     return "\n".join(lines)
 

@@ -87,6 +87,19 @@ def twin_runners(path: Path) -> dict[str, Runner]:
     }
 
 
+def twin_model_steps(path: Path, seeds: list[int]) -> dict[str, int]:
+    """Model steps (``logical_events``) of each twin over ``seeds``, untimed.
+
+    ssesim's heap pops and the bare loop's are model steps; SimPy's are not (it needs extra
+    heap events per step), so its events/s must be read next to this count.
+    """
+    w = load_workload(path)
+    return {
+        "simpy twin": sum(run_simpy(w, s).logical_events for s in seeds),
+        "bare heapq loop": sum(run_heap(w, s).logical_events for s in seeds),
+    }
+
+
 def interleaved(
     runners: dict[str, Runner], seeds: list[int], repeat: int, clock: Clock = time.process_time
 ) -> list[Timing]:
