@@ -16,8 +16,48 @@ from simulations.html_page import write_html
 from simulations.plots import plot_sweep
 from simulations.sweep import INVARIANTS, write_text_atomic
 
-__all__ = ["finish_sweep", "sweep_sections", "write_html"]
+__all__ = ["default_sweep_section", "finish_sweep", "sweep_sections", "write_html"]
 REPORT_MD = "report.md"
+
+
+def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
+                          workers: int | None = None, quiet: bool = False) -> tuple[str, str]:
+    """Run (or finish) a built-in sweep into ``report_dir/sweep`` and return one report section.
+
+    Finished runs of the same sweep are kept from an earlier report (``--resume``); results of
+    a sweep that has changed since are replaced. Links are relative to ``report_dir``.
+    """
+    from simulations.commands.sweep import resolve_sweep_path
+    from simulations.sweep import META_JSON, RUNS_CSV, SAMPLES_JSONL, run_sweep
+    from simulations.sweep_file import load_sweep
+
+    loaded = load_sweep(resolve_sweep_path(sweep))
+    out = Path(report_dir) / "sweep"
+    meta = out / META_JSON
+    if meta.exists() and f'"fingerprint": "{loaded.fingerprint()}"' not in meta.read_text():
+        for name in (META_JSON, RUNS_CSV, SAMPLES_JSONL):
+            (out / name).unlink(missing_ok=True)
+    outcome = run_sweep(loaded, out, workers=workers, resume=True, quiet=quiet)
+    finish_sweep(out)
+    link = _rel(out / REPORT_MD, Path(report_dir))
+    intro = (f"The built-in sweep `{loaded.name}`: {outcome.total:,} runs. Its own report, tables "
+             f"and data are in [sweep/]({link}).")
+    body = [intro]
+    if outcome.failed:
+        body.append(f"**{outcome.failed} run(s) failed**; see the error column of "
+                    "`sweep/runs.csv`.")
+    for title, text in sweep_sections(out, link_dir=report_dir):
+        body.append(f"### {title}\n\n{_shift_headings(text)}")
+    return f"Sweep: {loaded.name}", "\n\n".join(body)
+
+
+def _shift_headings(text: str) -> str:
+    """Every Markdown heading one level deeper (code blocks left alone)."""
+    lines, fenced = [], False
+    for line in text.splitlines():
+        fenced ^= line.startswith("```")
+        lines.append("#" + line if not fenced and line.startswith("#") else line)
+    return "\n".join(lines)
 
 
 def finish_sweep(out_dir: str | Path) -> Path:

@@ -139,23 +139,33 @@ def recover(out: Path) -> set[tuple[str, str, int]]:
     runs = out / RUNS_CSV
     if runs.exists():
         header = ",".join(RUN_COLUMNS)
-        kept = []
+        kept, rows = [], 0
         for i, row in enumerate(csv.reader(complete_lines(runs))):
             if i == 0:
                 if ",".join(row) != header:
                     raise InputError(str(runs), None, "unexpected header: not this version's sweep")
                 continue
+            rows += 1
             if len(row) != len(RUN_COLUMNS) or row[4] != "ok":
                 continue
             key = (row[1], row[2], int(row[3]))
             if key not in done:
                 done.add(key)
                 kept.append(row)
-        _rewrite_csv(runs, kept)
+        if len(kept) != rows or not _ends_with_newline(runs):
+            _rewrite_csv(runs, kept)
     samples = out / SAMPLES_JSONL
     if samples.exists():
         _rewrite_samples(samples, done)
     return done
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        if fh.seek(0, os.SEEK_END) == 0:
+            return True
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def complete_lines(path: Path) -> Iterator[str]:
@@ -176,18 +186,25 @@ def _rewrite_csv(path: Path, rows: list[list[str]]) -> None:
 
 
 def _rewrite_samples(path: Path, done: set) -> None:
-    tmp, seen = path.with_suffix(".tmp"), set()
+    """Keep the first complete line of each finished run; rewrite only if anything else is there."""
+    tmp, seen, dropped = path.with_suffix(".tmp"), set(), not _ends_with_newline(path)
     with tmp.open("w") as dst:
         for line in complete_lines(path):
             try:
                 cell, strategy, seed = json.loads(line)["key"]
             except (ValueError, KeyError, TypeError):
+                dropped = True
                 continue
             key = (cell, strategy, seed)
             if key in done and key not in seen:
                 seen.add(key)
                 dst.write(line)
-    os.replace(tmp, path)
+            else:
+                dropped = True
+    if dropped:
+        os.replace(tmp, path)
+    else:
+        tmp.unlink()
 
 
 def _tasks(sweep: Sweep, done: set) -> Iterator[tuple]:

@@ -1,0 +1,35 @@
+"""The sweep's section of ``ssesim report``: run once, reused, replaced when the sweep changes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from simulations.html_page import write_html
+from simulations.report import build_report
+from simulations.report_sweep import default_sweep_section
+
+
+def test_default_sweep_section_in_a_report_and_its_html(tmp_path):
+    title, body = default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
+    assert title == "Sweep: quick"
+    assert "](sweep/report.md)" in body and "### Findings" in body
+    assert "](sweep/plots/main-heatmap.png)" in body
+    assert not re.search(r"^## ", body, re.MULTILINE)  # nested under the report's own heading
+    readme = build_report(tmp_path, [(title, body)])
+    page = write_html(readme, tmp_path / "index.html").read_text()
+    assert page.count("data:image/png;base64,") >= 3
+    runs = tmp_path / "sweep" / "runs.csv"
+    before = (runs.read_text(), runs.stat().st_mtime_ns)
+    default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
+    assert (runs.read_text(), runs.stat().st_mtime_ns) == before  # nothing ran again
+
+
+def test_a_changed_sweep_replaces_old_results(tmp_path):
+    default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
+    meta = tmp_path / "sweep" / "meta.json"
+    data = json.loads(meta.read_text())
+    data["fingerprint"] = "stale"
+    meta.write_text(json.dumps(data))
+    default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
+    assert json.loads(meta.read_text())["fingerprint"] != "stale"
