@@ -68,4 +68,6 @@ def explorer_figures(
             }
     except NotImplementedError as exc:
         return f"explorer: {exc} (simulations/bench/explorer_hook.py)"
+    except (AttributeError, TypeError) as exc:  # the explorer's API moved under the hook
+        return f"explorer: hook out of date, fix run_explorer: {exc}"
     return figures
