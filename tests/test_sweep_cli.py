@@ -6,6 +6,8 @@ import csv
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulations.cli import main
 from simulations.sweep import RUN_COLUMNS, flatten
@@ -115,3 +117,46 @@ def test_missing_dask_is_one_line(tmp_path, capsys, monkeypatch):
 def test_shipped_sweeps_are_valid(path):
     sweep = load_sweep(path)
     assert sweep.run_count > 0
+
+
+_WRONG = {
+    "name": st.one_of(st.integers(), st.booleans(), st.just(""), st.lists(st.text(), max_size=2)),
+    "strategies": st.one_of(st.text(max_size=5), st.just([]), st.lists(st.integers(), min_size=1),
+                            st.just(["seed", "seed"]), st.text("xyz", min_size=1).map(lambda s: [s])),
+    "seeds": st.one_of(st.integers(max_value=0), st.floats(allow_nan=False), st.booleans(),
+                       st.text(max_size=3), st.just([]), st.lists(st.integers(max_value=-1),
+                                                                  min_size=1)),
+    "grid": st.one_of(st.integers(), st.text(max_size=3), st.just({}),
+                      st.dictionaries(st.sampled_from(["post.timeout", "sse.delay"]),
+                                      st.integers() | st.text(max_size=3), min_size=1)),
+    "base": st.one_of(st.integers(), st.just("missing.toml")),
+}
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(_WRONG)).flatmap(lambda k: st.tuples(st.just(k), _WRONG[k])))
+def test_random_wrong_values_name_file_and_key(tmp_path, capsys, case):
+    key, value = case
+    data = {"name": "h", "strategies": ["seed"], "seeds": 1, key: value}
+    path = tmp_path / "h.toml"
+    path.write_text(_toml(data))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"ssesim: error: {path}: {key}"), err
+
+
+def _toml(data: dict) -> str:
+    """Just enough TOML for the sweep tests: scalars, arrays, and one level of tables."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
+        return "[" + ", ".join(value(x) for x in v) + "]"
+
+    top = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    tables = [f"[{k}]\n" + "".join(f"{json.dumps(a)} = {value(b)}\n" for a, b in v.items())
+              for k, v in data.items() if isinstance(v, dict)]
+    return "\n".join(top) + "\n" + "".join(tables)
