@@ -13,6 +13,9 @@ from collections import Counter
 from model.gaps import Lifecycle
 from model.observe import Observer
 
+# "Sometimes" properties: things a check must have seen happen, or it proved nothing about them.
+SOMETIMES = ("post-failure", "rollback", "error-shown", "retry", "sse-before-response",
+             "disconnect-during-post")
 INVARIANTS = ("sse-only", "no-orphan", "no-ghost", "no-flicker", "no-duplicate", "convergence",
               "monotonic", "isolation", "send-order", "no-silent-loss")
 EMPTY_VIEW = ((), (), (False, False))
@@ -81,6 +84,7 @@ class Monitor(Observer):
         self.first: dict[str, dict] = {}
         self.seq = 0
         self.lifecycle = Lifecycle()
+        self.sometimes: set[str] = set()  # SOMETIMES properties witnessed (the vacuity guard)
         self.mirrors: dict[str, _Mirror] = {}
         self.client_session: list[str] = []
         self.send_client: dict[int, int] = {}
@@ -128,6 +132,8 @@ class Monitor(Observer):
     def post(self, t, client, send, attempt, fault):
         self.seq += 1
         self.posts += 1
+        if attempt > 1:
+            self.sometimes.add("retry")
         self.lifecycle.posted(t, self.seq, send, attempt)
 
     def arrive(self, t, client, send, attempt, outcome, status):
@@ -135,17 +141,22 @@ class Monitor(Observer):
 
     def response(self, t, client, send, attempt, status):
         self.seq += 1
+        if not 200 <= status < 300:
+            self.sometimes.add("post-failure")
         self.lifecycle.answered(t, self.seq, send, 200 <= status < 300)
 
     def timeout(self, t, client, send, attempt):
         self.seq += 1
+        self.sometimes.add("post-failure")
         self.lifecycle.answered(t, self.seq, send, False)
 
     def deliver(self, t, client, conn, version):
         self.seq += 1
 
-    def disconnect(self, t, client, conn):
+    def disconnect(self, t, client, conn, awaiting):
         self.seq += 1
+        if awaiting:
+            self.sometimes.add("disconnect-during-post")
 
     def reconnect(self, t, client, conn, resume):
         self.seq += 1
@@ -190,6 +201,7 @@ class Monitor(Observer):
     def error(self, t, client, send):
         self.seq += 1
         self.errors_shown += 1
+        self.sometimes.add("error-shown")
         self.lifecycle.failed(t, self.seq, send)
         self.failed.add(send)
         self.unresolved.discard(send)
@@ -207,6 +219,7 @@ class Monitor(Observer):
 
     def rollback(self, t, client, send, before, after):
         self.seq += 1
+        self.sometimes.add("rollback")
         added, removed = canon_diff(before[0], after[0])
         lost = Counter(before[1]) - Counter(after[1])
         others = [s for s in lost.elements() if s != send]
@@ -237,6 +250,8 @@ class Monitor(Observer):
                 delta[send] = delta.get(send, 0) + 1
                 if send not in self.confirmed and self.send_client.get(send) == client:
                     self.confirmed.add(send)
+                    if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
+                        self.sometimes.add("sse-before-response")
                     self.lifecycle.confirmed(t, self.seq, send, cause)
                     if send in self.shown:
                         self.confirm_times.append(t - self.shown[send])
@@ -378,3 +393,45 @@ def summarize(sorted_values: list[float]) -> dict:
 
     return {"count": n, "mean": round(sum(sorted_values) / n, 9), "p50": pct(50), "p90": pct(90),
             "p99": pct(99), "max": round(sorted_values[-1], 9)}
+
+
+# --- copying and keys, for the exhaustive explorer ----------------------------------------------
+def clone_monitor(m: Monitor) -> Monitor:
+    """A copy of ``m`` sharing nothing mutable (the explorer branches on it)."""
+    new = object.__new__(Monitor)
+    new.__dict__.update(m.__dict__)
+    new.counts = dict(m.counts)
+    new.first = dict(m.first)
+    mirrors = {}
+    for name, mi in m.mirrors.items():
+        c = object.__new__(_Mirror)
+        c.name, c.sends, c.flags, c.version, c.clients = mi.name, list(mi.sends), mi.flags, mi.version, \
+            mi.clients
+        c.desc = {k: list(v) for k, v in mi.desc.items()}
+        c.last = {k: list(v) for k, v in mi.last.items()}
+        mirrors[name] = c
+    new.mirrors = mirrors
+    new.send_client = dict(m.send_client)
+    new.commits = dict(m.commits)
+    new.failed, new.ghosted, new.unresolved = set(m.failed), set(m.ghosted), set(m.unresolved)
+    new.shown, new.confirmed = dict(m.shown), set(m.confirmed)
+    new.confirm_times = []
+    new.views, new.maxv, new.in_order, new.since = list(m.views), list(m.maxv), list(m.in_order), \
+        list(m.since)
+    new.cnt = [dict(c) for c in m.cnt]
+    new.gone = [dict(g) for g in m.gone]
+    lc = m.lifecycle
+    new.lifecycle = object.__new__(type(lc))
+    new.lifecycle.__dict__.update(lc.__dict__)
+    new.lifecycle.state = dict(lc.state)
+    new.lifecycle.gaps = dict(lc.gaps)
+    new.lifecycle.examples = dict(lc.examples)
+    return new
+
+
+def monitor_key(m: Monitor) -> tuple:
+    """The checker state that decides future verdicts (metrics and examples excluded)."""
+    return (tuple(m.views), tuple(tuple(sorted((s, n) for s, n in c.items() if n)) for c in m.cnt),
+            tuple(tuple(sorted(g)) for g in m.gone), tuple(m.maxv), tuple(m.in_order),
+            tuple(sorted(m.failed)), tuple(sorted(m.commits.items())), tuple(sorted(m.ghosted)),
+            tuple(sorted(m.unresolved)))

@@ -81,10 +81,12 @@ class Strategy:
                             if k not in ("session", "options", "max_len", "client")))
 
     def clone(self) -> "Strategy":
+        """A copy for the explorer: containers are copied one level deep, so their items must be
+        immutable (ints, strings, tuples); a strategy holding mutable items overrides this."""
         new = copy.copy(self)
         for k, v in vars(self).items():
             if isinstance(v, (list, dict, set)):
-                setattr(new, k, copy.deepcopy(v))
+                setattr(new, k, v.copy())
         return new
 
     # --- helpers ------------------------------------------------------------------------------
@@ -303,6 +305,15 @@ class Reconciled(Strategy):
 
     def has_pending(self):
         return bool(self.pending)
+
+    def state_key(self):
+        # Failures beyond the unconfirmed threshold change nothing but the backoff, which the
+        # explorer abstracts away: saturating the count keeps unbounded retries finite.
+        cap = max(self.options.retries, 1)
+        return (self.view, self.applied, self.canon, self.flags, tuple(self.pending), self.active,
+                tuple(sorted((s, min(n, cap)) for s, n in self.fails.items() if s in self.pending)),
+                tuple(sorted((s, v) for s, v in self.ok_version.items() if s in self.pending)),
+                tuple(sorted(self.unconfirmed & set(self.pending))))
 
 
 def _add_missing(canon: tuple, event) -> tuple:

@@ -118,6 +118,7 @@ class World:
         self.pending = 0
         self.timers: set[tuple[int, int]] = set()
         self.committed = 0
+        self.untimed = False  # explorer: a deadline has passed exactly when the attempt's timeout fired
         self._counts: dict[tuple[int, int], int] = {}
         self._strategies_with_pending = [c.strategy for c in self.clients
                                          if type(c.strategy).has_pending is not Strategy.has_pending]
@@ -186,7 +187,7 @@ class World:
         c.connected = False
         c.session.streams.pop(client, None)
         self.pending += 1
-        self.obs.disconnect(t, client, c.conn)
+        self.obs.disconnect(t, client, c.conn, len(c.outstanding))
         out = self._client(t, c, "close", c.strategy.on_close(t))
         return out + [("dropped", client, c.conn), ("reconnect", client, self.scenario.sse.reconnect_delay)]
 
@@ -278,7 +279,7 @@ class World:
             return []
         if a.cmid is not None and a.cmid in s.by_cmid:
             outcome = "duplicate"
-        elif a.deadline is not None and t > a.deadline:
+        elif a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline):
             outcome = "expired"
         elif not a.content or len(a.content) > self.scenario.server.max_message_length:
             outcome = "invalid"
@@ -336,3 +337,67 @@ class World:
         s = self.sessions[session]
         s.typing = s.processing = False
         return self._commit(t, s, Message(len(s.log), "assistant", content, None, None, None))
+
+
+# --- copying and keys, for the exhaustive explorer ----------------------------------------------
+def clone_world(world: World, obs: Observer, attempts: dict) -> World:
+    """A copy of ``world`` that shares nothing mutable with it; ``attempts`` maps old → new attempts."""
+    new = object.__new__(World)
+    new.__dict__.update(world.__dict__)
+    new.obs = obs
+    sessions = {}
+    for name, s in world.sessions.items():
+        c = object.__new__(Session)
+        c.name, c.log, c.version = s.name, list(s.log), s.version
+        c.typing, c.processing, c.by_cmid = s.typing, s.processing, dict(s.by_cmid)
+        c.history, c.streams, c.cum_bytes, c.clients = list(s.history), dict(s.streams), list(
+            s.cum_bytes), s.clients
+        sessions[name] = c
+    new.sessions = sessions
+    clients = []
+    for cl in world.clients:
+        c = object.__new__(Client)
+        c.index, c.session = cl.index, sessions[cl.session.name]
+        c.strategy = cl.strategy.clone()
+        c.strategy.session = c.session
+        c.connected, c.conn, c.last_version = cl.connected, cl.conn, cl.last_version
+        c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
+        c.last_view = cl.last_view
+        clients.append(c)
+    new.clients = clients
+    new.sends = list(world.sends)
+    new.timers = set(world.timers)
+    new._counts = dict(world._counts)
+    new._strategies_with_pending = [c.strategy for c in clients
+                                    if type(c.strategy).has_pending is not Strategy.has_pending]
+    return new
+
+
+def copy_attempt(a: Attempt, memo: dict) -> Attempt:
+    new = memo.get(id(a))
+    if new is None:
+        new = object.__new__(Attempt)
+        for slot in Attempt.__slots__:
+            setattr(new, slot, getattr(a, slot))
+        memo[id(a)] = new
+    return new
+
+
+def attempt_key(a: Attempt) -> tuple:
+    # Only "first attempt or not" matters (scripted overrides); retries stay finite.
+    return (a.client, a.send, min(a.n, 2), a.state, a.fault)
+
+
+def world_key(world: World) -> tuple:
+    """Everything about the system that can influence what happens next (times excluded)."""
+    sessions = tuple(
+        (name, tuple((m.sender, m.send, m.content) for m in s.log), s.typing, s.processing,
+         tuple(s.history), tuple(sorted(s.streams.items())))
+        for name, s in world.sessions.items())
+    clients = tuple(
+        (c.connected, c.conn, c.last_version,
+         tuple(sorted((s, min(a.n, 2), a.state) for s, a in c.outstanding.items())),
+         c.strategy.state_key(), c.last_view)
+        for c in world.clients)
+    return (sessions, clients, len(world.sends), tuple(sorted(world.timers)),
+            tuple(sorted((k, min(n, 2)) for k, n in world._counts.items())), world.pending)

@@ -38,6 +38,7 @@ class RunResult:
     confirm_times: list[float] = field(default_factory=list)
     events: int = 0
     warnings: list[str] = field(default_factory=list)
+    sometimes: set[str] = field(default_factory=set)
 
     @property
     def total_violations(self) -> int:
@@ -98,6 +99,7 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
         chart_gaps=monitor.lifecycle.total, metrics=metrics, examples=dict(monitor.first),
         gaps=monitor.lifecycle.summary(), confirm_times=list(monitor.confirm_times),
         events=sim.events, warnings=warnings_for(scenario, world.strategy_name),
+        sometimes=set(monitor.sometimes),
     )
 
 

@@ -34,7 +34,7 @@ FIELDS: dict[str, tuple[tuple[str, object], ...]] = {
     "error": (("client", int), ("send", int)),
     "rollback": (("client", int), ("send", int), ("before", "view"), ("after", "view")),
     "unconfirmed": (("client", int), ("send", int)),
-    "disconnect": (("client", int), ("conn", int)),
+    "disconnect": (("client", int), ("conn", int), ("awaiting", int)),
     "reconnect": (("client", int), ("conn", int), ("resume", str)),
     "quiescent": (),
     "end": (("checked", bool),),
