@@ -121,7 +121,7 @@ class StrategyOptions:
 
     def backoff(self, k: int) -> float:
         """Seconds before the k-th retry (k ≥ 1): retry_backoff × 2^(k−1), capped."""
-        return min(self.retry_backoff * (2 ** (k - 1)), self.retry_backoff_max)
+        return min(self.retry_backoff * (2.0 ** min(k - 1, 64)), self.retry_backoff_max)
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict(self.extra).get(key, default)
@@ -160,6 +160,7 @@ class EventSpec:
 class ExploreConfig:
     faults: tuple[str, ...] = ("ok", "error_after_commit", "response_lost")
     max_disconnects: int = 1
+    sometimes: tuple[str, ...] | None = None  # vacuity guard: what a check must witness (None: defaults)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from model.config import (
     Workload,
 )
 from model.errors import InputError
+from model.strategies import resolve_strategy
+from model.invariants import SOMETIMES
 
 BUILTIN_DIR = Path(__file__).parent / "scenarios"
 
@@ -191,6 +193,7 @@ def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
     top = _Reader(source, data, "", _TOP)
     name = top.string("name", Path(source).stem if source.endswith(".toml") else "scenario")
     strategy = top.string("strategy", "seed")
+    resolve_strategy(strategy, source)
     seed = top.integer("seed", 1, minimum=None)
     until = top.number("until", 0.0) if top.has("until") else None
     post = _parse_post(top.sub("post", {"request_latency", "response_latency", "timeout", "faults"}))
@@ -207,7 +210,7 @@ def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
     workload = _parse_workload(top) if top.has("workload") else None
     sends = _parse_sends(top, len(clients))
     events = _parse_events(top, len(clients))
-    explore = _parse_explore(top.sub("explore", {"faults", "max_disconnects"}))
+    explore = _parse_explore(top.sub("explore", {"faults", "max_disconnects", "sometimes"}))
     return Scenario(
         name=name, description=top.string("description", ""), strategy=strategy, seed=seed,
         until=until, post=post, sse=sse, server=server, strategy_options=options, clients=clients,
@@ -295,8 +298,6 @@ def _parse_sends(top: _Reader, n_clients: int) -> tuple[SendSpec, ...]:
     for s in top.array_of_tables("sends"):
         _Reader(s.source, s.table, s.path,
                 {"at", "client", "content", "fault", "request_latency", "response_latency"})
-        if not s.has("at"):
-            s.fail("at", "required")
         sends.append(SendSpec(
             at=s.number("at", 0.0), client=_client_index(s, n_clients),
             content=s.string("content", ""), fault=s.string("fault", None, ALL_FAULTS),
@@ -310,8 +311,6 @@ def _parse_events(top: _Reader, n_clients: int) -> tuple[EventSpec, ...]:
     events = []
     for e in top.array_of_tables("events"):
         _Reader(e.source, e.table, e.path, {"at", "client", "kind"})
-        if not e.has("at"):
-            e.fail("at", "required")
         events.append(EventSpec(at=e.number("at", 0.0), client=_client_index(e, n_clients),
                                 kind=e.string("kind", "sse-disconnect", EVENT_KINDS)))
     return tuple(sorted(events, key=lambda x: x.at))
@@ -328,7 +327,17 @@ def _parse_explore(r: _Reader) -> ExploreConfig:
             if f not in ALL_FAULTS:
                 r.fail(f"faults[{i}]", f"unknown fault {f!r}; one of {', '.join(ALL_FAULTS)}")
         faults = tuple(dict.fromkeys(value))
-    return ExploreConfig(faults=faults, max_disconnects=r.integer("max_disconnects", d.max_disconnects))
+    sometimes = None
+    if r.has("sometimes"):
+        value = r.table["sometimes"]
+        if not isinstance(value, list):
+            r.fail("sometimes", "must be an array of property names")
+        for i, name in enumerate(value):
+            if name not in SOMETIMES:
+                r.fail(f"sometimes[{i}]", f"unknown property {name!r}; one of {', '.join(SOMETIMES)}")
+        sometimes = tuple(dict.fromkeys(value))
+    return ExploreConfig(faults=faults, max_disconnects=r.integer("max_disconnects", d.max_disconnects),
+                         sometimes=sometimes)
 
 
 def _tname(value: Any) -> str:
