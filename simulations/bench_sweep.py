@@ -22,6 +22,25 @@ import time
 from pathlib import Path
 
 
+def sleeping_run(data: dict, source: str, strategy: str, seed: int) -> dict:
+    """A run that takes 5 ms of wall time and no CPU: measures the runner, not the machine."""
+    time.sleep(0.005)
+    return {"result": {"sends": 0}, "confirm_times": []}
+
+
+def time_runner(name: str, workers: int) -> float:
+    """Seconds to run ``name`` with ``sleeping_run``: the runner's own scaling and overhead."""
+    from simulations.commands.sweep import resolve_sweep_path
+    from simulations.sweep import run_sweep
+    from simulations.sweep_file import load_sweep
+
+    sweep = load_sweep(resolve_sweep_path(name))
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        run_sweep(sweep, Path(tmp) / "out", workers=workers, quiet=True, run_fn=sleeping_run)
+        return time.perf_counter() - start
+
+
 def time_sweep(name: str, workers: int) -> tuple[float, float, int, float, float]:
     """Seconds running the runs, seconds aggregating + plotting + writing, the run count, and
     the CPU seconds of the runs spent by this process and by its (reaped) worker processes."""
@@ -96,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sweep {args.sweep!r}, {runs} runs, median of {args.repeats}: 1 worker {one:.1f} s, "
           f"2 workers {two:.1f} s, speed-up {one / two:.2f}×; aggregation + plots + report "
           f"{statistics.median(post):.1f} s")
+    idle = {w: statistics.median(time_runner(args.sweep, w) for _ in range(args.repeats))
+            for w in (1, 2)}
+    print(f"runner alone (every run sleeps 5 ms, no CPU): 1 worker {idle[1]:.1f} s, 2 workers "
+          f"{idle[2]:.1f} s, speed-up {idle[1] / idle[2]:.2f}× (ideal {runs * 0.005:.1f} s and "
+          f"{runs * 0.0025:.1f} s)", flush=True)
     for seeds in args.rss_seeds:
         runs, kb, secs = measure_rss(args.rss_sweep, seeds, 2)
         print(f"peak RSS of the parent, sweep {args.rss_sweep!r} with {seeds} seeds: {runs} runs, "
