@@ -11,7 +11,7 @@ Output folder:
 ``--resume`` keeps the rows of finished runs, drops a partially written last line and the rows
 of failed runs (they run again), and runs only what is missing. Memory stays flat in the number
 of runs: tasks are generated lazily, at most a few per worker are in flight, and no result is
-kept after it is written.
+kept after it is written (``--resume`` also holds the keys of the finished runs).
 """
 
 from __future__ import annotations

@@ -10,7 +10,11 @@ from simulations.report import build_report
 from simulations.report_sweep import default_sweep_section
 
 
-def test_default_sweep_section_in_a_report_and_its_html(tmp_path):
+def no_plots(monkeypatch):
+    monkeypatch.setattr("simulations.report_sweep.plot_sweep", lambda agg, out: [])
+
+
+def test_default_sweep_section_in_a_report_and_its_html(tmp_path, monkeypatch):
     title, body = default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
     assert title == "Sweep: quick"
     assert "](sweep/report.md)" in body and "### Findings" in body
@@ -21,11 +25,13 @@ def test_default_sweep_section_in_a_report_and_its_html(tmp_path):
     assert page.count("data:image/png;base64,") >= 3
     runs = tmp_path / "sweep" / "runs.csv"
     before = (runs.read_text(), runs.stat().st_mtime_ns)
+    no_plots(monkeypatch)
     default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
     assert (runs.read_text(), runs.stat().st_mtime_ns) == before  # nothing ran again
 
 
-def test_a_changed_sweep_replaces_old_results(tmp_path):
+def test_a_changed_sweep_replaces_old_results(tmp_path, monkeypatch):
+    no_plots(monkeypatch)
     default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
     meta = tmp_path / "sweep" / "meta.json"
     data = json.loads(meta.read_text())
