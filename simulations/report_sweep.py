@@ -47,6 +47,9 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
         body.append(f"**{outcome.failed} run(s) failed**; see the error column of "
                     "`sweep/runs.csv`.")
     for title, text in sweep_sections(out, link_dir=report_dir):
+        if title == "Tables":  # hundreds of rows: linked, not inlined, in the main report
+            link = _rel(out / "summary.md", Path(report_dir))
+            text = f"Per cell and strategy: [summary.md]({link}) (every interval in `summary.csv`)."
         body.append(f"### {title}\n\n{_shift_headings(text)}")
     return f"Sweep: {loaded.name}", "\n\n".join(body)
 
@@ -106,7 +109,8 @@ def setup_text(agg: Aggregate) -> str:
     s, meta = agg.sweep, agg.meta
     runs = sum(r["runs"] for r in agg.rows)
     sends = sum(r["sends"] for r in agg.rows)
-    files = (f"- sweep file: `{s['source']}`; strategies: {', '.join(s['strategies'])}; "
+    files = (f"- sweep file: `{_shown_path(s['source'])}`; strategies: "
+             f"{', '.join(s['strategies'])}; "
              f"seeds {_seed_text(s['seeds'])}")
     counts = (f"- {len(s['cells'])} cells × {len(s['strategies'])} strategies × "
               f"{len(s['seeds'])} seeds: {runs:,} runs finished, {agg.failed_runs} failed, "
@@ -246,6 +250,15 @@ def _seed_text(seeds: list[int]) -> str:
 
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _shown_path(source: str) -> str:
+    """A shipped sweep's path from the project root (no machine-specific prefix), else as given."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return Path(source).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return source
 
 
 def _rel(path: Path, base: Path) -> str:
