@@ -1,7 +1,7 @@
-"""Regression tests for behaviours that once contradicted SPEC.md (each quotes the sentence).
+"""Regression tests for behaviours that once contradicted SPEC.md, each with the SPEC sentence.
 
-Each reason quotes the SPEC sentence the behaviour contradicts. When the core is fixed, the test passes,
-strict xfail turns that into a failure, and the marker should be removed.
+A new discrepancy goes here as a minimal test marked ``xfail(strict=True)`` whose reason quotes the
+sentence; when the core is fixed, the marker comes off and the test stays as a regression test.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from simulations.engine import simulate
 from simulations.scenario import parse_scenario
 
 
-# Fixed; was:  SPEC §2.2: ambiguous failures are retried 'after retry_backoff × 2^(k−1) seconds (capped at  retry_backoff_max), until the send is decided'; §2.6: a run ends 'after the events at t ≤ until'.  model/config.py StrategyOptions.backoff computes retry_backoff * 2**(k-1) before the cap, which  overflows 
+# Fixed in ef33caa. SPEC §2.2: ambiguous failures are retried 'after retry_backoff × 2^(k−1)
+# seconds (capped at retry_backoff_max), until the send is decided'; §2.6: a run ends 'after the
+# events at t ≤ until'. StrategyOptions.backoff overflowed a float at the 1025th retry
+# (OverflowError) instead of running to `until`.
 def test_reconciled_retries_past_1024_attempts_run_to_until():
     d = {"until": 1200.0,
          "post": {"request_latency": 0.1, "response_latency": 0.1, "timeout": 0.5,
@@ -23,7 +26,15 @@ def test_reconciled_retries_past_1024_attempts_run_to_until():
     assert r.metrics["posts"] > 1024
 
 
-# Fixed; was:  SPEC §2.6: 'Every scenario key is optional; defaults are the values in the §6 example, except  that [[sends]], [[events]] and [workload] default to none, every fault to 0, and a send's client  to 0.' The §6 example's send has at = 0.0, but simulations/scenario.py refuses a [[sends]] entry  without 
+# Fixed in ef33caa. SPEC §2.6: 'Every scenario key is optional; defaults are the values in the
+# §6 example, except that [[sends]], [[events]] and [workload] default to none, every fault to
+# 0, and a send's client to 0.' The §6 send has at = 0.0, but a [[sends]] or [[events]] entry
+# without `at` was refused ('sends[0].at: required').
 def test_a_send_without_at_defaults_to_time_zero():
     sc = parse_scenario({"sends": [{"content": "A"}]}, "<no-at>")
     assert sc.sends[0].at == 0.0
+
+
+def test_an_event_without_at_defaults_to_time_zero():
+    sc = parse_scenario({"events": [{"kind": "sse-disconnect"}]}, "<no-at>")
+    assert sc.events[0].at == 0.0
