@@ -83,7 +83,7 @@ def const(value: float) -> Dist:
 
 @dataclass(frozen=True)
 class PostConfig:
-    request_latency: Dist = const(0.05)
+    request_latency: Dist = Dist("constant", value=0.05)
     response_latency: Dist = Dist("exponential", mean=0.05)
     timeout: float = 10.0
     faults: tuple[tuple[str, float], ...] = tuple((f, 0.0) for f in FAULTS)

@@ -24,7 +24,7 @@ EMPTY_VIEW = ((), (), (False, False))
 class _Mirror:
     """What the checkers know of one session: which send each committed message stands for, and flags."""
 
-    __slots__ = ("name", "sends", "flags", "version", "clients", "desc", "last")
+    __slots__ = ("clients", "desc", "flags", "last", "name", "sends", "version")
 
     def __init__(self, name: str):
         self.name, self.sends, self.flags, self.version = name, [], (False, False), 0
@@ -74,6 +74,25 @@ def canon_diff(old: tuple, new: tuple):
     oc = Counter((s, i) for s, lo, hi in old for i in range(lo, hi))
     nc = Counter((s, i) for s, lo, hi in new for i in range(lo, hi))
     return list((nc - oc).elements()), list((oc - nc).elements())
+
+
+def opt_changes(old: tuple, new: tuple):
+    """(send, +1/-1) changes between two optimistic lists; fast for append, clear and one removal."""
+    lo, ln = len(old), len(new)
+    if ln == lo + 1 and new[:lo] == old:
+        return ((new[-1], 1),)
+    if not ln:
+        return [(s, -1) for s in old]
+    if not lo:
+        return [(s, 1) for s in new]
+    if ln == lo - 1:
+        for i in range(lo):
+            if i == ln or old[i] != new[i]:
+                if old[i + 1:] == new[i:]:
+                    return ((old[i], -1),)
+                break
+    changes = [(s, k) for s, k in (Counter(new) - Counter(old)).items()]
+    return changes + [(s, -k) for s, k in (Counter(old) - Counter(new)).items()]
 
 
 class Monitor(Observer):
@@ -220,7 +239,7 @@ class Monitor(Observer):
     def rollback(self, t, client, send, before, after):
         self.seq += 1
         self.sometimes.add("rollback")
-        added, removed = canon_diff(before[0], after[0])
+        _added, removed = canon_diff(before[0], after[0])
         lost = Counter(before[1]) - Counter(after[1])
         others = [s for s in lost.elements() if s != send]
         if removed or others or lost.get(send, 0) > 1:
@@ -234,36 +253,40 @@ class Monitor(Observer):
         old = self.views[client]
         self.views[client] = view
         canon, opt, flags = view
-        added, removed = canon_diff(old[0], canon)
+        ocanon, oopt, oflags = old
+        if canon is ocanon or canon == ocanon:
+            added = removed = ()
+        else:
+            added, removed = canon_diff(ocanon, canon)
         if cause != "sse":
-            if added or removed or (old[0] != canon and normalize(old[0]) != normalize(canon)):
+            if added or removed or (ocanon != canon and normalize(ocanon) != normalize(canon)):
                 self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
-            elif flags != old[2]:
+            elif flags != oflags:
                 self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
         delta: dict[int, int] = {}
-        own = self.client_session[client]
-        for s, i in added:
-            if s != own:
-                self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
-            send = self.mirrors[s].sends[i] if s in self.mirrors else None
-            if send is not None:
-                delta[send] = delta.get(send, 0) + 1
-                if send not in self.confirmed and self.send_client.get(send) == client:
-                    self.confirmed.add(send)
-                    if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
-                        self.sometimes.add("sse-before-response")
-                    self.lifecycle.confirmed(t, self.seq, send, cause)
-                    if send in self.shown:
-                        self.confirm_times.append(t - self.shown[send])
-        for s, i in removed:
-            send = self.mirrors[s].sends[i] if s in self.mirrors else None
-            if send is not None:
-                delta[send] = delta.get(send, 0) - 1
-        if opt != old[1]:
-            for send, k in (Counter(opt) - Counter(old[1])).items():
-                delta[send] = delta.get(send, 0) + k
-            for send, k in (Counter(old[1]) - Counter(opt)).items():
-                delta[send] = delta.get(send, 0) - k
+        if added or removed:
+            own = self.client_session[client]
+            mirrors = self.mirrors
+            for s, i in added:
+                if s != own:
+                    self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
+                send = mirrors[s].sends[i] if s in mirrors else None
+                if send is not None:
+                    delta[send] = delta.get(send, 0) + 1
+                    if send not in self.confirmed and self.send_client.get(send) == client:
+                        self.confirmed.add(send)
+                        if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
+                            self.sometimes.add("sse-before-response")
+                        self.lifecycle.confirmed(t, self.seq, send, cause)
+                        if send in self.shown:
+                            self.confirm_times.append(t - self.shown[send])
+            for s, i in removed:
+                send = mirrors[s].sends[i] if s in mirrors else None
+                if send is not None:
+                    delta[send] = delta.get(send, 0) - 1
+        if opt is not oopt and opt != oopt:
+            for send, d in opt_changes(oopt, opt):
+                delta[send] = delta.get(send, 0) + d
         if delta:
             self._counts(t, client, delta)
         ordered = self._ordered(client, canon, opt)

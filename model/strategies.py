@@ -80,7 +80,7 @@ class Strategy:
         return tuple(sorted((k, _freeze(v)) for k, v in vars(self).items()
                             if k not in ("session", "options", "max_len", "client")))
 
-    def clone(self) -> "Strategy":
+    def clone(self) -> Strategy:
         """A copy for the explorer: containers are copied one level deep, so their items must be
         immutable (ints, strings, tuples); a strategy holding mutable items overrides this."""
         new = copy.copy(self)

@@ -40,8 +40,18 @@ class Message(NamedTuple):
 class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
-    __slots__ = ("name", "log", "version", "typing", "processing", "by_cmid", "history", "streams",
-                 "cum_bytes", "clients")
+    __slots__ = (
+        "by_cmid",
+        "clients",
+        "cum_bytes",
+        "history",
+        "log",
+        "name",
+        "processing",
+        "streams",
+        "typing",
+        "version",
+    )
 
     def __init__(self, name: str):
         self.name = name
@@ -74,8 +84,20 @@ class Session:
 class Attempt:
     """One POST attempt of a send."""
 
-    __slots__ = ("id", "client", "send", "n", "content", "cmid", "deadline", "sent_at", "fault",
-                 "request_latency", "response_latency", "state")
+    __slots__ = (
+        "client",
+        "cmid",
+        "content",
+        "deadline",
+        "fault",
+        "id",
+        "n",
+        "request_latency",
+        "response_latency",
+        "send",
+        "sent_at",
+        "state",
+    )
 
     def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
         self.id, self.client, self.send, self.n = id, client, send, n
@@ -86,8 +108,16 @@ class Attempt:
 
 
 class Client:
-    __slots__ = ("index", "session", "strategy", "connected", "conn", "last_version", "outstanding",
-                 "last_view")
+    __slots__ = (
+        "conn",
+        "connected",
+        "index",
+        "last_version",
+        "last_view",
+        "outstanding",
+        "session",
+        "strategy",
+    )
 
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy

@@ -245,8 +245,7 @@ class Simulator:
                 key = (client, conn)
                 d = t + self.delay()
                 last = self.conn_last.get(key, 0.0)
-                if d < last:
-                    d = last
+                d = max(d, last)
                 self.conn_last[key] = d
                 q = self.inflight.get(key)
                 if q is None:

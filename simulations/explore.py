@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from model.config import Scenario
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
 from model.strategies import resolve_strategy
-from model.system import AWAITING, World, attempt_key, clone_world, copy_attempt, world_key
+from model.system import (
+    AWAITING,
+    TIMED_OUT,
+    World,
+    attempt_key,
+    clone_world,
+    copy_attempt,
+    world_key,
+)
+from simulations.reduction import ample
+from simulations.reduction import applicable as reduction_applicable
 
 
 @dataclass
@@ -36,12 +46,12 @@ class Net:
 class Node:
     """One explored state: the world, the checkers' state and the network."""
 
-    __slots__ = ("world", "monitor", "net", "depth")
+    __slots__ = ("depth", "monitor", "net", "world")
 
     def __init__(self, world, monitor, net, depth):
         self.world, self.monitor, self.net, self.depth = world, monitor, net, depth
 
-    def clone(self) -> "Node":
+    def clone(self) -> Node:
         memo: dict = {}
         monitor = clone_monitor(self.monitor)
         world = clone_world(self.world, monitor, memo)
@@ -198,10 +208,21 @@ class Model:
                 pass  # world.timers holds the armed retry timers; backoffs are abstracted away
 
     def _collect(self, node: Node) -> None:
-        """Drop responses nobody awaits any more: delivering them changes nothing."""
+        """Drop what can no longer change anything, so that unbounded retries stay finite.
+
+        A response nobody awaits is ignored on delivery. A request whose attempt carries a deadline
+        and has timed out is refused as expired on arrival (untimed rule, SPEC §1), and its answer
+        goes to nobody: its arrival is a no-op, taken now.
+        """
         net = node.net
         if net.responses:
             net.responses = [r for r in net.responses if r[0].state == AWAITING]
+        if net.requests:
+            dead = [a for a in net.requests if a.deadline is not None and a.state == TIMED_OUT]
+            if dead:
+                net.requests = [a for a in net.requests if not (a.deadline is not None
+                                                                and a.state == TIMED_OUT)]
+                node.world.pending -= len(dead)
 
 
 @dataclass
@@ -217,6 +238,7 @@ class Exploration:
     max_depth: int = 0
     graph_edges: list | None = None
     sometimes: set = field(default_factory=set)
+    reduced: bool = False
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
@@ -228,6 +250,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
             reduction: bool = False, keep_graph: bool = False) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant."""
     model = Model(scenario, strategy)
+    reduce = reduction and reduction_applicable(model)
     start = time.perf_counter()
     root = model.initial()
     root_key = root.key()
@@ -242,6 +265,8 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
         node, key = queue.popleft()
         max_depth = max(max_depth, node.depth)
         acts = model.actions(node)
+        if reduce:
+            acts = ample(model, node, acts)
         for action in acts:
             child = model.step(node, action)
             transitions += 1
@@ -263,6 +288,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
     result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(parent),
                          transitions, complete, seconds, labels, paths, max_depth)
+    result.reduced = reduce
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     if keep_graph:
         result.graph_edges = edges

@@ -29,8 +29,8 @@ from model.config import (
     Workload,
 )
 from model.errors import InputError
-from model.strategies import resolve_strategy
 from model.invariants import SOMETIMES
+from model.strategies import resolve_strategy
 
 BUILTIN_DIR = Path(__file__).parent / "scenarios"
 
@@ -125,10 +125,10 @@ class _Reader:
             self.fail(name, f"must be one of {', '.join(choices)}; got {value!r}")
         return value
 
-    def sub(self, name: str, allowed: set[str] | None) -> "_Reader":
+    def sub(self, name: str, allowed: set[str] | None) -> _Reader:
         return _Reader(self.source, self.table.get(name, {}), self.key(name), allowed)
 
-    def array_of_tables(self, name: str) -> list["_Reader"]:
+    def array_of_tables(self, name: str) -> list[_Reader]:
         value = self.table.get(name, [])
         if not isinstance(value, list):
             self.fail(name, f"must be an array of tables, got {_tname(value)}")

@@ -138,49 +138,55 @@ def _check_type(value, typ, where, line, key):
 def replay(path, monitor: Monitor) -> Monitor:
     """Feed every record of the trace at ``path`` to ``monitor``; malformed input raises InputError."""
     where = str(path)
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(where, None, f"cannot read: {exc.strerror}") from None
     configured = False
-    with fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(where, f"line {line_no}", f"not JSON: {exc.msg}") from None
-            if not isinstance(rec, dict):
-                raise InputError(where, f"line {line_no}", "must be a JSON object")
-            kind = rec.get("kind")
-            if kind not in FIELDS:
-                raise InputError(where, f"line {line_no}: kind",
-                                 f"unknown kind {kind!r}; one of {', '.join(FIELDS)}")
-            t = rec.get("t")
-            if isinstance(t, bool) or not isinstance(t, (int, float)):
-                raise InputError(where, f"line {line_no}: t", "must be a number")
-            args = []
-            for name, typ in FIELDS[kind]:
-                if name not in rec:
-                    raise InputError(where, f"line {line_no}: {name}", f"missing (a {kind} record needs it)")
-                value = rec[name]
-                if typ == "view":
-                    value = _decode_view(value, where, line_no, name)
-                else:
-                    _check_type(value, typ, where, line_no, name)
-                args.append(value)
-            if kind == "config":
-                configured = True
-                monitor.config(*args)
-                continue
-            if not configured:
-                raise InputError(where, f"line {line_no}", "the first record must be a config record")
-            _check_refs(kind, rec, monitor, where, line_no)
-            getattr(monitor, kind)(float(t), *args)
+    for line_no, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(where, f"line {line_no}", f"not JSON: {exc.msg}") from None
+        if not isinstance(rec, dict):
+            raise InputError(where, f"line {line_no}", "must be a JSON object")
+        kind = rec.get("kind")
+        if kind not in FIELDS:
+            raise InputError(where, f"line {line_no}: kind",
+                             f"unknown kind {kind!r}; one of {', '.join(FIELDS)}")
+        t = rec.get("t")
+        if isinstance(t, bool) or not isinstance(t, (int, float)):
+            raise InputError(where, f"line {line_no}: t", "must be a number")
+        args = []
+        for name, typ in FIELDS[kind]:
+            if name not in rec:
+                raise InputError(where, f"line {line_no}: {name}", f"missing (a {kind} record needs it)")
+            value = rec[name]
+            if typ == "view":
+                value = _decode_view(value, where, line_no, name)
+            else:
+                _check_type(value, typ, where, line_no, name)
+            args.append(value)
+        if kind == "config":
+            configured = True
+            monitor.config(*args)
+            continue
+        if not configured:
+            raise InputError(where, f"line {line_no}", "the first record must be a config record")
+        _check_refs(kind, rec, monitor, where, line_no)
+        getattr(monitor, kind)(float(t), *args)
     if not configured:
         raise InputError(where, None, "empty trace (no config record)")
     return monitor
+
+
+def _lines(path):
+    """(number, text) of every line; an unreadable file is one InputError."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            yield from enumerate(fh, 1)
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), None, "not UTF-8 text") from None
 
 
 def _check_refs(kind, rec, monitor: Monitor, where, line_no):

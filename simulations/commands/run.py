@@ -38,9 +38,9 @@ def summary(r: RunResult) -> str:
     ct = m["confirm_time"]
     lines = [
         f"scenario {r.scenario} | strategy {r.strategy} | seed {r.seed}",
-        f"sends {r.sends} | committed {r.committed} | posts {m['posts']} | errors shown "
-        f"{m['errors_shown']} | unconfirmed {m['unconfirmed']} | events {m['events']} | "
-        f"ended at t={m['end_time']:g}s",
+        (f"sends {r.sends} | committed {r.committed} | posts {m['posts']} | errors shown "
+         f"{m['errors_shown']} | unconfirmed {m['unconfirmed']} | events {m['events']} | "
+         f"ended at t={m['end_time']:g}s"),
         f"violations ({r.total_violations} in all):",
     ]
     for inv in INVARIANTS:
