@@ -138,6 +138,9 @@ class Seed(Strategy):
     def failed(self, t, send):
         return [self._rollback(send), ("error", send)]
 
+    def state_key(self):
+        return self.view
+
     def on_event(self, t, event):
         self.view = (event_runs(event), (), (event[4], event[5]))
         return [("apply", event[1], "sse")]
@@ -179,6 +182,9 @@ class SeedRetry(Seed):
 
     def on_retry(self, t, send):
         return [("post", send, self.content[send], None, None)]
+
+    def state_key(self):
+        return (self.view, tuple(sorted(self.retried.items())))
 
 
 class Reconciled(Strategy):

@@ -46,6 +46,7 @@ class Session:
         "cum_bytes",
         "history",
         "log",
+        "log_key",
         "name",
         "processing",
         "streams",
@@ -63,6 +64,7 @@ class Session:
         self.streams: dict[int, int] = {}  # client -> open connection id
         self.cum_bytes = [0]
         self.clients: list[int] = []
+        self.log_key: tuple = ()  # (sender, send) per message: the log's identity, for the explorer
 
     def event(self, version: int, snapshot: bool) -> tuple:
         """The SSE event of ``version`` as first sent: a snapshot or that change's delta."""
@@ -77,6 +79,7 @@ class Session:
     def append(self, message: Message) -> None:
         self.log.append(message)
         self.cum_bytes.append(self.cum_bytes[-1] + len(message.content))
+        self.log_key += ((message.sender, message.send),)
         if message.cmid is not None:
             self.by_cmid[message.cmid] = message.index
 
@@ -382,6 +385,7 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
         c.typing, c.processing, c.by_cmid = s.typing, s.processing, dict(s.by_cmid)
         c.history, c.streams, c.cum_bytes, c.clients = list(s.history), dict(s.streams), list(
             s.cum_bytes), s.clients
+        c.log_key = s.log_key
         sessions[name] = c
     new.sessions = sessions
     clients = []
@@ -421,8 +425,7 @@ def attempt_key(a: Attempt) -> tuple:
 def world_key(world: World) -> tuple:
     """Everything about the system that can influence what happens next (times excluded)."""
     sessions = tuple(
-        (name, tuple((m.sender, m.send, m.content) for m in s.log), s.typing, s.processing,
-         tuple(s.history), tuple(sorted(s.streams.items())))
+        (name, s.log_key, tuple(s.history), tuple(sorted(s.streams.items())))
         for name, s in world.sessions.items())
     clients = tuple(
         (c.connected, c.conn, c.last_version,
