@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
 from model.config import Scenario
+from model.errors import SsesimError
 from model.invariants import INVARIANTS, Monitor
 from model.observe import Observer
 from model.strategies import resolve_strategy
 from model.system import World
+
+STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
@@ -150,12 +153,21 @@ class Simulator:
     def run(self) -> None:
         world, heap, until = self.world, self.heap, self.scenario.until
         was_quiet = True
+        same = 0
         while heap:
             t, _seq, kind, a, b, c = heappop(heap)
             if until is not None and t > until:
                 self.obs.end(until, False)
                 self.now = until
                 return
+            if t == self.now:
+                same += 1
+                if same > STALL_STEPS:
+                    raise SsesimError(f"{self.scenario.source}: time stopped advancing at t={t:g} "
+                                      f"({STALL_STEPS} steps at one instant): a zero-delay loop, e.g. "
+                                      "post.timeout = 0 with zero retry backoff")
+            else:
+                same = 0
             self.now = t
             self.events += 1
             effects, is_input = self.dispatch(t, kind, a, b, c)

@@ -8,6 +8,7 @@ same ``Monitor`` the simulator uses, so a trace from ``run --trace`` gives the c
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -153,8 +154,8 @@ def replay(path, monitor: Monitor) -> Monitor:
             raise InputError(where, f"line {line_no}: kind",
                              f"unknown kind {kind!r}; one of {', '.join(FIELDS)}")
         t = rec.get("t")
-        if isinstance(t, bool) or not isinstance(t, (int, float)):
-            raise InputError(where, f"line {line_no}: t", "must be a number")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise InputError(where, f"line {line_no}: t", "must be a finite number")
         args = []
         for name, typ in FIELDS[kind]:
             if name not in rec:
@@ -166,6 +167,11 @@ def replay(path, monitor: Monitor) -> Monitor:
                 _check_type(value, typ, where, line_no, name)
             args.append(value)
         if kind == "config":
+            if configured:
+                raise InputError(where, f"line {line_no}", "a second config record")
+            if not args[3] or not all(isinstance(s, str) for s in args[3]):
+                raise InputError(where, f"line {line_no}: sessions",
+                                 "must be a non-empty list of session names (strings)")
             configured = True
             monitor.config(*args)
             continue
@@ -193,6 +199,8 @@ def _check_refs(kind, rec, monitor: Monitor, where, line_no):
     n = len(monitor.client_session)
     if "client" in rec and not 0 <= rec["client"] < n:
         raise InputError(where, f"line {line_no}: client", f"names client {rec['client']}, config has {n}")
+    if kind == "flags" and rec["session"] not in monitor.mirrors:
+        raise InputError(where, f"line {line_no}: session", f"unknown session {rec['session']!r}")
     if kind == "commit":
         m = monitor.mirrors.get(rec["session"])
         if m is None:

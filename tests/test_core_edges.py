@@ -1,0 +1,50 @@
+"""Edge cases of the core: a zero-delay livelock, malformed traces the replayer must refuse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulations import engine
+from simulations.cli import main
+
+LIVELOCK = """until = 5.0
+[post]
+request_latency = 1.0
+timeout = 0.0
+[strategy_options]
+retry_backoff = 0.0
+retry_backoff_max = 0.0
+request_deadline = 0.0
+[[sends]]
+content = "A"
+"""
+
+
+def test_zero_delay_retry_loop_is_one_line_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(engine, "STALL_STEPS", 2000)
+    path = tmp_path / "livelock.toml"
+    path.write_text(LIVELOCK)
+    assert main(["run", str(path), "--strategy", "reconciled"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "time stopped advancing" in err[0] and str(path) in err[0]
+
+
+CONFIG = {"seq": 1, "t": 0.0, "kind": "config", "scenario": "x", "strategy": "seed", "seed": 1,
+          "sessions": ["s1"]}
+
+
+@pytest.mark.parametrize("records, key", [
+    ([CONFIG, {"seq": 2, "t": float("nan"), "kind": "quiescent"}], "line 2: t"),
+    ([CONFIG, CONFIG], "line 2"),
+    ([{**CONFIG, "sessions": [1]}], "line 1: sessions"),
+    ([CONFIG, {"seq": 2, "t": 0.1, "kind": "flags", "session": "zz", "version": 1, "typing": True,
+               "processing": True}], "line 2: session"),
+])
+def test_malformed_trace_names_the_line(tmp_path, capsys, records, key):
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert main(["check-trace", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and key in err[0]
