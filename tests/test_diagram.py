@@ -198,15 +198,19 @@ def test_unknown_option_is_one_line_and_exit_2(capsys):
 
 
 def test_report_embeds_mermaid_and_png(tmp_path, capsys, some_gaps):
-    assert main(["report", "--out", str(tmp_path)]) == 0
+    args = ["report", "--out", str(tmp_path), "--sweep", "quick", "--runs", "1", "--max-states", "50",
+            "--quiet"]
+    assert main(args) == 0
     text = (tmp_path / "README.md").read_text()
-    assert text.startswith("# ssesim report\n") and "## Lifecycle chart" in text
+    assert text.startswith("# ssesim report") and "## Lifecycle chart" in text
+    assert "## Check verdicts" in text and (tmp_path / "index.html").exists()
     assert text.count("```mermaid\n") == 2
     assert "![The seed's chart](diagrams/seed_flow.png)" in text
     assert "](diagrams/completed_flow.png)" in text
     assert "| POSTSending | SSE delivers canonical state | SSEReceived |" in text
     assert (tmp_path / "diagrams" / "seed_flow.png").exists()
-    assert capsys.readouterr().out.strip() == str(tmp_path / "README.md")
+    assert capsys.readouterr().out.strip().splitlines() == [str(tmp_path / "README.md"),
+                                                            str(tmp_path / "index.html")]
 
 
 def test_build_report_keeps_section_order(tmp_path):
