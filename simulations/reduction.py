@@ -14,6 +14,7 @@ be longer than the shortest; ``tests/test_reduction.py`` checks the verdicts on 
 
 from __future__ import annotations
 
+from model.strategies import Strategy
 from model.system import AWAITING
 
 CLIENT_STEPS = frozenset(("deliver", "drain", "response", "timeout", "retry", "reconnect"))
@@ -52,7 +53,54 @@ def ample(model, node, acts: list) -> list:
             continue
         if _persistent(model, node, c, remaining, can_disconnect):
             return group
+    for session in sorted(world.sessions):
+        group = [a for a in acts if _server_step_of(node, a) == session]
+        if not group or len(group) == len(acts):
+            continue
+        if inputs_remain and not any(a[0] not in INPUTS and a not in group for a in acts):
+            continue
+        if _server_persistent(model, node, world.sessions[session], remaining, can_disconnect):
+            return group
     return acts
+
+
+def _server_step_of(node, action) -> str | None:
+    """The session whose server (or assistant) takes ``action``, if it is a server step."""
+    if action[0] == "arrive":
+        return node.world.clients[node.net.requests[action[1]].client].session.name
+    if action[0] == "assistant":
+        return node.net.assistant[action[1]][1]
+    return None
+
+
+def _server_persistent(model, node, session, remaining, can_disconnect: bool) -> bool:
+    """The session's server steps commute with everything that can happen before them.
+
+    No new request can appear in the session (no scripted send left, no retry armed or possible, no
+    queued send), no client of the session is reconnecting (a new stream's first event depends on
+    the order), a push is not drained from a stream that may still drop, and no request that carries
+    a deadline races its own timeout (the untimed expiry rule couples the two).
+    """
+    net, world = node.net, node.world
+    members = set(session.clients)
+    if any(spec.client in members for spec in remaining):
+        return False
+    if any(c in members for c in net.reconnecting):
+        return False
+    if model.scenario.sse.old_stream_drains and can_disconnect:
+        return False
+    for d in session.clients:
+        client = world.clients[d]
+        strategy = client.strategy
+        if strategy.has_pending() or any(k[0] == d for k in world.timers):
+            return False
+        if type(strategy).on_retry is not Strategy.on_retry and client.outstanding:
+            return False
+        if (type(strategy).on_close is not Strategy.on_close
+                or type(strategy).on_open is not Strategy.on_open):
+            return False
+    return not any(a.client in members and a.deadline is not None and a.state == AWAITING
+                   for a in net.requests)
 
 
 def _persistent(model, node, c: int, remaining, can_disconnect: bool) -> bool:

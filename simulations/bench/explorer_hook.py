@@ -23,7 +23,8 @@ THREE_SENDS = {
         {"at": 0.01, "content": "B"},
         {"at": 0.02, "content": "C"},
     ],
-    "explore": {"faults": ["ok", "error_after_commit", "response_lost"], "max_disconnects": 1},
+    "explore": {"faults": ["ok", "error_after_commit", "response_lost", "request_lost"],
+                "max_disconnects": 1},
 }
 
 
