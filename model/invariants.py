@@ -24,10 +24,11 @@ EMPTY_VIEW = ((), (), (False, False))
 class _Mirror:
     """What the checkers know of one session: which send each committed message stands for, and flags."""
 
-    __slots__ = ("clients", "desc", "flags", "last", "name", "sends", "version")
+    __slots__ = ("clients", "desc", "flags", "full", "last", "name", "sends", "version")
 
     def __init__(self, name: str):
         self.name, self.sends, self.flags, self.version = name, [], (False, False), 0
+        self.full: tuple = ()  # the canonical runs of a view equal to the whole log
         self.clients: list[int] = []
         self.desc: dict[int, list[int]] = {}  # client -> descents among its own messages in log[:n]
         self.last: dict[int, list[int]] = {}  # client -> its newest own send in log[:n] (-1: none)
@@ -38,6 +39,7 @@ class _Mirror:
 
     def append(self, send, owner) -> None:
         self.sends.append(send)
+        self.full = ((self.name, 0, len(self.sends)),)
         for c in self.clients:
             desc, last = self.desc[c], self.last[c]
             if owner == c:
@@ -345,9 +347,7 @@ class Monitor(Observer):
         m = self.mirrors[self.client_session[client]]
         if opt or flags != m.flags:
             return False
-        n = len(m.sends)
-        target = ((m.name, 0, n),) if n else ()
-        return canon == target or normalize(canon) == target
+        return canon == m.full or normalize(canon) == m.full
 
     def _track(self, t, client):
         equal = self._equal(client)
@@ -432,6 +432,7 @@ def clone_monitor(m: Monitor) -> Monitor:
             mi.clients
         c.desc = {k: list(v) for k, v in mi.desc.items()}
         c.last = {k: list(v) for k, v in mi.last.items()}
+        c.full = mi.full
         mirrors[name] = c
     new.mirrors = mirrors
     new.send_client = dict(m.send_client)

@@ -250,20 +250,22 @@ class Simulator:
         return "ok"
 
     def apply(self, t: float, effects) -> None:
+        conn_last, inflight = self.conn_last, self.inflight
         for e in effects:
             kind = e[0]
             if kind == "push":
                 _, client, conn, event = e
                 key = (client, conn)
                 d = t + self.delay()
-                last = self.conn_last.get(key, 0.0)
+                last = conn_last.get(key, 0.0)
                 d = max(d, last)
-                self.conn_last[key] = d
-                q = self.inflight.get(key)
+                conn_last[key] = d
+                q = inflight.get(key)
                 if q is None:
-                    q = self.inflight[key] = deque()
+                    q = inflight[key] = deque()
                 q.append((d, event))
-                self.schedule(d, DELIVER, client, conn, event)
+                self.seq += 1
+                heappush(self.heap, (d, self.seq, DELIVER, client, conn, event))
             elif kind == "respond":
                 a = e[1]
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
