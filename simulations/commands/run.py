@@ -12,8 +12,11 @@ from simulations.scenario import load_scenario
 
 def add_parser(sub) -> None:
     p = sub.add_parser("run", help="one simulation; summary or --json; optional JSONL trace",
-                       description="Run one seeded simulation of SCENARIO (a TOML file).")
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+                       description="Run one seeded simulation of SCENARIO (a TOML file), or replay a "
+                                   "counterexample file (JSON, from `ssesim explore "
+                                   "--counterexamples`) through the explorer's model.")
+    p.add_argument("scenario", metavar="SCENARIO",
+                   help="scenario TOML file, or a counterexample .json file to replay")
     p.add_argument("--strategy", help="seed | dual-write | seed-retry | reconciled | module:Class")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--trace", metavar="FILE", help="write the JSONL trace of every event to FILE")
@@ -22,6 +25,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from simulations.counterexample import looks_like_counterexample
+    if looks_like_counterexample(args.scenario):
+        return run_counterexample(args)
     scenario = load_scenario(args.scenario)
     result = simulate(scenario, strategy=args.strategy, seed=args.seed, trace_path=args.trace)
     for warning in result.warnings:
@@ -30,6 +36,44 @@ def run(args) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(summary(result))
+    return 0
+
+
+def run_counterexample(args) -> int:
+    """Replay a counterexample's schedule (untimed) and print the replayed verdicts like a run."""
+    from model.errors import InputError
+    from simulations import counterexample as cxm
+    path = args.scenario
+    for option, value in (("--seed", args.seed), ("--trace", args.trace)):
+        if value is not None:
+            raise InputError(path, option, "has no meaning for a counterexample replay (untimed, "
+                                           "fixed schedule)")
+    cx = cxm.load(path)
+    model = cxm.model_for(cx, path, args.strategy)
+    if args.strategy is None:
+        cxm.replay_counterexample(cx, model, path)  # a step not enabled is bad input (exit 2)
+    node, taken = cxm.replay_prefix(model, cx.steps)
+    result = cxm.replay_result(cx, model, node, taken)
+    reproduced = result.violations[cx.invariant] > 0
+    if taken < len(cx.steps):
+        print(f"ssesim: warning: {path}: step {taken + 1} {list(cx.steps[taken])} is not enabled under "
+              f"{result.strategy}; replayed the first {taken} steps", file=sys.stderr)
+    if not reproduced:
+        print(f"ssesim: warning: {path}: the replay does not violate {cx.invariant}", file=sys.stderr)
+    if args.json:
+        obj = result.to_json()
+        obj.update(counterexample=path, invariant=cx.invariant, steps=taken, reproduced=reproduced)
+        print(json.dumps(obj, indent=2))
+        return 0
+    lines = [line.replace("(trace record ", "(step ") if (line.split() or [""])[0] in INVARIANTS
+             else line.replace("trace record", "observation") for line in summary(result).splitlines()]
+    lines[0] = (f"scenario {result.scenario} | strategy {result.strategy} | counterexample {path} "
+                f"(untimed replay: t counts steps)")
+    labels = cxm.describe_steps(model, cx.steps[:taken])
+    print(f"replaying {taken} steps of the {cx.invariant} counterexample:")
+    print("\n".join(f"  {i:>{len(str(taken))}}. {label}" for i, label in enumerate(labels, 1)))
+    print(f"{cx.invariant}: {'reproduced' if reproduced else 'NOT reproduced'}")
+    print("\n".join(lines))
     return 0
 
 

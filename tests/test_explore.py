@@ -1,0 +1,153 @@
+"""The explorer on tiny reference models with hand-counted state graphs, and ``ssesim explore``.
+
+Reference counts (one client, the seed strategy, no disconnects) are worked out by hand in the
+docstrings; states are deduplicated on everything that decides the future (violation counts excluded),
+so two paths that end in the same world, checker state and network are one state.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+import pytest
+
+from simulations.cli import main
+from simulations.explore import Model, explore
+from simulations.scenario import builtin_scenarios, parse_scenario
+from simulations.state_graph import build_graph
+
+SCENARIOS = {p.stem: p for p in builtin_scenarios()}
+
+
+def one_send(faults, max_disconnects=0, **extra) -> object:
+    return parse_scenario({"name": "one-send", "sends": [{"content": "A"}],
+                           "explore": {"faults": faults, "max_disconnects": max_disconnects}, **extra},
+                          source="<one-send>")
+
+
+def test_one_send_ok_only_has_nine_states_and_eleven_transitions():
+    """S0 -send-> S1 (A optimistic, request in flight). S1 -arrive-> S2 (committed; response and
+    event in flight), S1 -timeout-> S3 (rolled back, error; request still in flight). S2 -response->
+    S4, S2 -timeout-> S5 (the response is then dropped: nobody awaits it), S2 -deliver-> S6 (A
+    canonical, response awaited). S3 -arrive-> S5 again (same world, same checker state). S4 -deliver->
+    S7 (done), S5 -deliver-> S8 (done: A failed, then shown: ghost and flicker), S6 -response-> S7,
+    S6 -timeout-> S8 (the rollback finds nothing to remove; error on a committed send). 9 states:
+    S0..S8; transitions 1 + 2 + 3 + 1 + 1 + 1 + 2 = 11; the longest shortest path is 4 steps."""
+    result = explore(one_send(["ok"]), "seed")
+    assert (result.states, result.transitions, result.complete, result.max_depth) == (9, 11, True, 4)
+    assert {k for k, v in result.violations.items() if v} == {"no-ghost", "no-flicker"}
+    assert result.paths["no-ghost"] == [("send", 0), ("arrive", 0, "ok"), ("timeout", 0, 0)]
+
+
+def test_one_send_request_lost_only_has_five_states():
+    """S0 -send-> S1; S1 -arrive(lost)-> S2 (still awaiting), S1 -timeout-> S3 (error; request in
+    flight); S2 -timeout-> S4 and S3 -arrive(lost)-> S4 (nothing committed, error shown: done).
+    5 states, 5 transitions, and no violation: the seed is right when the request never arrives."""
+    result = explore(one_send(["request_lost"]), "seed")
+    assert (result.states, result.transitions, result.complete) == (5, 5, True)
+    assert not any(result.violations.values())
+
+
+def test_no_sends_one_disconnect_is_a_chain_of_four_states():
+    """Connected → disconnected (reconnect pending) → reconnected (snapshot v0 in flight) → delivered."""
+    s = parse_scenario({"name": "idle", "explore": {"faults": ["ok"], "max_disconnects": 1}})
+    result = explore(s, "seed")
+    assert (result.states, result.transitions, result.max_depth) == (4, 3, 3)
+
+
+def test_max_states_bound_marks_the_result_incomplete():
+    result = explore(one_send(["ok"]), "seed", max_states=4)
+    assert result.states == 4 and not result.complete
+    assert result.to_json()["complete"] is False
+
+
+def test_state_graph_matches_the_explorer_counts():
+    model = Model(one_send(["ok"]), "seed")
+    graph, complete = build_graph(model)
+    assert complete and graph.number_of_nodes() == 9 and graph.number_of_edges() == 11
+    assert graph.nodes[0]["depth"] == 0
+    assert max(graph.nodes[n]["depth"] for n in graph.nodes) == 4
+    violating = [n for n in graph.nodes if graph.nodes[n]["violating"]]
+    assert {graph.nodes[n]["violating"] for n in violating} >= {"no-ghost"}
+    assert sum(1 for n in graph.nodes if graph.nodes[n]["terminal"]) == 2
+
+
+# --- the command ---------------------------------------------------------------------------------
+def test_explore_json_is_exactly_the_spec_object(capsys):
+    assert main(["explore", str(SCENARIOS["error-after-commit"]), "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert list(obj) == ["scenario", "strategy", "states", "transitions", "complete", "violations"]
+    assert obj["scenario"] == "error-after-commit" and obj["strategy"] == "seed"
+    assert obj["complete"] is True
+    assert len(obj["violations"]) == 10
+    assert obj["violations"]["no-ghost"][-1].startswith("client 0 gets HTTP 500")
+    assert obj["violations"]["isolation"] is None
+
+
+def test_explore_human_output_numbers_each_counterexample(capsys):
+    assert main(["explore", str(SCENARIOS["error-after-commit"])]) == 0
+    out = capsys.readouterr().out
+    assert "states 7 | transitions 10" in out and "complete" in out and "states/s" in out
+    assert "  no-ghost: shortest counterexample, 3 steps\n    1. user of client 0 sends 'A'" in out
+    assert "sometimes witnessed: post-failure" in out
+
+
+def test_explore_reconciled_reports_no_violation(capsys):
+    assert main(["explore", str(SCENARIOS["error-after-commit"]), "--strategy", "reconciled"]) == 0
+    assert "violated: none of the 10 invariants" in capsys.readouterr().out
+
+
+def test_explore_writes_graph_png_and_counterexamples(tmp_path, capsys):
+    graphml, png, cx_dir = tmp_path / "g" / "s.graphml", tmp_path / "s.png", tmp_path / "cx"
+    argv = ["explore", str(SCENARIOS["two-tabs"]), "--graph", str(graphml), "--png", str(png),
+            "--counterexamples", str(cx_dir)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    graph = nx.read_graphml(graphml)
+    assert graph.number_of_nodes() == explore_states("two-tabs")
+    assert all("action" in d for _u, _v, d in graph.edges(data=True))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    names = sorted(p.name for p in cx_dir.iterdir())
+    assert names == ["two-tabs.seed.no-flicker.json", "two-tabs.seed.no-flicker.mmd",
+                     "two-tabs.seed.no-ghost.json", "two-tabs.seed.no-ghost.mmd"]
+    assert "counterexamples: 2 written" in out
+    assert not [p for p in tmp_path.rglob(".*.tmp")]  # atomic writes leave no temporaries
+
+
+def explore_states(stem: str) -> int:
+    from simulations.scenario import load_scenario
+    return explore(load_scenario(SCENARIOS[stem]), "seed").states
+
+
+def test_png_is_refused_for_a_large_graph(tmp_path, capsys):
+    png = tmp_path / "big.png"
+    assert main(["explore", str(SCENARIOS["two-sessions"]), "--png", str(png)]) == 0
+    assert "png: not drawn" in capsys.readouterr().out and not png.exists()
+
+
+def test_graphml_parses_as_xml(tmp_path):
+    path = tmp_path / "g.graphml"
+    assert main(["explore", str(SCENARIOS["error-after-commit"]), "--graph", str(path)]) == 0
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("graphml")
+
+
+@pytest.mark.parametrize("argv, where", [
+    (["explore", "nope.toml"], "nope.toml: no such file"),
+    (["explore", "X", "--max-states", "0"], "--max-states: must be >= 1"),
+    (["explore", "X", "--strategy", "nosuch"], "unknown strategy 'nosuch'"),
+])
+def test_explore_bad_input_is_exit_2_one_line(argv, where, capsys):
+    argv = [str(SCENARIOS["two-tabs"]) if a == "X" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert where in err and err.count("\n") == 1
+
+
+def test_explore_json_for_every_example_is_complete_for_seed(capsys):
+    """Each example scenario with sends explores completely under the seed within the default bound."""
+    for stem in ("two-quick-sends", "post-overtaking", "accepted-then-dropped", "disconnect-resume-none"):
+        assert main(["explore", str(SCENARIOS[stem]), "--json", "--max-states", "5000"]) == 0
+        assert json.loads(capsys.readouterr().out)["complete"] is True
