@@ -46,7 +46,6 @@ class Session:
         "cum_bytes",
         "history",
         "log",
-        "log_key",
         "name",
         "processing",
         "streams",
@@ -64,7 +63,6 @@ class Session:
         self.streams: dict[int, int] = {}  # client -> open connection id
         self.cum_bytes = [0]
         self.clients: list[int] = []
-        self.log_key: tuple = ()  # (sender, send) per message: the log's identity, for the explorer
 
     def event(self, version: int, snapshot: bool) -> tuple:
         """The SSE event of ``version`` as first sent: a snapshot or that change's delta."""
@@ -79,7 +77,7 @@ class Session:
     def append(self, message: Message) -> None:
         self.log.append(message)
         self.cum_bytes.append(self.cum_bytes[-1] + len(message.content))
-        self.log_key += ((message.sender, message.send),)
+
         if message.cmid is not None:
             self.by_cmid[message.cmid] = message.index
 
@@ -385,7 +383,6 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
         c.typing, c.processing, c.by_cmid = s.typing, s.processing, dict(s.by_cmid)
         c.history, c.streams, c.cum_bytes, c.clients = list(s.history), dict(s.streams), list(
             s.cum_bytes), s.clients
-        c.log_key = s.log_key
         sessions[name] = c
     new.sessions = sessions
     clients = []
@@ -425,7 +422,8 @@ def attempt_key(a: Attempt) -> tuple:
 def world_key(world: World) -> tuple:
     """Everything about the system that can influence what happens next (times excluded)."""
     sessions = tuple(
-        (name, s.log_key, tuple(s.history), tuple(sorted(s.streams.items())))
+        (name, tuple((m.sender, m.send) for m in s.log), tuple(s.history),
+         tuple(sorted(s.streams.items())))
         for name, s in world.sessions.items())
     clients = tuple(
         (c.connected, c.conn, c.last_version,
