@@ -82,9 +82,21 @@ def format_counterexample(cx: Counterexample, indent: str = "  ") -> str:
 
 
 # --- JSON ----------------------------------------------------------------------------------------
+def dumps(cx: Counterexample) -> str:
+    """The JSON text, one step and one label a line (diffs and reviews read it step by step)."""
+    lines = []
+    for key, value in cx.to_json().items():
+        if isinstance(value, list):
+            items = ",\n".join(f"    {json.dumps(v)}" for v in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]" if value else f"  {json.dumps(key)}: []")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def save(cx: Counterexample, path: str | Path, option: str = "--counterexamples") -> None:
     from simulations.diagrams import atomic_write
-    atomic_write(Path(path), json.dumps(cx.to_json(), indent=2) + "\n", option)
+    atomic_write(Path(path), dumps(cx), option)
 
 
 def looks_like_counterexample(path: str | Path) -> bool:

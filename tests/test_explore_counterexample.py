@@ -32,6 +32,7 @@ def test_json_round_trip(ghost):
     assert data["ssesim"] == "counterexample" and data["version"] == 1
     assert data["steps"] == [["send", 0], ["arrive", 0, "error_after_commit"], ["response", 0]]
     assert len(data["labels"]) == 3
+    assert '\n    ["arrive", 0, "error_after_commit"],\n' in file.read_text()  # a step a line
     assert cxm.load(file) == cx
 
 
