@@ -128,6 +128,8 @@ def write_graph(scenario, strategy, max_states: int, graphml: Path | None, png: 
                 title: str) -> list[str]:
     from simulations.explore import Model
     from simulations.state_graph import PNG_MAX_STATES, build_graph, write_graphml, write_png
+    if graphml is None:  # only a drawing: no need to walk past the size that can be drawn
+        max_states = min(max_states, PNG_MAX_STATES + 1)
     graph, complete = build_graph(Model(scenario, strategy), max_states)
     n = graph.number_of_nodes()
     notes = []
@@ -140,5 +142,6 @@ def write_graph(scenario, strategy, max_states: int, graphml: Path | None, png: 
             write_png(graph, png, title)
             notes.append(f"png: {png}")
         else:
-            notes.append(f"png: not drawn: {n} states is more than {PNG_MAX_STATES} (use the GraphML)")
+            notes.append(f"png: not drawn: the graph has more than {PNG_MAX_STATES} states "
+                         "(use --graph for GraphML)")
     return notes
