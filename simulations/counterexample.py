@@ -46,16 +46,21 @@ class Counterexample:
                 "steps": [list(s) for s in self.steps], "labels": list(self.labels)}
 
 
-def from_exploration(exploration, scenario_path: str | Path, invariant: str) -> Counterexample:
-    """The shortest counterexample the explorer found for ``invariant`` (KeyError if it found none)."""
+def from_exploration(exploration, scenario_path: str | Path, invariant: str,
+                     strategy: str | None = None) -> Counterexample:
+    """The shortest counterexample the explorer found for ``invariant`` (KeyError if it found none).
+
+    ``strategy`` is the name to replay with (a built-in or ``module:Class``); by default the
+    exploration's, which for a plug-in is its display ``name`` and may not resolve."""
     steps = [tuple(a) for a in exploration.paths[invariant]]
-    return Counterexample(invariant, portable_path(scenario_path), exploration.strategy, steps,
-                          list(exploration.violations[invariant]))
+    return Counterexample(invariant, portable_path(scenario_path), strategy or exploration.strategy,
+                          steps, list(exploration.violations[invariant]))
 
 
-def all_from_exploration(exploration, scenario_path: str | Path) -> list[Counterexample]:
+def all_from_exploration(exploration, scenario_path: str | Path,
+                         strategy: str | None = None) -> list[Counterexample]:
     """One counterexample per violated invariant, in the SPEC's invariant order."""
-    return [from_exploration(exploration, scenario_path, inv) for inv in INVARIANTS
+    return [from_exploration(exploration, scenario_path, inv, strategy) for inv in INVARIANTS
             if exploration.paths.get(inv)]
 
 

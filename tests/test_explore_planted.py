@@ -7,6 +7,7 @@ derives from keeps that invariant on the same scenario, so the finding is the pl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +112,18 @@ def test_check_fails_on_a_planted_bug_and_prints_its_counterexample(tmp_path, ca
     out = capsys.readouterr().out
     assert "FAIL no-ghost: exploration (5 steps)" in out
     assert "    5. client 0 gets HTTP 200 for send 0 attempt 1 (body v1)" in out
+
+
+def test_a_planted_bugs_counterexample_file_replays_under_its_plugin(tmp_path, capsys):
+    """The file names the plug-in as given (module:Class), not its display name, so it replays."""
+    path = tmp_path / "ok-ok.toml"
+    path.write_text('name = "ok-ok"\n[[sends]]\ncontent = "ok"\n[[sends]]\ncontent = "ok"\n'
+                    '[explore]\nfaults = ["ok"]\nmax_disconnects = 0\n')
+    folder = tmp_path / "cx"
+    assert main(["explore", str(path), "--strategy", PLANTED + "RollbackByContent",
+                 "--counterexamples", str(folder)]) == 0
+    file = folder / "ok-ok.rollback-by-content.no-orphan.json"
+    assert json.loads(file.read_text())["strategy"] == PLANTED + "RollbackByContent"
+    capsys.readouterr()
+    assert main(["run", str(file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["violations"]["no-orphan"] == 1

@@ -113,7 +113,7 @@ def write_counterexamples(result, scenario, scenario_path, strategy, folder: Pat
     make_folder(folder, "--counterexamples")
     model = Model(scenario, strategy)
     written = []
-    for cx in cxm.all_from_exploration(result, scenario_path):
+    for cx in cxm.all_from_exploration(result, scenario_path, strategy or scenario.strategy):
         stem = f"{safe_name(result.scenario)}.{safe_name(result.strategy)}.{cx.invariant}"
         cxm.save(cx, folder / f"{stem}.json")
         atomic_write(folder / f"{stem}.mmd", cxm.to_mermaid(cx, model), "--counterexamples")
