@@ -194,7 +194,7 @@ class Monitor(Observer):
     # --- server -------------------------------------------------------------------------------
     def commit(self, t, session, index, send, sender, version, typing, processing):
         self.seq += 1
-        m = self.mirrors.setdefault(session, _Mirror(session))
+        m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         owner = self.send_client.get(send) if send is not None else None
         m.append(send, owner)
         m.version, m.flags = version, (typing, processing)
@@ -213,7 +213,7 @@ class Monitor(Observer):
 
     def flags(self, t, session, version, typing, processing):
         self.seq += 1
-        m = self.mirrors.setdefault(session, _Mirror(session))
+        m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         m.flags, m.version = (typing, processing), version
         for c in m.clients:
             self._track(t, c)

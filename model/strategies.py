@@ -19,7 +19,6 @@ Effects a strategy may return:
 
 from __future__ import annotations
 
-import copy
 import importlib
 
 from model.config import StrategyOptions
@@ -83,10 +82,10 @@ class Strategy:
     def clone(self) -> Strategy:
         """A copy for the explorer: containers are copied one level deep, so their items must be
         immutable (ints, strings, tuples); a strategy holding mutable items overrides this."""
-        new = copy.copy(self)
-        for k, v in vars(self).items():
-            if isinstance(v, (list, dict, set)):
-                setattr(new, k, v.copy())
+        new = object.__new__(type(self))
+        state = new.__dict__
+        for k, v in self.__dict__.items():
+            state[k] = v.copy() if isinstance(v, (list, dict, set)) else v
         return new
 
     # --- helpers ------------------------------------------------------------------------------

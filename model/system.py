@@ -408,8 +408,10 @@ def copy_attempt(a: Attempt, memo: dict) -> Attempt:
     new = memo.get(id(a))
     if new is None:
         new = object.__new__(Attempt)
-        for slot in Attempt.__slots__:
-            setattr(new, slot, getattr(a, slot))
+        new.id, new.client, new.send, new.n = a.id, a.client, a.send, a.n
+        new.content, new.cmid, new.deadline, new.sent_at = a.content, a.cmid, a.deadline, a.sent_at
+        new.fault, new.state = a.fault, a.state
+        new.request_latency, new.response_latency = a.request_latency, a.response_latency
         memo[id(a)] = new
     return new
 
