@@ -19,15 +19,8 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-FAULTS = (
-    "ok",
-    "rejected",
-    "error_before_commit",
-    "error_after_commit",
-    "request_lost",
-    "response_lost",
-    "accepted_dropped",
-)
+from model.config import ALL_FAULTS as FAULTS  # "ok", then the six faults in SPEC order
+
 # Fault codes, as small ints so the hot loops compare ints rather than strings.
 OK, REJECTED, ERROR_BEFORE, ERROR_AFTER, REQUEST_LOST, RESPONSE_LOST, ACCEPTED_DROPPED = range(7)
 COMMITTING = frozenset((OK, ERROR_AFTER, RESPONSE_LOST))
