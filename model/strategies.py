@@ -304,10 +304,6 @@ class Reconciled(Strategy):
         self.render()
         return effects + self._start_next(t)
 
-    def remove_entry(self, send):
-        canon, opt, flags = self.view
-        self.view = (canon, tuple(s for s in opt if s != send), flags)
-
     def has_pending(self):
         return bool(self.pending)
 
