@@ -130,7 +130,14 @@ class Model:
 
     def step(self, node: Node, action: tuple) -> Node:
         """The successor of ``node`` under ``action`` (``node`` is left unchanged)."""
-        new = node.clone()
+        return self.advance(node.clone(), action)
+
+    def advance(self, new: Node, action: tuple) -> Node:
+        """Take ``action`` in ``new`` itself, whose depth is already the successor's; return it.
+
+        The explorer uses it on the last successor of a node it will not look at again, saving
+        that copy; everything else goes through :meth:`step`.
+        """
         world, net, t = new.world, new.net, float(new.depth)
         kind = action[0]
         is_input = kind in ("send", "disconnect")
@@ -267,10 +274,17 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
         acts = model.actions(node)
         if reduce:
             acts = ample(model, node, acts)
-        for action in acts:
-            child = model.step(node, action)
+        last = len(acts) - 1
+        for i, action in enumerate(acts):
+            if i < last:
+                before = node.monitor.counts
+                child = model.step(node, action)
+            else:  # the node is not needed again: its last successor reuses it
+                before = dict(node.monitor.counts)
+                node.depth += 1
+                child = model.advance(node, action)
             transitions += 1
-            before, after = node.monitor.counts, child.monitor.counts
+            after = child.monitor.counts
             for inv in INVARIANTS:
                 if after[inv] > before[inv] and inv not in paths:
                     paths[inv] = _path(parent, key) + [action]
