@@ -218,15 +218,40 @@ def replay_counterexample(cx: Counterexample, model=None, cx_file: str | Path | 
     return node.monitor
 
 
-def replay_prefix(model, steps: list[tuple]):
-    """Replay as far as the schedule stays enabled: (final node, number of steps taken)."""
-    node = model.initial()
-    for i, action in enumerate(steps):
-        action = tuple(action)
-        if action not in model.actions(node):
-            return node, i
-        node = model.step(node, action)
-    return node, len(steps)
+def replay_prefix(model, steps: list[tuple], trace_path=None):
+    """Replay as far as the schedule stays enabled: (final node, number of steps taken).
+
+    With ``trace_path``, every observation is written there as a JSONL trace (``t`` counts steps),
+    atomically: the file appears only when the replay finished.
+    """
+    writer = None
+    if trace_path is None:
+        node = model.initial()
+    else:
+        from simulations.trace import TraceWriter
+
+        def wrap(monitor):
+            nonlocal writer
+            writer = TraceWriter(trace_path, monitor)
+            return writer
+
+        node = model.initial(wrap)
+    taken = len(steps)
+    try:
+        for i, action in enumerate(steps):
+            action = tuple(action)
+            if action not in model.actions(node):
+                taken = i
+                break
+            node.depth += 1  # in place: the replay keeps one node, and with it the trace writer
+            model.advance(node, action)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    return node, taken
 
 
 def replay_result(cx: Counterexample, model, node, taken: int):

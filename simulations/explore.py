@@ -86,9 +86,11 @@ class Model:
         self.max_disconnects = scenario.explore.max_disconnects
         self.sends = scenario.sends
 
-    def initial(self) -> Node:
+    def initial(self, wrap=None) -> Node:
+        """The start state; ``wrap(monitor)`` may return an observer that forwards to the monitor
+        (a trace writer, for a replay that records its trace; a clone observes its own monitor)."""
         monitor = Monitor()
-        world = World(self.scenario, self.strategy_cls, monitor)
+        world = World(self.scenario, self.strategy_cls, monitor if wrap is None else wrap(monitor))
         world.untimed = True
         return Node(world, monitor, Net(), 0)
 
@@ -178,11 +180,11 @@ class Model:
         self._collect(new)
         if world.pending == 0 and world.quiescent():
             if not net.quiet or is_input:
-                new.monitor.quiescent(t)
+                world.obs.quiescent(t)
             net.quiet = True
             if net.next_send >= len(self.sends):
                 net.done = True
-                new.monitor.end(t, True)
+                world.obs.end(t, True)
         else:
             net.quiet = False
         return new

@@ -168,7 +168,38 @@ def test_load_raises_input_error_naming_file_and_key(tmp_path):
     assert (info.value.where, info.value.key) == (str(file), "version")
 
 
-def test_seed_and_trace_have_no_meaning_for_a_replay(ghost, capsys):
+def test_seed_has_no_meaning_for_a_replay(ghost, capsys):
     _cx, file = ghost
     assert main(["run", str(file), "--seed", "3"]) == 2
     assert "--seed: has no meaning" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stem", ["error-after-commit", "old-stream-drains", "two-sessions"])
+def test_replay_trace_rechecks_to_the_replayed_counts(stem, tmp_path, capsys):
+    """run CX --trace F, then check-trace F: the offline checkers give the replay's counts."""
+    folder = tmp_path / "cx"
+    assert main(["explore", str(SCENARIOS[stem]), "--strategy", "seed",
+                 "--counterexamples", str(folder)]) == 0
+    files = sorted(folder.glob("*.json"))
+    assert files
+    for file in files:
+        capsys.readouterr()
+        trace = tmp_path / f"{file.stem}.jsonl"
+        assert main(["run", str(file), "--json", "--trace", str(trace)]) == 0
+        replayed = json.loads(capsys.readouterr().out)
+        lines = trace.read_text().splitlines()
+        assert json.loads(lines[0])["kind"] == "config" and len(lines) > replayed["steps"]
+        main(["check-trace", str(trace), "--json"])
+        rechecked = json.loads(capsys.readouterr().out)
+        assert rechecked["violations"] == replayed["violations"]
+        assert replayed["violations"][replayed["invariant"]] > 0
+
+
+def test_replay_trace_is_not_written_when_the_replay_fails(ghost, tmp_path, capsys):
+    _cx, file = ghost
+    data = json.loads(file.read_text())
+    data["steps"][1] = ["arrive", 5, "ok"]  # not enabled: bad input, exit 2
+    file.write_text(json.dumps(data))
+    trace = tmp_path / "t.jsonl"
+    assert main(["run", str(file), "--trace", str(trace)]) == 2
+    assert not trace.exists() and not list(tmp_path.glob(".t.jsonl.*"))

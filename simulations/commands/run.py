@@ -44,15 +44,14 @@ def run_counterexample(args) -> int:
     from model.errors import InputError
     from simulations import counterexample as cxm
     path = args.scenario
-    for option, value in (("--seed", args.seed), ("--trace", args.trace)):
-        if value is not None:
-            raise InputError(path, option, "has no meaning for a counterexample replay (untimed, "
-                                           "fixed schedule)")
+    if args.seed is not None:
+        raise InputError(path, "--seed", "has no meaning for a counterexample replay (untimed, "
+                                         "fixed schedule)")
     cx = cxm.load(path)
     model = cxm.model_for(cx, path, args.strategy)
     if args.strategy is None:
         cxm.replay_counterexample(cx, model, path)  # a step not enabled is bad input (exit 2)
-    node, taken = cxm.replay_prefix(model, cx.steps)
+    node, taken = cxm.replay_prefix(model, cx.steps, args.trace)
     result = cxm.replay_result(cx, model, node, taken)
     reproduced = result.violations[cx.invariant] > 0
     if taken < len(cx.steps):
