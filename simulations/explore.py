@@ -56,13 +56,13 @@ class Node:
         monitor = clone_monitor(self.monitor)
         world = clone_world(self.world, monitor, memo)
         n = self.net
-        net = Net(
-            requests=[copy_attempt(a, memo) for a in n.requests],
-            responses=[(copy_attempt(a, memo), s, b) for a, s, b in n.responses],
-            sse={k: list(v) for k, v in n.sse.items()},
-            drained={k: list(v) for k, v in n.drained.items()},
-            assistant=list(n.assistant), reconnecting=list(n.reconnecting),
-            disconnects=n.disconnects, next_send=n.next_send, quiet=n.quiet, done=n.done)
+        net = object.__new__(Net)  # the fields below are all of Net's (no __init__ per copy)
+        net.__dict__.update(n.__dict__)
+        net.requests = [copy_attempt(a, memo) for a in n.requests]
+        net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
+        net.sse = {k: v.copy() for k, v in n.sse.items()}
+        net.drained = {k: v.copy() for k, v in n.drained.items()} if n.drained else {}
+        net.assistant, net.reconnecting = n.assistant.copy(), n.reconnecting.copy()
         return Node(world, monitor, net, self.depth + 1)
 
     def key(self) -> tuple:
