@@ -20,6 +20,8 @@ Effects a strategy may return:
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 from model.config import StrategyOptions
 from model.errors import InputError
@@ -39,6 +41,7 @@ class Strategy:
 
     name = "base"
     asks_snapshot = False  # connection parameter: snapshot first on every (re)connect
+    option_keys: tuple[str, ...] = ()  # [strategy_options] keys it reads beyond the four built-in
 
     def __init__(self, client: int, session, options: StrategyOptions, max_message_length: int):
         self.client = client
@@ -342,6 +345,7 @@ def resolve_strategy(name: str, source: str = "<strategy>", key: str = "strategy
         raise InputError(source, key, f"unknown strategy {name!r}; built-ins: {', '.join(BUILTIN)}, "
                                       "or module:Class")
     module_name, _, attr = name.partition(":")
+    _working_folder_importable()
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -350,3 +354,15 @@ def resolve_strategy(name: str, source: str = "<strategy>", key: str = "strategy
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise InputError(source, key, f"{name!r} is not a model.strategies.Strategy subclass")
     return cls
+
+
+def _working_folder_importable() -> None:
+    """Let ``module:Class`` name a module of the working folder under the ``ssesim`` script too.
+
+    ``python -m simulations`` puts the working folder first on ``sys.path``; a console script does
+    not, so the same plug-in path would fail there. Adding it (as uvicorn's ``--app-dir .`` does)
+    makes both spellings of the command agree.
+    """
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.insert(0, cwd)

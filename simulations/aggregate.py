@@ -36,7 +36,7 @@ from simulations.sweep import (
 )
 
 Z95 = 1.959963984540054
-RATES = {"anomalies": None, "flicker": "metrics.flicker_count",
+RATES = {"anomalies": None, "commits": "committed", "flicker": "metrics.flicker_count",
          "errors_shown": "metrics.errors_shown", "unconfirmed": "metrics.unconfirmed",
          "rerenders": "metrics.view_changes", **{i: f"violations.{i}" for i in INVARIANTS}}
 MEANS = {"flicker_time": "metrics.flicker_time", "sse_bytes": "metrics.sse_bytes",
@@ -274,11 +274,12 @@ def markdown_tables(agg: Aggregate) -> str:
         parts.append(md_table(head, body))
         parts.append(f"#### Study `{study}`: what the user sees\n")
         head = ["cell", "strategy", "confirm p50 (s)", "p90 (s)", "p99 (s)", "flickers /100 sends",
-                "flicker time (s/run)", "re-renders /send", "errors shown /100 sends",
-                "SSE kB/run"]
+                "flicker time (s/run)", "re-renders /send", "commits /100 sends",
+                "errors shown /100 sends", "SSE kB/run"]
         body = [[_label(r), r["strategy"], _g(r["confirm.p50"]), _g(r["confirm.p90"]),
                  _g(r["confirm.p99"]), _ci(r, "flicker", 100), _g(r["flicker_time"]),
-                 _g(r["rerenders"]), _pct(r["errors_shown"]), _g(r["sse_bytes"] / 1000)]
+                 _g(r["rerenders"]), _pct(r["commits"]), _pct(r["errors_shown"]),
+                 _g(r["sse_bytes"] / 1000)]
                 for r in rows]
         parts.append(md_table(head, body))
     return "\n".join(parts)

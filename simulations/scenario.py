@@ -188,12 +188,16 @@ _TOP = {
 }
 
 
-def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
-    """Validate a raw scenario table and build a Scenario; raise InputError on the first problem."""
+def parse_scenario(data: dict, source: str = "<scenario>", option_keys=()) -> Scenario:
+    """Validate a raw scenario table and build a Scenario; raise InputError on the first problem.
+
+    ``[strategy_options]`` takes the four documented keys, the keys the scenario's own strategy
+    declares in ``option_keys``, and ``option_keys`` (a sweep passes its strategies' keys).
+    """
     top = _Reader(source, data, "", _TOP)
     name = top.string("name", Path(source).stem if source.endswith(".toml") else "scenario")
     strategy = top.string("strategy", "seed")
-    resolve_strategy(strategy, source)
+    declared = set(getattr(resolve_strategy(strategy, source), "option_keys", ())) | set(option_keys)
     seed = top.integer("seed", 1, minimum=None)
     until = top.number("until", 0.0) if top.has("until") else None
     post = _parse_post(top.sub("post", {"request_latency", "response_latency", "timeout", "faults"}))
@@ -205,7 +209,7 @@ def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
         think_delay=srv.number("think_delay", 0.5),
         reply_delay=srv.number("reply_delay", 1.0),
     )
-    options = _parse_options(top.sub("strategy_options", None))
+    options = _parse_options(top.sub("strategy_options", None), declared)
     clients = _parse_clients(top)
     workload = _parse_workload(top) if top.has("workload") else None
     sends = _parse_sends(top, len(clients))
@@ -251,10 +255,14 @@ def _parse_sse(top: _Reader) -> SseConfig:
     )
 
 
-def _parse_options(r: _Reader) -> StrategyOptions:
+def _parse_options(r: _Reader, declared: set) -> StrategyOptions:
     known = {"retries", "retry_backoff", "retry_backoff_max", "request_deadline"}
     d = StrategyOptions()
     extra = tuple(sorted((k, v) for k, v in r.table.items() if k not in known))
+    for key, _ in extra:
+        if key not in declared:
+            r.fail(key, f"unknown key (expected one of: {', '.join(sorted(known | declared))}; "
+                        "a plug-in strategy declares its own in option_keys)")
     return StrategyOptions(
         retries=r.integer("retries", d.retries),
         retry_backoff=r.number("retry_backoff", d.retry_backoff),
@@ -300,7 +308,7 @@ def _parse_sends(top: _Reader, n_clients: int) -> tuple[SendSpec, ...]:
                 {"at", "client", "content", "fault", "request_latency", "response_latency"})
         sends.append(SendSpec(
             at=s.number("at", 0.0), client=_client_index(s, n_clients),
-            content=s.string("content", ""), fault=s.string("fault", None, ALL_FAULTS),
+            content=s.string("content", "A"), fault=s.string("fault", None, ALL_FAULTS),
             request_latency=s.dist("request_latency", None),
             response_latency=s.dist("response_latency", None),
         ))
@@ -311,7 +319,7 @@ def _parse_events(top: _Reader, n_clients: int) -> tuple[EventSpec, ...]:
     events = []
     for e in top.array_of_tables("events"):
         _Reader(e.source, e.table, e.path, {"at", "client", "kind"})
-        events.append(EventSpec(at=e.number("at", 0.0), client=_client_index(e, n_clients),
+        events.append(EventSpec(at=e.number("at", 0.5), client=_client_index(e, n_clients),
                                 kind=e.string("kind", "sse-disconnect", EVENT_KINDS)))
     return tuple(sorted(events, key=lambda x: x.at))
 

@@ -46,10 +46,12 @@ RunFn = Callable[[dict, str, str, int], dict]
 
 def execute_run(data: dict, source: str, strategy: str, seed: int) -> dict:
     """The real run: parse the cell's scenario, simulate, return its JSON and confirm times."""
+    from model.strategies import resolve_strategy
     from simulations.engine import simulate
     from simulations.scenario import parse_scenario
 
-    result = simulate(parse_scenario(data, source), strategy=strategy, seed=seed)
+    keys = getattr(resolve_strategy(strategy, source), "option_keys", ())
+    result = simulate(parse_scenario(data, source, keys), strategy=strategy, seed=seed)
     return {"result": result.to_json(), "confirm_times": list(result.confirm_times)}
 
 

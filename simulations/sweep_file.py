@@ -117,7 +117,8 @@ def load_sweep(path: str | Path, parse: Callable | None = None) -> Sweep:
 
 def parse_sweep(data: dict, source: str, base_dir: Path, parse: Callable | None = None) -> Sweep:
     """Validate a raw sweep table (see the module docstring); raise InputError on the first problem."""
-    if parse is None:
+    real_parse = parse is None
+    if real_parse:
         from simulations.scenario import parse_scenario as parse
     for key in data:
         if key not in _TOP:
@@ -127,6 +128,8 @@ def parse_sweep(data: dict, source: str, base_dir: Path, parse: Callable | None 
     base, base_source = _base(data, source, base_dir)
     studies = _studies(data, source)
     strategies = _strategies(data, source)
+    if real_parse:
+        parse = _with_option_keys(parse, strategies, source)
     seeds = _seeds(data, source)
     cells = tuple(Cell(study, tuple(zip([k for k, _ in axes], values)))
                   for study, axes in studies
@@ -257,6 +260,14 @@ def _strategies(data: dict, source: str) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         raise InputError(source, "strategies", "lists a strategy twice")
     return tuple(value)
+
+
+def _with_option_keys(parse: Callable, strategies, source: str) -> Callable:
+    """The scenario parser, accepting the ``[strategy_options]`` keys the sweep's strategies declare."""
+    from model.strategies import resolve_strategy
+    keys = {k for name in strategies for k in getattr(resolve_strategy(name, source, "strategies"),
+                                                      "option_keys", ())}
+    return lambda data, where: parse(data, where, keys)
 
 
 def _check_strategy(name: str, source: str) -> None:

@@ -48,3 +48,20 @@ def test_malformed_trace_names_the_line(tmp_path, capsys, records, key):
     assert main(["check-trace", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and key in err[0]
+
+
+def test_plugin_from_the_working_folder_loads_under_the_console_script(tmp_path):
+    """SPEC §6: `ssesim` and `python -m simulations` are the same command, so a `module:Class`
+    of the working folder loads under both (an isolated interpreter has no cwd on sys.path,
+    like the console script)."""
+    import subprocess
+    import sys
+    (tmp_path / "myplug.py").write_text(
+        "from model.strategies import Seed\n\nclass Mine(Seed):\n    name = 'mine'\n")
+    (tmp_path / "s.toml").write_text('[[sends]]\nat = 0.0\ncontent = "A"\n')
+    code = ("import sys; from simulations.cli import main; "
+            "sys.exit(main(['run', 's.toml', '--strategy', 'myplug:Mine', '--json']))")
+    done = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["strategy"] == "mine"

@@ -240,3 +240,35 @@ def test_random_malformed_toml_gives_exit_2_and_one_line(tmp_path, capsys, text)
     capsys.readouterr()
     assert main(["run", str(path)]) == 2
     _one_error_line(capsys.readouterr().err, str(path))
+
+
+def test_unknown_strategy_option_is_exit_2_naming_the_key(tmp_path, capsys):
+    """SPEC §6: an unknown key is an error; a typo in [strategy_options] is one."""
+    from simulations.cli import main
+    path = tmp_path / "typo.toml"
+    path.write_text('[strategy_options]\nretires = 5\n[[sends]]\ncontent = "A"\n')
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(path) in err and "strategy_options.retires" in err and "unknown key" in err
+
+
+def test_a_plugin_declares_its_own_strategy_options(tmp_path):
+    from model.errors import InputError
+    """Keys a strategy lists in option_keys are accepted for it and read with options.get."""
+    import sys
+    (tmp_path / "optplug.py").write_text(
+        "from model.strategies import Seed\n\n"
+        "class Opt(Seed):\n    name = 'opt'\n    option_keys = ('greeting',)\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sc = parse_scenario({"strategy": "optplug:Opt", "strategy_options": {"greeting": "hi"}},
+                            "<plug>")
+        assert sc.strategy_options.get("greeting") == "hi"
+        with pytest.raises(InputError) as info:
+            parse_scenario({"strategy_options": {"greeting": "hi"}}, "<seed>")
+        assert info.value.key == "strategy_options.greeting"
+        sc = parse_scenario({"strategy_options": {"greeting": "hi"}}, "<sweep>", ("greeting",))
+        assert sc.strategy_options.get("greeting") == "hi"
+    finally:
+        sys.path.remove(str(tmp_path))

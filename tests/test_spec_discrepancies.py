@@ -35,6 +35,17 @@ def test_a_send_without_at_defaults_to_time_zero():
     assert sc.sends[0].at == 0.0
 
 
-def test_an_event_without_at_defaults_to_time_zero():
+# SPEC §2.6 read literally (a later audit): the defaults of an entry's keys are the §6 example's
+# values, so an event's `at` is 0.5 and a send's `content` is "A" (a send's `client` is 0, as
+# the exception says). Earlier an event defaulted to 0.0 and a send's content to "", refused.
+def test_an_event_without_at_defaults_to_the_examples_half_second():
     sc = parse_scenario({"events": [{"kind": "sse-disconnect"}]}, "<no-at>")
-    assert sc.events[0].at == 0.0
+    assert sc.events[0].at == 0.5
+    sc = parse_scenario({"events": [{}]}, "<bare>")
+    assert (sc.events[0].at, sc.events[0].client, sc.events[0].kind) == (0.5, 0, "sse-disconnect")
+
+
+def test_a_send_without_content_sends_the_examples_a():
+    sc = parse_scenario({"sends": [{}]}, "<bare>")
+    assert (sc.sends[0].at, sc.sends[0].client, sc.sends[0].content, sc.sends[0].fault) == (
+        0.0, 0, "A", None)

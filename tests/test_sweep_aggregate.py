@@ -104,6 +104,8 @@ def test_aggregate_of_a_sweep_folder(tmp_path):
     assert noisy["no-flicker"] == pytest.approx(flick / 30)
     assert noisy["flicker"] == pytest.approx(flick / 30)
     assert noisy["rerenders"] == pytest.approx(3.0)
+    commits = sum(e["result"]["committed"] for e in expected)  # SPEC §4: commits, aggregated
+    assert noisy["commits"] == pytest.approx(commits / 30) and "commits.lo" in noisy
     all_samples = sorted(x for e in expected for x in e["confirm_times"])
     assert noisy["confirm.max"] == all_samples[-1]
     assert noisy["confirm.p50"] == pytest.approx(all_samples[14], rel=0.012)
@@ -112,7 +114,7 @@ def test_aggregate_of_a_sweep_folder(tmp_path):
     csv_path, md_path = write_summary(agg, out)
     header = csv_path.read_text().splitlines()[0].split(",")
     assert header[:5] == ["study", "cell", "post.faults.response_lost", "sse.payload", "strategy"]
-    assert "no-flicker.lo" in header
+    assert "no-flicker.lo" in header and "commits" in header
     md = markdown_tables(agg)
-    assert "| cell | strategy | runs | all anomalies |" in md
+    assert "| cell | strategy | runs | all anomalies |" in md and "commits /100 sends" in md
     assert md == md_path.read_text()
