@@ -284,7 +284,8 @@ class World:
         send = e[1]
         prev = c.outstanding.get(send)
         n = prev.n + 1 if prev is not None else self._attempt_count(c, send) + 1
-        a = Attempt(self.attempts, c.index, send, n, e[2], e[3], e[4], t)
+        deadline = e[4] if e[4] is None else round(e[4], 9)  # exact decimal instants (SPEC §2.6)
+        a = Attempt(self.attempts, c.index, send, n, e[2], e[3], deadline, t)
         self.attempts += 1
         self._counts[(c.index, send)] = n
         spec = self.send_specs.get(send) if n == 1 else None

@@ -2,6 +2,9 @@
 
 Deterministic: equal times run in scheduling order (``seq``), all randomness comes from one
 ``random.Random(seed)``. The model's handlers return effects; this module alone gives them times.
+Every computed instant is rounded to the nanosecond (``round(t + d, 9)``), so that instants equal
+in decimal are equal here: 0.1 + 0.7 is 0.8, exactly the 0.8 timeout it ties with (SPEC §2.6: a
+response exactly at its timeout is ignored; scripted scenarios must agree exactly).
 """
 
 from __future__ import annotations
@@ -136,7 +139,7 @@ class Simulator:
             self.inputs += wl.count * len(scenario.clients)
             self.wl_left = [wl.count] * len(scenario.clients)
             for c in range(len(scenario.clients)):
-                self.schedule(rng.expovariate(wl.rate), WORKLOAD, c, None, None)
+                self.schedule(round(rng.expovariate(wl.rate), 9), WORKLOAD, c, None, None)
         if sse.disconnect_rate > 0:
             for c in range(len(scenario.clients)):
                 self._poisson(0.0, c)
@@ -147,7 +150,7 @@ class Simulator:
 
     def _poisson(self, t: float, client: int) -> None:
         self.epoch[client] += 1
-        self.schedule(t + self.rng.expovariate(self.scenario.sse.disconnect_rate), POISSON, client,
+        self.schedule(round(t + self.rng.expovariate(self.scenario.sse.disconnect_rate), 9), POISSON, client,
                       self.epoch[client], None)
 
     def run(self) -> None:
@@ -234,7 +237,7 @@ class Simulator:
         self.inputs -= 1
         self.wl_left[client] -= 1
         if self.wl_left[client] > 0:
-            self.schedule(t + self.rng.expovariate(wl.rate), WORKLOAD, client, None, None)
+            self.schedule(round(t + self.rng.expovariate(wl.rate), 9), WORKLOAD, client, None, None)
         k = wl.count - self.wl_left[client]
         content = (f"c{client}m{k}:" + "x" * wl.content_length)[:wl.content_length]
         return self.world.user_send(t, client, content)
@@ -256,7 +259,7 @@ class Simulator:
             if kind == "push":
                 _, client, conn, event = e
                 key = (client, conn)
-                d = t + self.delay()
+                d = round(t + self.delay(), 9)
                 last = conn_last.get(key, 0.0)
                 d = max(d, last)
                 conn_last[key] = d
@@ -269,23 +272,23 @@ class Simulator:
             elif kind == "respond":
                 a = e[1]
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
-                self.schedule(t + lat, RESPONSE, a, e[2], e[3])
+                self.schedule(round(t + lat, 9), RESPONSE, a, e[2], e[3])
             elif kind == "post":
                 a = e[1]
                 if a.fault is None:
                     a.fault = self.draw_fault()
                 lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
                 self.obs.post(t, a.client, a.send, a.n, a.fault)
-                self.schedule(t + lat, ARRIVE, a, None, None)
-                self.schedule(t + self.timeout, TIMEOUT, a, None, None)
+                self.schedule(round(t + lat, 9), ARRIVE, a, None, None)
+                self.schedule(round(t + self.timeout, 9), TIMEOUT, a, None, None)
             elif kind == "timer":
-                self.schedule(t + e[3], RETRY, e[1], e[2], None)
+                self.schedule(round(t + e[3], 9), RETRY, e[1], e[2], None)
             elif kind == "think":
-                self.schedule(t + e[2], THINK, e[1], e[3], None)
+                self.schedule(round(t + e[2], 9), THINK, e[1], e[3], None)
             elif kind == "reply":
-                self.schedule(t + e[3], REPLY, e[1], e[2], None)
+                self.schedule(round(t + e[3], 9), REPLY, e[1], e[2], None)
             elif kind == "reconnect":
-                self.schedule(t + e[2], RECONNECT, e[1], None, None)
+                self.schedule(round(t + e[2], 9), RECONNECT, e[1], None, None)
             elif kind == "dropped":
                 self._drop(t, e[1], e[2])
             else:
@@ -303,7 +306,7 @@ class Simulator:
         heapify(self.heap)
         if sse.old_stream_drains:
             for d, event in q:
-                self.schedule(d + sse.old_stream_delay, DRAINED, client, conn, event)
+                self.schedule(round(d + sse.old_stream_delay, 9), DRAINED, client, conn, event)
         else:
             self.world.sse_lost(len(q))
 

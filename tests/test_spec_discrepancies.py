@@ -6,6 +6,8 @@ sentence; when the core is fixed, the marker comes off and the test stays as a r
 
 from __future__ import annotations
 
+import pytest
+
 from simulations.engine import simulate
 from simulations.scenario import parse_scenario
 
@@ -49,3 +51,19 @@ def test_a_send_without_content_sends_the_examples_a():
     sc = parse_scenario({"sends": [{}]}, "<bare>")
     assert (sc.sends[0].at, sc.sends[0].client, sc.sends[0].content, sc.sends[0].fault) == (
         0.0, 0, "A", None)
+
+
+# Fixed after a SPEC audit. SPEC §2.6: 'A response that arrives after its timeout, or exactly at
+# it, is ignored' and 'Scripted scenarios with constant latencies are fully determined and must
+# agree exactly.' Instants were float sums: 0.1 + 0.7 = 0.7999999999999999 < 0.8, so this
+# response beat its timeout while the same tie with other numbers did not.
+@pytest.mark.parametrize(("at", "req", "resp", "timeout"), [
+    (0.0, 0.1, 0.7, 0.8), (0.7, 0.1, 0.2, 0.3), (0.3, 0.2, 0.1, 0.3), (1.1, 2.2, 3.3, 5.5)])
+def test_a_response_exactly_at_its_timeout_is_ignored_whatever_the_decimals(
+        at, req, resp, timeout):
+    d = {"post": {"request_latency": req, "response_latency": resp, "timeout": timeout},
+         "sends": [{"at": at, "content": "A"}]}
+    r = simulate(parse_scenario(d, "<tie>"), strategy="seed")
+    assert r.metrics["errors_shown"] == 1  # the timeout won the tie: error shown, rolled back
+    assert r.violations["no-ghost"] == 1  # ... for a message the server committed
+    assert r.metrics["end_time"] == round(at + timeout, 9)
