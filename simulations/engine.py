@@ -173,11 +173,11 @@ class Simulator:
                 same = 0
             self.now = t
             self.events += 1
-            effects, is_input = self.dispatch(t, kind, a, b, c)
+            effects = self.dispatch(t, kind, a, b, c)
             if effects:
                 self.apply(t, effects)
             if world.pending == 0 and world.quiescent():
-                if not was_quiet or is_input:
+                if not was_quiet:  # becomes quiescent (SPEC §3); an input that left it so is not
                     self.obs.quiescent(t)
                 was_quiet = True
                 if self.inputs == 0:
@@ -198,38 +198,38 @@ class Simulator:
         world = self.world
         if kind == DELIVER:
             self.inflight[(a, b)].popleft()
-            return world.sse_deliver(t, a, b, c), False
+            return world.sse_deliver(t, a, b, c)
         if kind == ARRIVE:
-            return world.server_receive(t, a), False
+            return world.server_receive(t, a)
         if kind == RESPONSE:
-            return world.client_response(t, a, b, c), False
+            return world.client_response(t, a, b, c)
         if kind == TIMEOUT:
-            return world.client_timeout(t, a), False
+            return world.client_timeout(t, a)
         if kind == WORKLOAD:
-            return self._workload(t, a), True
+            return self._workload(t, a)
         if kind == SEND:
             self.inputs -= 1
-            return world.user_send(t, a, b, c), True
+            return world.user_send(t, a, b, c)
         if kind == THINK:
-            return world.assistant_think(t, a, b), False
+            return world.assistant_think(t, a, b)
         if kind == REPLY:
-            return world.assistant_reply(t, a, b), False
+            return world.assistant_reply(t, a, b)
         if kind == RETRY:
-            return world.client_retry(t, a, b), False
+            return world.client_retry(t, a, b)
         if kind == DRAINED:
-            return world.sse_deliver(t, a, b, c), False
+            return world.sse_deliver(t, a, b, c)
         if kind == RECONNECT:
             effects = world.reconnect(t, a)
             if self.scenario.sse.disconnect_rate > 0:
                 self._poisson(t, a)
-            return effects, False
+            return effects
         if kind == DISCONNECT:
             self.inputs -= 1
-            return world.disconnect(t, a), True
+            return world.disconnect(t, a)
         if kind == POISSON:
             if b != self.epoch[a] or not world.clients[a].connected:
-                return (), False
-            return world.disconnect(t, a), False
+                return ()
+            return world.disconnect(t, a)
         raise AssertionError(kind)
 
     def _workload(self, t, client):

@@ -142,7 +142,6 @@ class Model:
         """
         world, net, t = new.world, new.net, float(new.depth)
         kind = action[0]
-        is_input = kind in ("send", "disconnect")
         if kind == "send":
             spec = self.sends[action[1]]
             net.next_send += 1
@@ -179,7 +178,7 @@ class Model:
         self._apply(new, effects)
         self._collect(new)
         if world.pending == 0 and world.quiescent():
-            if not net.quiet or is_input:
+            if not net.quiet:  # becomes quiescent (SPEC §3), as in the simulator
                 world.obs.quiescent(t)
             net.quiet = True
             if net.next_send >= len(self.sends):

@@ -67,3 +67,30 @@ def test_a_response_exactly_at_its_timeout_is_ignored_whatever_the_decimals(
     assert r.metrics["errors_shown"] == 1  # the timeout won the tie: error shown, rolled back
     assert r.violations["no-ghost"] == 1  # ... for a message the server committed
     assert r.metrics["end_time"] == round(at + timeout, 9)
+
+
+# Fixed after a SPEC audit. SPEC §3: convergence is 'checked at every instant the system becomes
+# quiescent'. The checks also ran when an input left the system quiescent, so a refused send
+# (validation) after a stuck entry counted the same convergence and no-orphan episodes again.
+def test_an_input_that_leaves_the_system_quiescent_does_not_recount_episodes():
+    from pathlib import Path
+
+    from simulations.scenario import load_scenario_data
+    path = Path(__file__).parent.parent / "simulations/scenarios/disconnect-resume-none.toml"
+    data = load_scenario_data(path)
+    base = simulate(parse_scenario(data, str(path)))
+    assert base.violations["no-orphan"] == 1 and base.violations["convergence"] == 1
+    data = {**data, "sends": [*data["sends"], {"at": 30.0, "content": ""}]}  # refused: error shown
+    later = simulate(parse_scenario(data, str(path)))
+    assert later.metrics["end_time"] == 30.0 and later.metrics["errors_shown"] == 1
+    assert later.violations == base.violations
+
+
+def test_a_send_lost_without_any_pending_work_is_caught_at_the_end():
+    """The send is the last input and leaves the system quiescent: the end-of-run check counts
+    the new episodes (no-silent-loss, its orphan entry, the diverged view) once."""
+    d = {"sends": [{"at": 0.0, "content": "A"}, {"at": 1.0, "content": "B"}]}
+    r = simulate(parse_scenario(d, "<forgetful>"), strategy="tests.plugins.forgetful:Forgetful")
+    assert r.violations["no-silent-loss"] == 2
+    assert r.violations["no-orphan"] == 2  # one per entry, each counted once
+    assert r.violations["convergence"] == 1  # one episode: the view never matched again
