@@ -224,20 +224,11 @@ def replay_prefix(model, steps: list[tuple], trace_path=None):
     With ``trace_path``, every observation is written there as a JSONL trace (``t`` counts steps),
     atomically: the file appears only when the replay finished.
     """
-    writer = None
-    if trace_path is None:
-        node = model.initial()
-    else:
-        from simulations.trace import TraceWriter
-
-        def wrap(monitor):
-            nonlocal writer
-            writer = TraceWriter(trace_path, monitor)
-            return writer
-
-        node = model.initial(wrap)
+    from simulations.trace import traced
+    monitor = Monitor()
     taken = len(steps)
-    try:
+    with traced(trace_path, monitor) as obs:
+        node = model.initial(monitor, obs)
         for i, action in enumerate(steps):
             action = tuple(action)
             if action not in model.actions(node):
@@ -245,12 +236,6 @@ def replay_prefix(model, steps: list[tuple], trace_path=None):
                 break
             node.depth += 1  # in place: the replay keeps one node, and with it the trace writer
             model.advance(node, action)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
     return node, taken
 
 

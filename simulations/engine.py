@@ -20,6 +20,7 @@ from model.invariants import INVARIANTS, Monitor
 from model.observe import Observer
 from model.strategies import resolve_strategy
 from model.system import World
+from simulations.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
 
@@ -76,24 +77,12 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
     seed = scenario.seed if seed is None else seed
     strategy_cls = resolve_strategy(name, scenario.source)
     monitor = Monitor()
-    obs: Observer = monitor
-    writer = None
-    if trace_path is not None:
-        from simulations.trace import TraceWriter
-        writer = TraceWriter(trace_path, monitor)
-        obs = writer
-    if observer is not None:
-        from model.observe import Tee
-        obs = Tee(obs, observer)
-    try:
+    with traced(trace_path, monitor) as obs:
+        if observer is not None:
+            from model.observe import Tee
+            obs = Tee(obs, observer)
         sim = Simulator(scenario, strategy_cls, random.Random(seed), obs)
         sim.run()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
     world = sim.world
     metrics = monitor.metrics()
     metrics["events"] = sim.events

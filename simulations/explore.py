@@ -86,11 +86,11 @@ class Model:
         self.max_disconnects = scenario.explore.max_disconnects
         self.sends = scenario.sends
 
-    def initial(self, wrap=None) -> Node:
-        """The start state; ``wrap(monitor)`` may return an observer that forwards to the monitor
-        (a trace writer, for a replay that records its trace; a clone observes its own monitor)."""
-        monitor = Monitor()
-        world = World(self.scenario, self.strategy_cls, monitor if wrap is None else wrap(monitor))
+    def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
+        """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
+        writer, for a replay that records its trace; a copied node observes its own monitor)."""
+        monitor = Monitor() if monitor is None else monitor
+        world = World(self.scenario, self.strategy_cls, monitor if obs is None else obs)
         world.untimed = True
         return Node(world, monitor, Net(), 0)
 

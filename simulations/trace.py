@@ -11,6 +11,7 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from model.errors import InputError
@@ -45,6 +46,22 @@ FIELDS: dict[str, tuple[tuple[str, object], ...]] = {
 def encode_view(view: tuple) -> dict:
     canon, opt, flags = view
     return {"canonical": [list(run) for run in canon], "optimistic": list(opt), "flags": list(flags)}
+
+
+@contextmanager
+def traced(path, inner: Observer):
+    """``inner``, or a TraceWriter forwarding to it when ``path`` is set; the trace file appears
+    only when the block finishes (an exception removes the temp file)."""
+    if path is None:
+        yield inner
+        return
+    writer = TraceWriter(path, inner)
+    try:
+        yield writer
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
 
 
 class TraceWriter(Observer):
