@@ -38,10 +38,12 @@ class _Mirror:
         self.desc[c], self.last[c] = [0], [-1]
 
     def append(self, send, owner) -> None:
-        self.sends.append(send)
-        self.full = ((self.name, 0, len(self.sends)),)
+        sends = self.sends
+        sends.append(send)
+        self.full = ((self.name, 0, len(sends)),)
+        desc_of, last_of = self.desc, self.last
         for c in self.clients:
-            desc, last = self.desc[c], self.last[c]
+            desc, last = desc_of[c], last_of[c]
             if owner == c:
                 desc.append(desc[-1] + (send < last[-1]))
                 last.append(send)
@@ -70,6 +72,8 @@ def canon_diff(old: tuple, new: tuple):
     if len(old) == 1 and len(new) == 1:
         (so, lo_o, hi_o), (sn, lo_n, hi_n) = old[0], new[0]
         if so == sn and lo_o == lo_n:
+            if hi_n == hi_o + 1:
+                return ((sn, hi_o),), ()
             if hi_n >= hi_o:
                 return [(sn, i) for i in range(hi_o, hi_n)], ()
             return (), [(sn, i) for i in range(hi_n, hi_o)]
@@ -141,6 +145,7 @@ class Monitor(Observer):
         self.since: list[float | None] = [None] * n
         for c, name in enumerate(sessions):
             self.mirrors.setdefault(name, _Mirror(name)).add_client(c)
+        self.own = [self.mirrors[name] for name in sessions]  # client -> its session's mirror
 
     def send(self, t, client, send, content):
         self.seq += 1
@@ -208,15 +213,13 @@ class Monitor(Observer):
             if send in self.failed and send not in self.ghosted:
                 self.ghosted.add(send)
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
-        for c in m.clients:
-            self._track(t, c)
+        self._track_session(t, m)
 
     def flags(self, t, session, version, typing, processing):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         m.flags, m.version = (typing, processing), version
-        for c in m.clients:
-            self._track(t, c)
+        self._track_session(t, m)
 
     # --- clients ------------------------------------------------------------------------------
     def error(self, t, client, send):
@@ -252,8 +255,9 @@ class Monitor(Observer):
     def view(self, t, client, cause, view):
         self.seq += 1
         self.view_changes += 1
-        old = self.views[client]
-        self.views[client] = view
+        views = self.views
+        old = views[client]
+        views[client] = view
         canon, opt, flags = view
         ocanon, oopt, oflags = old
         if canon is ocanon or canon == ocanon:
@@ -267,35 +271,54 @@ class Monitor(Observer):
                 self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
         delta: dict[int, int] = {}
         if added or removed:
-            own = self.client_session[client]
-            mirrors = self.mirrors
-            for s, i in added:
-                if s != own:
-                    self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
-                send = mirrors[s].sends[i] if s in mirrors else None
-                if send is not None:
-                    delta[send] = delta.get(send, 0) + 1
-                    if send not in self.confirmed and self.send_client.get(send) == client:
-                        self.confirmed.add(send)
-                        if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
-                            self.sometimes.add("sse-before-response")
-                        self.lifecycle.confirmed(t, self.seq, send, cause)
-                        if send in self.shown:
-                            self.confirm_times.append(t - self.shown[send])
-            for s, i in removed:
-                send = mirrors[s].sends[i] if s in mirrors else None
-                if send is not None:
-                    delta[send] = delta.get(send, 0) - 1
+            self._canon_delta(t, client, cause, added, removed, delta)
         if opt is not oopt and opt != oopt:
             for send, d in opt_changes(oopt, opt):
                 delta[send] = delta.get(send, 0) + d
         if delta:
             self._counts(t, client, delta)
-        ordered = self._ordered(client, canon, opt)
-        if self.in_order[client] and not ordered:
+        m = self.own[client]
+        ordered = self._ordered(client, canon, opt, m)
+        in_order = self.in_order
+        if in_order[client] and not ordered:
             self._violate("send-order", t, f"client {client}'s own messages are out of send order")
-        self.in_order[client] = ordered
-        self._track(t, client)
+        in_order[client] = ordered
+        # _track, inline: this is the hottest checker path
+        full = m.full
+        n = len(canon)
+        equal = (not opt and flags == m.flags
+                 and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
+                                        and normalize(canon) == full)))
+        since = self.since
+        began = since[client]
+        if equal:
+            if began is not None:
+                self.diverged_time += t - began
+                since[client] = None
+        elif began is None:
+            since[client] = t
+
+    def _canon_delta(self, t, client, cause, added, removed, delta) -> None:
+        """Per-send count changes of the canonical entries added and removed; confirmations."""
+        own = self.client_session[client]
+        mirrors = self.mirrors
+        for s, i in added:
+            if s != own:
+                self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
+            send = mirrors[s].sends[i] if s in mirrors else None
+            if send is not None:
+                delta[send] = delta.get(send, 0) + 1
+                if send not in self.confirmed and self.send_client.get(send) == client:
+                    self.confirmed.add(send)
+                    if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
+                        self.sometimes.add("sse-before-response")
+                    self.lifecycle.confirmed(t, self.seq, send, cause)
+                    if send in self.shown:
+                        self.confirm_times.append(t - self.shown[send])
+        for s, i in removed:
+            send = mirrors[s].sends[i] if s in mirrors else None
+            if send is not None:
+                delta[send] = delta.get(send, 0) - 1
 
     def _counts(self, t, client, delta):
         cnt, gone = self.cnt[client], self.gone[client]
@@ -316,12 +339,11 @@ class Monitor(Observer):
             elif after == 0 and before > 0:
                 gone[send] = t
 
-    def _ordered(self, client, canon, opt) -> bool:
-        own_session = self.client_session[client]
+    def _ordered(self, client, canon, opt, m) -> bool:
+        """Are the client's own entries in send order? ``m``: the mirror of the client's session."""
         owner = self.send_client
         last = -1
-        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == own_session:
-            m = self.mirrors[own_session]
+        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == m.name:
             hi = canon[0][2]
             if m.desc[client][hi]:
                 return False
@@ -344,19 +366,28 @@ class Monitor(Observer):
 
     def _equal(self, client) -> bool:
         canon, opt, flags = self.views[client]
-        m = self.mirrors[self.client_session[client]]
+        m = self.own[client]
         if opt or flags != m.flags:
             return False
         return canon == m.full or normalize(canon) == m.full
 
-    def _track(self, t, client):
-        equal = self._equal(client)
-        since = self.since[client]
-        if equal and since is not None:
-            self.diverged_time += t - since
-            self.since[client] = None
-        elif not equal and since is None:
-            self.since[client] = t
+    def _track_session(self, t, m) -> None:
+        """Divergence timing of every client of ``m``'s session (``_equal``, inline: a commit's path)."""
+        views, since = self.views, self.since
+        full, mflags = m.full, m.flags
+        for c in m.clients:
+            canon, opt, flags = views[c]
+            n = len(canon)
+            equal = (not opt and flags == mflags
+                     and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
+                                            and normalize(canon) == full)))
+            began = since[c]
+            if equal:
+                if began is not None:
+                    self.diverged_time += t - began
+                    since[c] = None
+            elif began is None:
+                since[c] = t
 
     # --- quiescence and end -------------------------------------------------------------------
     def quiescent(self, t):
@@ -435,6 +466,8 @@ def clone_monitor(m: Monitor) -> Monitor:
         c.full = mi.full
         mirrors[name] = c
     new.mirrors = mirrors
+    if hasattr(m, "own"):
+        new.own = [mirrors[name] for name in m.client_session]
     new.send_client = dict(m.send_client)
     new.commits = dict(m.commits)
     new.failed, new.ghosted, new.unresolved = set(m.failed), set(m.ghosted), set(m.unresolved)

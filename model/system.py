@@ -159,7 +159,10 @@ class World:
     def quiescent(self) -> bool:
         if self.pending:
             return False
-        return not any(s.has_pending() for s in self._strategies_with_pending)
+        for s in self._strategies_with_pending:
+            if s.has_pending():
+                return False
+        return True
 
     # --- client side --------------------------------------------------------------------------
     def user_send(self, t: float, client: int, content: str, spec=None) -> list:
@@ -245,11 +248,11 @@ class World:
         obs = self.obs
         for e in effects:
             kind = e[0]
-            if kind == "post":
+            if kind == "apply":  # the most frequent: every SSE event applied
+                obs.apply(t, c.index, e[1], e[2])
+            elif kind == "post":
                 a = self._attempt(t, c, e)
                 out.append(("post", a))
-            elif kind == "apply":
-                obs.apply(t, c.index, e[1], e[2])
             elif kind == "error":
                 obs.error(t, c.index, e[1])
             elif kind == "rollback":
@@ -345,7 +348,14 @@ class World:
         else:
             self.obs.flags(t, s.name, s.version, s.typing, s.processing)
         event = s.event(s.version, self.sse_payload_snapshot)
-        return [self._push(t, s, client, conn, event) for client, conn in s.streams.items()]
+        # _push for every open stream, inline (one event, so one size)
+        push, name, version, nbytes = self.obs.push, s.name, event[1], s.nbytes(event)
+        out = []
+        for client, conn in s.streams.items():
+            push(t, name, client, conn, version, nbytes)
+            out.append(("push", client, conn, event))
+        self.pending += len(out)
+        return out
 
     def _push(self, t: float, s: Session, client: int, conn: int, event: tuple) -> tuple:
         self.pending += 1
