@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from model.gaps import Lifecycle
+from model.gaps import (
+    ADD_TO_UI,
+    BACKEND_ERROR,
+    POST_LOGGED,
+    RESPONDS_200,
+    RETRY,
+    USER_SENDS,
+    Lifecycle,
+)
 from model.observe import Observer
 
 # "Sometimes" properties: things a check must have seen happen, or it proved nothing about them.
@@ -153,23 +161,27 @@ class Monitor(Observer):
         self.send_client[send] = client
         self.unresolved.add(send)
         self.last_send_t = t
-        self.lifecycle.sent(t, self.seq, send)
+        self.lifecycle.fire(t, self.seq, send, USER_SENDS)  # Lifecycle.sent, one call fewer
 
     def post(self, t, client, send, attempt, fault):
         self.seq += 1
         self.posts += 1
         if attempt > 1:
             self.sometimes.add("retry")
-        self.lifecycle.posted(t, self.seq, send, attempt)
+            self.lifecycle.fire(t, self.seq, send, RETRY)  # Lifecycle.posted, one call fewer
+        else:
+            self.lifecycle.fire(t, self.seq, send, ADD_TO_UI)
 
     def arrive(self, t, client, send, attempt, outcome, status):
         self.seq += 1
 
     def response(self, t, client, send, attempt, status):
         self.seq += 1
-        if not 200 <= status < 300:
+        if 200 <= status < 300:  # Lifecycle.answered, one call fewer
+            self.lifecycle.fire2(t, self.seq, send, RESPONDS_200, POST_LOGGED)
+        else:
             self.sometimes.add("post-failure")
-        self.lifecycle.answered(t, self.seq, send, 200 <= status < 300)
+            self.lifecycle.fire(t, self.seq, send, BACKEND_ERROR)
 
     def timeout(self, t, client, send, attempt):
         self.seq += 1
@@ -260,6 +272,7 @@ class Monitor(Observer):
         views[client] = view
         canon, opt, flags = view
         ocanon, oopt, oflags = old
+        m = self.own[client]
         if canon is ocanon or canon == ocanon:
             added = removed = ()
         else:
@@ -269,21 +282,32 @@ class Monitor(Observer):
                 self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
             elif flags != oflags:
                 self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
-        delta: dict[int, int] = {}
-        if added or removed:
-            self._canon_delta(t, client, cause, added, removed, delta)
-        if opt is not oopt and opt != oopt:
-            for send, d in opt_changes(oopt, opt):
-                delta[send] = delta.get(send, 0) + d
-        if delta:
-            self._counts(t, client, delta)
-        m = self.own[client]
-        ordered = self._ordered(client, canon, opt, m)
+        if opt is oopt or opt == oopt:
+            if len(added) == 1 and not removed:  # one message more: the common delivery, no dict
+                s, i = added[0]
+                send = self._added(t, client, cause, s, i, m)
+                if send is not None:
+                    self._count(t, client, send, 1)
+            elif added or removed:
+                self._delta(t, client, cause, added, removed, (), ())
+        else:
+            self._delta(t, client, cause, added, removed, oopt, opt)
+        # _ordered's fast path inline: a prefix of the client's own session's log, then optimistic
+        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == m.name:
+            hi = canon[0][2]
+            if m.desc[client][hi]:
+                ordered = False
+            elif opt:
+                ordered = self._opt_ordered(client, opt, m.last[client][hi])
+            else:
+                ordered = True
+        else:
+            ordered = self._ordered(client, canon, opt, m)
         in_order = self.in_order
         if in_order[client] and not ordered:
             self._violate("send-order", t, f"client {client}'s own messages are out of send order")
         in_order[client] = ordered
-        # _track, inline: this is the hottest checker path
+        # _track, inline
         full = m.full
         n = len(canon)
         equal = (not opt and flags == m.flags
@@ -298,46 +322,67 @@ class Monitor(Observer):
         elif began is None:
             since[client] = t
 
-    def _canon_delta(self, t, client, cause, added, removed, delta) -> None:
-        """Per-send count changes of the canonical entries added and removed; confirmations."""
-        own = self.client_session[client]
-        mirrors = self.mirrors
+    def _delta(self, t, client, cause, added, removed, oopt, opt) -> None:
+        """Count changes per send from the canonical entries added and removed and the optimistic
+        list's change; each send's net change is counted once, in first-touched order."""
+        delta: dict[int, int] = {}
+        m = self.own[client]
         for s, i in added:
-            if s != own:
-                self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
-            send = mirrors[s].sends[i] if s in mirrors else None
+            send = self._added(t, client, cause, s, i, m)
             if send is not None:
                 delta[send] = delta.get(send, 0) + 1
-                if send not in self.confirmed and self.send_client.get(send) == client:
-                    self.confirmed.add(send)
-                    if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
-                        self.sometimes.add("sse-before-response")
-                    self.lifecycle.confirmed(t, self.seq, send, cause)
-                    if send in self.shown:
-                        self.confirm_times.append(t - self.shown[send])
-        for s, i in removed:
-            send = mirrors[s].sends[i] if s in mirrors else None
-            if send is not None:
-                delta[send] = delta.get(send, 0) - 1
-
-    def _counts(self, t, client, delta):
-        cnt, gone = self.cnt[client], self.gone[client]
+        if removed:
+            mirrors = self.mirrors
+            for s, i in removed:
+                send = mirrors[s].sends[i] if s in mirrors else None
+                if send is not None:
+                    delta[send] = delta.get(send, 0) - 1
+        if opt is not oopt and opt != oopt:
+            if opt:
+                for send, d in opt_changes(oopt, opt):
+                    delta[send] = delta.get(send, 0) + d
+            else:  # cleared: the common case, without opt_changes' list
+                for send in oopt:
+                    delta[send] = delta.get(send, 0) - 1
         for send, d in delta.items():
-            if not d:
-                continue
-            before = cnt.get(send, 0)
-            after = before + d
-            cnt[send] = after
-            if after >= 2 and before <= 1:
-                self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
-            if before == 0 and after > 0:
-                if send in gone:
-                    self.flicker_time += t - gone.pop(send)
-                    self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
-                elif send not in self.shown and self.send_client.get(send) == client:
-                    self.shown[send] = t
-            elif after == 0 and before > 0:
-                gone[send] = t
+            if d:
+                self._count(t, client, send, d)
+
+    def _added(self, t, client, cause, s, i, m):
+        """Canonical message ``s#i`` appeared in the client's view: isolation, confirmation; its send.
+        ``m``: the mirror of the client's own session."""
+        if s == m.name:
+            send = m.sends[i]
+        else:
+            self._violate("isolation", t, f"client {client} (session {m.name}) shows message {s}#{i}")
+            mirrors = self.mirrors
+            send = mirrors[s].sends[i] if s in mirrors else None
+        if send is not None and send not in self.confirmed and self.send_client.get(send) == client:
+            self.confirmed.add(send)
+            if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
+                self.sometimes.add("sse-before-response")
+            self.lifecycle.confirmed(t, self.seq, send, cause)
+            if send in self.shown:
+                self.confirm_times.append(t - self.shown[send])
+        return send
+
+    def _count(self, t, client, send, d) -> None:
+        """The client's view shows ``d`` more entries of ``send``: duplicates, flicker, first shown."""
+        cnt = self.cnt[client]
+        before = cnt.get(send, 0)
+        after = before + d
+        cnt[send] = after
+        if after >= 2 and before <= 1:
+            self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
+        if before == 0 and after > 0:
+            gone = self.gone[client]
+            if send in gone:
+                self.flicker_time += t - gone.pop(send)
+                self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
+            elif send not in self.shown and self.send_client.get(send) == client:
+                self.shown[send] = t
+        elif after == 0 and before > 0:
+            self.gone[client][send] = t
 
     def _ordered(self, client, canon, opt, m) -> bool:
         """Are the client's own entries in send order? ``m``: the mirror of the client's session."""
@@ -357,6 +402,11 @@ class Monitor(Observer):
                         if send < last:
                             return False
                         last = send
+        return self._opt_ordered(client, opt, last)
+
+    def _opt_ordered(self, client, opt, last) -> bool:
+        """Do the client's optimistic entries keep send order after its newest canonical one, ``last``?"""
+        owner = self.send_client
         for send in opt:
             if owner.get(send) == client:
                 if send < last:

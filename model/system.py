@@ -37,6 +37,10 @@ class Message(NamedTuple):
     client: int | None
 
 
+# Message(*fields) without the NamedTuple's Python-level __new__ (a commit's path)
+_new_tuple = tuple.__new__
+
+
 class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
@@ -132,6 +136,7 @@ class World:
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs
+        self.server = scenario.server
         self.sse_payload_snapshot = scenario.sse.payload == "snapshot"
         self.sessions: dict[str, Session] = {}
         self.clients: list[Client] = []
@@ -315,7 +320,7 @@ class World:
             outcome = "duplicate"
         elif a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline):
             outcome = "expired"
-        elif not a.content or len(a.content) > self.scenario.server.max_message_length:
+        elif not a.content or len(a.content) > self.server.max_message_length:
             outcome = "invalid"
         elif fault in ("rejected", "error_before_commit", "accepted_dropped"):
             outcome = fault
@@ -325,10 +330,11 @@ class World:
         self.obs.arrive(t, a.client, a.send, a.n, outcome, status)
         out = []
         if outcome in ("ok", "error_after_commit"):
-            out = self._commit(t, s, Message(len(s.log), "user", a.content, a.cmid, a.send, a.client))
-            if self.scenario.server.assistant:
+            out = self._commit(t, s, _new_tuple(Message, (len(s.log), "user", a.content, a.cmid, a.send, a.client)))
+            server = self.server
+            if server.assistant:
                 self.pending += 1
-                out.append(("think", s.name, self.scenario.server.think_delay, a.content))
+                out.append(("think", s.name, server.think_delay, a.content))
         if fault != "response_lost":
             out.append(("respond", a, status, s.event(s.version, True)))
         return out
@@ -370,14 +376,14 @@ class World:
             s.typing = s.processing = True
             out = self._change(t, s, None)
         self.pending += 1
-        out.append(("reply", session, f"re: {content}", self.scenario.server.reply_delay))
+        out.append(("reply", session, f"re: {content}", self.server.reply_delay))
         return out
 
     def assistant_reply(self, t: float, session: str, content: str) -> list:
         self.pending -= 1
         s = self.sessions[session]
         s.typing = s.processing = False
-        return self._commit(t, s, Message(len(s.log), "assistant", content, None, None, None))
+        return self._commit(t, s, _new_tuple(Message, (len(s.log), "assistant", content, None, None, None)))
 
 
 # --- copying and keys, for the exhaustive explorer ----------------------------------------------

@@ -152,12 +152,13 @@ class Simulator:
     def run(self) -> None:
         """Pop and handle events until no input is left and the system is quiescent (or ``until``).
 
-        The hot kinds are handled inline and the rest through ``dispatch``; clock and counters live
+        The frequent kinds are handled inline, the rest through ``dispatch``; clock and counters live
         in locals and are stored back on every exit (speed only: the order of work is unchanged).
         """
         world, heap, obs = self.world, self.heap, self.obs
         deliver, receive, respond = world.sse_deliver, world.server_receive, world.client_response
         timeout, apply, dispatch = world.client_timeout, self.apply, self.dispatch
+        think, reply, workload = world.assistant_think, world.assistant_reply, self._workload
         until = self.scenario.until
         limit = math.inf if until is None else until
         was_quiet = True
@@ -189,6 +190,13 @@ class Simulator:
                     effects = receive(t, a)
                 elif kind == RESPONSE:
                     effects = respond(t, a, b, c)
+                elif kind == WORKLOAD:
+                    effects = workload(t, a)
+                    is_input = True
+                elif kind == THINK:
+                    effects = think(t, a, b)
+                elif kind == REPLY:
+                    effects = reply(t, a, b)
                 else:
                     self.now = now
                     effects, is_input = dispatch(t, kind, a, b, c)
@@ -215,17 +223,8 @@ class Simulator:
         return all(entry[2] == POISSON for entry in self.heap)
 
     def dispatch(self, t, kind, a, b, c):
+        """(effects, is_input) of an event of a kind ``run`` does not handle inline."""
         world = self.world
-        if kind == DELIVER:
-            return world.sse_deliver(t, a, b, c), False
-        if kind == ARRIVE:
-            return world.server_receive(t, a), False
-        if kind == RESPONSE:
-            return world.client_response(t, a, b, c), False
-        if kind == TIMEOUT:
-            return world.client_timeout(t, a), False
-        if kind == WORKLOAD:
-            return self._workload(t, a), True
         if kind == SEND:
             self.inputs -= 1
             return world.user_send(t, a, b, c), True
@@ -254,10 +253,11 @@ class Simulator:
     def _workload(self, t, client):
         wl = self.scenario.workload
         self.inputs -= 1
-        self.wl_left[client] -= 1
-        if self.wl_left[client] > 0:
+        left = self.wl_left[client] - 1
+        self.wl_left[client] = left
+        if left > 0:
             self.schedule(t + self.rng.expovariate(wl.rate), WORKLOAD, client, None, None)
-        k = wl.count - self.wl_left[client]
+        k = wl.count - left
         content = (f"c{client}m{k}:" + "x" * wl.content_length)[:wl.content_length]
         return self.world.user_send(t, client, content)
 
