@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from model import draws
+
 FAULTS = (
     "rejected",
     "error_before_commit",
@@ -59,8 +61,12 @@ class Dist:
             value = self.value
             return lambda: value
         if self.kind == "exponential" and self.mean > 0:
+            if draws.EXACT:
+                return draws.exponential(rng, 1.0 / self.mean)
             return partial(rng.expovariate, 1.0 / self.mean)
         if self.kind == "lognormal" and self.median > 0:
+            if draws.EXACT:
+                return draws.lognormal(rng, math.log(self.median), self.sigma)
             return partial(rng.lognormvariate, math.log(self.median), self.sigma)
         return lambda: self.sample(rng)
 

@@ -213,7 +213,19 @@ class Monitor(Observer):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         owner = self.send_client.get(send) if send is not None else None
-        m.append(send, owner)
+        # m.append(send, owner), inline: every commit
+        sends = m.sends
+        sends.append(send)
+        m.full = ((m.name, 0, len(sends)),)
+        desc_of, last_of = m.desc, m.last
+        for c in m.clients:
+            desc, last = desc_of[c], last_of[c]
+            if owner == c:
+                desc.append(desc[-1] + (send < last[-1]))
+                last.append(send)
+            else:
+                desc.append(desc[-1])
+                last.append(last[-1])
         m.version, m.flags = version, (typing, processing)
         if send is not None:
             self.committed += 1
@@ -225,7 +237,22 @@ class Monitor(Observer):
             if send in self.failed and send not in self.ghosted:
                 self.ghosted.add(send)
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
-        self._track_session(t, m)
+        # _track_session(t, m), inline: every commit
+        views, since = self.views, self.since
+        full, mflags = m.full, m.flags
+        for c in m.clients:
+            canon, opt, flags = views[c]
+            n = len(canon)
+            equal = (not opt and flags == mflags
+                     and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
+                                            and normalize(canon) == full)))
+            began = since[c]
+            if equal:
+                if began is not None:
+                    self.diverged_time += t - began
+                    since[c] = None
+            elif began is None:
+                since[c] = t
 
     def flags(self, t, session, version, typing, processing):
         self.seq += 1
@@ -273,28 +300,44 @@ class Monitor(Observer):
         canon, opt, flags = view
         ocanon, oopt, oflags = old
         m = self.own[client]
+        n = len(canon)
+        if n == 1:
+            name, lo, hi = canon[0]
+            own = name == m.name
+        else:
+            own = False
         if canon is ocanon or canon == ocanon:
-            added = removed = ()
+            if cause != "sse" and flags != oflags:
+                self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
+            if opt is not oopt and opt != oopt:
+                self._delta(t, client, cause, (), (), oopt, opt)
+        elif (own and cause == "sse" and len(ocanon) == 1 and ocanon[0] == (name, lo, hi - 1)
+              and (opt is oopt or opt == oopt)):
+            # The common delivery: one message appended to a run of the client's own session, the
+            # optimistic list unchanged (canon_diff, _added and _count for it, inline).
+            send = m.sends[hi - 1]
+            if send is not None:
+                if send not in self.confirmed and self.send_client.get(send) == client:
+                    self._confirm(t, client, cause, send)
+                cnt = self.cnt[client]
+                before = cnt.get(send, 0)
+                cnt[send] = before + 1
+                if before == 0:
+                    if send in self.gone[client] or send not in self.shown:
+                        self._shown(t, client, send)
+                elif before == 1:
+                    self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
         else:
             added, removed = canon_diff(ocanon, canon)
-        if cause != "sse":
-            if added or removed or (ocanon != canon and normalize(ocanon) != normalize(canon)):
-                self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
-            elif flags != oflags:
-                self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
-        if opt is oopt or opt == oopt:
-            if len(added) == 1 and not removed:  # one message more: the common delivery, no dict
-                s, i = added[0]
-                send = self._added(t, client, cause, s, i, m)
-                if send is not None:
-                    self._count(t, client, send, 1)
-            elif added or removed:
-                self._delta(t, client, cause, added, removed, (), ())
-        else:
-            self._delta(t, client, cause, added, removed, oopt, opt)
+            if cause != "sse":
+                if added or removed or normalize(ocanon) != normalize(canon):
+                    self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
+                elif flags != oflags:
+                    self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
+            if added or removed or (opt is not oopt and opt != oopt):
+                self._delta(t, client, cause, added, removed, oopt, opt)
         # _ordered's fast path inline: a prefix of the client's own session's log, then optimistic
-        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == m.name:
-            hi = canon[0][2]
+        if own and lo == 0:
             if m.desc[client][hi]:
                 ordered = False
             elif opt:
@@ -308,11 +351,8 @@ class Monitor(Observer):
             self._violate("send-order", t, f"client {client}'s own messages are out of send order")
         in_order[client] = ordered
         # _track, inline
-        full = m.full
-        n = len(canon)
         equal = (not opt and flags == m.flags
-                 and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
-                                        and normalize(canon) == full)))
+                 and (canon == m.full or ((n > 1 or (n == 1 and hi <= lo)) and normalize(canon) == m.full)))
         since = self.since
         began = since[client]
         if equal:
@@ -358,13 +398,17 @@ class Monitor(Observer):
             mirrors = self.mirrors
             send = mirrors[s].sends[i] if s in mirrors else None
         if send is not None and send not in self.confirmed and self.send_client.get(send) == client:
-            self.confirmed.add(send)
-            if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
-                self.sometimes.add("sse-before-response")
-            self.lifecycle.confirmed(t, self.seq, send, cause)
-            if send in self.shown:
-                self.confirm_times.append(t - self.shown[send])
+            self._confirm(t, client, cause, send)
         return send
+
+    def _confirm(self, t, client, cause, send) -> None:
+        """The client's own ``send`` shows as canonical for the first time."""
+        self.confirmed.add(send)
+        if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
+            self.sometimes.add("sse-before-response")
+        self.lifecycle.confirmed(t, self.seq, send, cause)
+        if send in self.shown:
+            self.confirm_times.append(t - self.shown[send])
 
     def _count(self, t, client, send, d) -> None:
         """The client's view shows ``d`` more entries of ``send``: duplicates, flicker, first shown."""
@@ -375,14 +419,18 @@ class Monitor(Observer):
         if after >= 2 and before <= 1:
             self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
         if before == 0 and after > 0:
-            gone = self.gone[client]
-            if send in gone:
-                self.flicker_time += t - gone.pop(send)
-                self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
-            elif send not in self.shown and self.send_client.get(send) == client:
-                self.shown[send] = t
+            self._shown(t, client, send)
         elif after == 0 and before > 0:
             self.gone[client][send] = t
+
+    def _shown(self, t, client, send) -> None:
+        """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
+        gone = self.gone[client]
+        if send in gone:
+            self.flicker_time += t - gone.pop(send)
+            self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
+        elif send not in self.shown and self.send_client.get(send) == client:
+            self.shown[send] = t
 
     def _ordered(self, client, canon, opt, m) -> bool:
         """Are the client's own entries in send order? ``m``: the mirror of the client's session."""

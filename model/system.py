@@ -340,24 +340,36 @@ class World:
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:
-        s.append(message)
+        # s.append(message), inline: every commit
+        s.log.append(message)
+        cum_bytes = s.cum_bytes
+        cum_bytes.append(cum_bytes[-1] + len(message.content))
+        if message.cmid is not None:
+            s.by_cmid[message.cmid] = message.index
         if message.sender == "user":
             self.committed += 1
         return self._change(t, s, message)
 
     def _change(self, t: float, s: Session, message: Message | None) -> list:
-        s.version += 1
-        s.history.append((len(s.log), s.typing, s.processing))
+        version = s.version = s.version + 1
+        n, typing, processing = entry = (len(s.log), s.typing, s.processing)
+        history = s.history
+        history.append(entry)
+        obs = self.obs
         if message is not None:
-            self.obs.commit(t, s.name, message.index, message.send, message.sender, s.version,
-                            s.typing, s.processing)
+            obs.commit(t, s.name, message.index, message.send, message.sender, version, typing, processing)
         else:
-            self.obs.flags(t, s.name, s.version, s.typing, s.processing)
-        event = s.event(s.version, self.sse_payload_snapshot)
-        # _push for every open stream, inline (one event, so one size)
-        push, name, version, nbytes = self.obs.push, s.name, event[1], s.nbytes(event)
+            obs.flags(t, s.name, version, typing, processing)
+        # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change
+        snapshot = self.sse_payload_snapshot
+        lo = 0 if snapshot else history[version - 1][0]
+        name = s.name
+        event = (name, version, lo, n, typing, processing, snapshot)
+        cum = s.cum_bytes
+        nbytes = EVENT_OVERHEAD + cum[n] - cum[lo] + MESSAGE_OVERHEAD * (n - lo)
+        push = obs.push
         out = []
-        for client, conn in s.streams.items():
+        for client, conn in s.streams.items():  # _push for every open stream, inline
             push(t, name, client, conn, version, nbytes)
             out.append(("push", client, conn, event))
         self.pending += len(out)

@@ -202,7 +202,9 @@ class Simulator:
                     effects, is_input = dispatch(t, kind, a, b, c)
                 if effects:
                     apply(t, effects)
-                if world.pending == 0 and world.quiescent():
+                if world.pending:
+                    was_quiet = False
+                elif world.quiescent():
                     if not was_quiet or is_input:
                         obs.quiescent(t)
                     was_quiet = True
@@ -211,7 +213,7 @@ class Simulator:
                         return
                 else:
                     was_quiet = False
-                    if world.pending == 0 and self.inputs == 0 and self._only_clocks():
+                    if self.inputs == 0 and self._only_clocks():
                         self.stuck = True
                         obs.end(t, False)
                         return
@@ -304,9 +306,11 @@ class Simulator:
             elif kind == "timer":
                 self.schedule(t + e[3], RETRY, e[1], e[2], None)
             elif kind == "think":
-                self.schedule(t + e[2], THINK, e[1], e[3], None)
+                self.seq += 1
+                heappush(heap, (t + e[2], self.seq, THINK, e[1], e[3], None))
             elif kind == "reply":
-                self.schedule(t + e[3], REPLY, e[1], e[2], None)
+                self.seq += 1
+                heappush(heap, (t + e[3], self.seq, REPLY, e[1], e[2], None))
             elif kind == "reconnect":
                 self.schedule(t + e[2], RECONNECT, e[1], None, None)
             elif kind == "dropped":
