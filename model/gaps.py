@@ -55,13 +55,21 @@ class Lifecycle:
         self.state[send] = target
 
     def fire2(self, t: float, seq: int, send: int, first: str, second: str) -> None:
-        """``fire(first)`` then ``fire(second)``; a single lookup when neither step is a gap."""
-        target = self.pairs.get((self.state.get(send, self.initial), first, second))
+        """``fire(first)`` then ``fire(second)`` in one call; one lookup when neither step is a gap."""
+        state = self.state.get(send, self.initial)
+        target = self.pairs.get((state, first, second))
         if target is None:
-            self.fire(t, seq, send, first)
-            self.fire(t, seq, send, second)
-        else:
-            self.state[send] = target
+            table = self.table
+            for event in (first, second):  # fire's body, twice
+                target = table.get((state, event))
+                if target is None:
+                    target = TARGET[event]
+                    kind = (state, event, target)
+                    self.gaps[kind] = self.gaps.get(kind, 0) + 1
+                    if kind not in self.examples:
+                        self.examples[kind] = {"t": round(t, 9), "seq": seq, "send": send}
+                state = target
+        self.state[send] = target
 
     def sent(self, t, seq, send):
         self.fire(t, seq, send, USER_SENDS)

@@ -237,21 +237,11 @@ class Monitor(Observer):
             if send in self.failed and send not in self.ghosted:
                 self.ghosted.add(send)
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
-        # _track_session(t, m), inline: every commit
-        views, since = self.views, self.since
-        full, mflags = m.full, m.flags
+        # _track_session(t, m), where no view can equal the log any more: every entry of a view was
+        # looked up in its mirror when it appeared, so no view holds the message just appended.
+        since = self.since
         for c in m.clients:
-            canon, opt, flags = views[c]
-            n = len(canon)
-            equal = (not opt and flags == mflags
-                     and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
-                                            and normalize(canon) == full)))
-            began = since[c]
-            if equal:
-                if began is not None:
-                    self.diverged_time += t - began
-                    since[c] = None
-            elif began is None:
+            if since[c] is None:
                 since[c] = t
 
     def flags(self, t, session, version, typing, processing):
@@ -310,7 +300,10 @@ class Monitor(Observer):
             if cause != "sse" and flags != oflags:
                 self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
             if opt is not oopt and opt != oopt:
-                self._delta(t, client, cause, (), (), oopt, opt)
+                if not oopt and len(opt) == 1:  # a first optimistic entry: _delta's work, inline
+                    self._count(t, client, opt[0], 1)
+                else:
+                    self._delta(t, client, cause, (), (), oopt, opt)
         elif (own and cause == "sse" and len(ocanon) == 1 and ocanon[0] == (name, lo, hi - 1)
               and (opt is oopt or opt == oopt)):
             # The common delivery: one message appended to a run of the client's own session, the
@@ -347,7 +340,7 @@ class Monitor(Observer):
         else:
             ordered = self._ordered(client, canon, opt, m)
         in_order = self.in_order
-        if in_order[client] and not ordered:
+        if not ordered and in_order[client]:
             self._violate("send-order", t, f"client {client}'s own messages are out of send order")
         in_order[client] = ordered
         # _track, inline
@@ -378,12 +371,15 @@ class Monitor(Observer):
                 if send is not None:
                     delta[send] = delta.get(send, 0) - 1
         if opt is not oopt and opt != oopt:
-            if opt:
-                for send, d in opt_changes(oopt, opt):
-                    delta[send] = delta.get(send, 0) + d
-            else:  # cleared: the common case, without opt_changes' list
+            if not opt:  # cleared and appended to: the common cases, without opt_changes' list
                 for send in oopt:
                     delta[send] = delta.get(send, 0) - 1
+            elif not oopt and len(opt) == 1:
+                send = opt[0]
+                delta[send] = delta.get(send, 0) + 1
+            else:
+                for send, d in opt_changes(oopt, opt):
+                    delta[send] = delta.get(send, 0) + d
         for send, d in delta.items():
             if d:
                 self._count(t, client, send, d)
@@ -492,11 +488,13 @@ class Monitor(Observer):
         self.seq += 1
         self.quiescent_t = t
         converged = True
-        for c in range(len(self.views)):
-            if not self._equal(c):
+        own = self.own
+        for c, (canon, opt, flags) in enumerate(self.views):
+            m = own[c]  # _equal(c), inline
+            if opt or flags != m.flags or (canon != m.full and normalize(canon) != m.full):
                 converged = False
                 self._violate("convergence", t, f"client {c}'s view differs from the server at quiescence")
-            for send in self.views[c][1]:
+            for send in opt:
                 self._violate("no-orphan", t, f"client {c} still shows send {send} as optimistic "
                                               "at quiescence")
         self.converged = converged

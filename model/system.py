@@ -212,8 +212,18 @@ class World:
         self.pending -= 1
         c = self.clients[client]
         c.last_version = event[1]
-        self.obs.deliver(t, client, conn, event[1])
-        return self._client(t, c, "sse", c.strategy.on_event(t, event))
+        obs = self.obs
+        obs.deliver(t, client, conn, event[1])
+        effects = c.strategy.on_event(t, event)
+        if len(effects) == 1 and effects[0][0] == "apply":  # the common case: _client's work, inline
+            e = effects[0]
+            obs.apply(t, client, e[1], e[2])
+            view = c.strategy.view
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                obs.view(t, client, "sse", view)
+            return []
+        return self._client(t, c, "sse", effects)
 
     def sse_lost(self, count: int) -> None:
         """``count`` in-flight events died with their connection."""
@@ -291,7 +301,7 @@ class World:
     def _attempt(self, t: float, c: Client, e: tuple) -> Attempt:
         send = e[1]
         prev = c.outstanding.get(send)
-        n = prev.n + 1 if prev is not None else self._attempt_count(c, send) + 1
+        n = prev.n + 1 if prev is not None else self._counts.get((c.index, send), 0) + 1  # _attempt_count
         a = Attempt(self.attempts, c.index, send, n, e[2], e[3], e[4], t)
         self.attempts += 1
         self._counts[(c.index, send)] = n
@@ -336,7 +346,9 @@ class World:
                 self.pending += 1
                 out.append(("think", s.name, server.think_delay, a.content))
         if fault != "response_lost":
-            out.append(("respond", a, status, s.event(s.version, True)))
+            version = s.version  # s.event(version, True), inline
+            n, typing, processing = s.history[version]
+            out.append(("respond", a, status, (s.name, version, 0, n, typing, processing, True)))
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:

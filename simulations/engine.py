@@ -22,6 +22,7 @@ STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
+INPUTS = frozenset((SEND, DISCONNECT, WORKLOAD))  # scenario inputs: report the quiescent instant after one
 
 
 @dataclass
@@ -181,7 +182,6 @@ class Simulator:
                     same = 0
                     now = t
                 events += 1
-                is_input = False
                 if kind == DELIVER:
                     effects = deliver(t, a, b, c)
                 elif kind == TIMEOUT:
@@ -192,20 +192,19 @@ class Simulator:
                     effects = respond(t, a, b, c)
                 elif kind == WORKLOAD:
                     effects = workload(t, a)
-                    is_input = True
                 elif kind == THINK:
                     effects = think(t, a, b)
                 elif kind == REPLY:
                     effects = reply(t, a, b)
                 else:
                     self.now = now
-                    effects, is_input = dispatch(t, kind, a, b, c)
+                    effects = dispatch(t, kind, a, b, c)
                 if effects:
                     apply(t, effects)
                 if world.pending:
                     was_quiet = False
                 elif world.quiescent():
-                    if not was_quiet or is_input:
+                    if not was_quiet or kind in INPUTS:
                         obs.quiescent(t)
                     was_quiet = True
                     if self.inputs == 0:
@@ -225,31 +224,27 @@ class Simulator:
         return all(entry[2] == POISSON for entry in self.heap)
 
     def dispatch(self, t, kind, a, b, c):
-        """(effects, is_input) of an event of a kind ``run`` does not handle inline."""
+        """The effects of an event of a kind ``run`` does not handle inline."""
         world = self.world
         if kind == SEND:
             self.inputs -= 1
-            return world.user_send(t, a, b, c), True
-        if kind == THINK:
-            return world.assistant_think(t, a, b), False
-        if kind == REPLY:
-            return world.assistant_reply(t, a, b), False
+            return world.user_send(t, a, b, c)
         if kind == RETRY:
-            return world.client_retry(t, a, b), False
+            return world.client_retry(t, a, b)
         if kind == DRAINED:
-            return world.sse_deliver(t, a, b, c), False
+            return world.sse_deliver(t, a, b, c)
         if kind == RECONNECT:
             effects = world.reconnect(t, a)
             if self.scenario.sse.disconnect_rate > 0:
                 self._poisson(t, a)
-            return effects, False
+            return effects
         if kind == DISCONNECT:
             self.inputs -= 1
-            return world.disconnect(t, a), True
+            return world.disconnect(t, a)
         if kind == POISSON:
             if b != self.epoch[a] or not world.clients[a].connected:
-                return (), False
-            return world.disconnect(t, a), False
+                return ()
+            return world.disconnect(t, a)
         raise AssertionError(kind)
 
     def _workload(self, t, client):
@@ -258,7 +253,8 @@ class Simulator:
         left = self.wl_left[client] - 1
         self.wl_left[client] = left
         if left > 0:
-            self.schedule(t + self.rng.expovariate(wl.rate), WORKLOAD, client, None, None)
+            self.seq += 1
+            heappush(self.heap, (t + self.rng.expovariate(wl.rate), self.seq, WORKLOAD, client, None, None))
         k = wl.count - left
         content = (f"c{client}m{k}:" + "x" * wl.content_length)[:wl.content_length]
         return self.world.user_send(t, client, content)
