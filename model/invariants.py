@@ -112,6 +112,14 @@ def opt_changes(old: tuple, new: tuple):
 class Monitor(Observer):
     """All ten invariant checkers plus the run metrics; violations are data (counts + first examples)."""
 
+    # Slots, not a __dict__: more than 30 attributes would leave the instance dict unshared, and every
+    # attribute access on the hot path slower.
+    __slots__ = ("client_session", "cnt", "commits", "committed", "confirm_times", "confirmed", "converged",
+                 "counts", "diverged_time", "end_t", "errors_shown", "failed", "first", "flicker_time",
+                 "ghosted", "gone", "in_order", "last_send_t", "lifecycle", "maxv", "mirrors", "own", "posts",
+                 "quiescent_t", "send_client", "sends", "seq", "shown", "since", "sometimes", "sse_bytes",
+                 "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
+
     def __init__(self):
         self.counts = dict.fromkeys(INVARIANTS, 0)
         self.first: dict[str, dict] = {}
@@ -133,7 +141,16 @@ class Monitor(Observer):
         self.flicker_time = self.diverged_time = 0.0
         self.last_send_t: float | None = None
         self.quiescent_t: float | None = None
+        self.end_t: float | None = None
         self.converged = True
+        # per client, sized by config
+        self.views: list[tuple] = []
+        self.cnt: list[dict[int, int]] = []
+        self.gone: list[dict[int, float]] = []
+        self.maxv: list[int] = []
+        self.in_order: list[bool] = []
+        self.since: list[float | None] = []
+        self.own: list[_Mirror] = []
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _violate(self, inv: str, t: float, detail: str) -> None:
@@ -146,11 +163,11 @@ class Monitor(Observer):
         self.client_session = list(sessions)
         n = len(sessions)
         self.views = [EMPTY_VIEW] * n
-        self.cnt: list[dict[int, int]] = [{} for _ in range(n)]
-        self.gone: list[dict[int, float]] = [{} for _ in range(n)]
+        self.cnt = [{} for _ in range(n)]
+        self.gone = [{} for _ in range(n)]
         self.maxv = [0] * n
         self.in_order = [True] * n
-        self.since: list[float | None] = [None] * n
+        self.since = [None] * n
         for c, name in enumerate(sessions):
             self.mirrors.setdefault(name, _Mirror(name)).add_client(c)
         self.own = [self.mirrors[name] for name in sessions]  # client -> its session's mirror
@@ -549,7 +566,8 @@ def summarize(sorted_values: list[float]) -> dict:
 def clone_monitor(m: Monitor) -> Monitor:
     """A copy of ``m`` sharing nothing mutable (the explorer branches on it)."""
     new = object.__new__(Monitor)
-    new.__dict__.update(m.__dict__)
+    for name in Monitor.__slots__:
+        setattr(new, name, getattr(m, name))
     new.counts = dict(m.counts)
     new.first = dict(m.first)
     mirrors = {}
@@ -562,8 +580,7 @@ def clone_monitor(m: Monitor) -> Monitor:
         c.full = mi.full
         mirrors[name] = c
     new.mirrors = mirrors
-    if hasattr(m, "own"):
-        new.own = [mirrors[name] for name in m.client_session]
+    new.own = [mirrors[name] for name in m.client_session]
     new.send_client = dict(m.send_client)
     new.commits = dict(m.commits)
     new.failed, new.ghosted, new.unresolved = set(m.failed), set(m.ghosted), set(m.unresolved)
