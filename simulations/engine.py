@@ -270,8 +270,12 @@ class Simulator:
         return "ok"
 
     def apply(self, t: float, effects) -> None:
-        """Give the model's effects their times (``push`` first: by far the most frequent)."""
+        """Give the model's effects their times (``push`` first: by far the most frequent).
+
+        ``seq`` is kept in a local and stored back around every method that schedules.
+        """
         conn_last, heap, delay = self.conn_last, self.heap, self.delay
+        seq = self.seq
         for e in effects:
             kind = e[0]
             if kind == "push":
@@ -282,37 +286,40 @@ class Simulator:
                 if last > d:  # noqa: PLR1730 -- max() is a call per push, the hottest effect
                     d = last
                 conn_last[key] = d
-                self.seq += 1
-                heappush(heap, (d, self.seq, DELIVER, client, conn, event))
+                seq += 1
+                heappush(heap, (d, seq, DELIVER, client, conn, event))
             elif kind == "respond":
                 a = e[1]
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
-                self.seq += 1
-                heappush(heap, (t + lat, self.seq, RESPONSE, a, e[2], e[3]))
+                seq += 1
+                heappush(heap, (t + lat, seq, RESPONSE, a, e[2], e[3]))
             elif kind == "post":
                 a = e[1]
                 if a.fault is None:
                     a.fault = self.draw_fault()
                 lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
                 self.obs.post(t, a.client, a.send, a.n, a.fault)
-                seq = self.seq
                 heappush(heap, (t + lat, seq + 1, ARRIVE, a, None, None))
                 heappush(heap, (t + self.timeout, seq + 2, TIMEOUT, a, None, None))
-                self.seq = seq + 2
-            elif kind == "timer":
-                self.schedule(t + e[3], RETRY, e[1], e[2], None)
+                seq += 2
             elif kind == "think":
-                self.seq += 1
-                heappush(heap, (t + e[2], self.seq, THINK, e[1], e[3], None))
+                seq += 1
+                heappush(heap, (t + e[2], seq, THINK, e[1], e[3], None))
             elif kind == "reply":
-                self.seq += 1
-                heappush(heap, (t + e[3], self.seq, REPLY, e[1], e[2], None))
-            elif kind == "reconnect":
-                self.schedule(t + e[2], RECONNECT, e[1], None, None)
-            elif kind == "dropped":
-                self._drop(t, e[1], e[2])
+                seq += 1
+                heappush(heap, (t + e[3], seq, REPLY, e[1], e[2], None))
             else:
-                raise AssertionError(kind)
+                self.seq = seq
+                if kind == "timer":
+                    self.schedule(t + e[3], RETRY, e[1], e[2], None)
+                elif kind == "reconnect":
+                    self.schedule(t + e[2], RECONNECT, e[1], None, None)
+                elif kind == "dropped":
+                    self._drop(t, e[1], e[2])
+                else:
+                    raise AssertionError(kind)
+                seq = self.seq
+        self.seq = seq
 
     def _drop(self, t: float, client: int, conn: int) -> None:
         """A connection dropped: its in-flight events are lost, or drain late (old_stream_drains).
