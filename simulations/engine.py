@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import struct
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
@@ -124,7 +125,12 @@ class Simulator:
         self.delay = sse.delay.sampler(rng)
         self.timeout = post.timeout
         self.faults = [(f, p) for f, p in post.faults if p > 0]
-        self.conn_last: dict[tuple[int, int], float] = {}
+        self.no_fault_from = no_fault_from(self.faults)
+        # Per client: the connection of its latest push and that push's delivery time (FIFO per
+        # connection). A client's pushes go to its open connection, whose id only grows, so an older
+        # connection's time is never needed again.
+        self.last_conn = [-1] * len(scenario.clients)
+        self.last_time = [0.0] * len(scenario.clients)
         self.epoch = [0] * len(scenario.clients)
         self.inputs = len(scenario.sends) + len(scenario.events)
         for spec in scenario.sends:
@@ -263,6 +269,8 @@ class Simulator:
         if not self.faults:
             return "ok"
         u = self.rng.random()
+        if u >= self.no_fault_from:
+            return "ok"
         for f, p in self.faults:
             if u < p:
                 return f
@@ -274,18 +282,21 @@ class Simulator:
 
         ``seq`` is kept in a local and stored back around every method that schedules.
         """
-        conn_last, heap, delay = self.conn_last, self.heap, self.delay
+        last_conn, last_time, heap, delay = self.last_conn, self.last_time, self.heap, self.delay
         seq = self.seq
         for e in effects:
             kind = e[0]
             if kind == "push":
                 _, client, conn, event = e
-                key = (client, conn)
                 d = t + delay()
-                last = conn_last.get(key, 0.0)
-                if last > d:  # noqa: PLR1730 -- max() is a call per push, the hottest effect
-                    d = last
-                conn_last[key] = d
+                if last_conn[client] != conn:
+                    if conn < last_conn[client]:
+                        raise AssertionError(f"push to client {client}'s closed connection {conn}")
+                    last_conn[client] = conn
+                    last_time[client] = 0.0
+                if last_time[client] > d:  # noqa: PLR1730 -- max() is a call per push, the hottest effect
+                    d = last_time[client]
+                last_time[client] = d
                 seq += 1
                 heappush(heap, (d, seq, DELIVER, client, conn, event))
             elif kind == "respond":
@@ -345,3 +356,32 @@ class Simulator:
 
 def _seq_of(entry: tuple) -> int:
     return entry[1]
+
+
+def _fault_of(faults: list, u: float) -> str:
+    for f, p in faults:
+        if u < p:
+            return f
+        u -= p
+    return "ok"
+
+
+def no_fault_from(faults: list) -> float:
+    """The least ``u`` for which ``draw_fault``'s loop gives "ok" (2.0: none in [0, 1]).
+
+    Each step of the loop (``u < p``, then ``u -= p``) is monotone in ``u``, so every draw at or above
+    this bound gives "ok": the loop runs only for the few draws below it. Bisection over the bit
+    patterns of the non-negative doubles in [0, 1].
+    """
+    if _fault_of(faults, 1.0) != "ok":
+        return 2.0
+    lo, hi = 0, struct.unpack("<q", struct.pack("<d", 1.0))[0]  # _fault_of(lo) may be a fault; hi is ok
+    if _fault_of(faults, 0.0) == "ok":
+        return 0.0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fault_of(faults, struct.unpack("<d", struct.pack("<q", mid))[0]) == "ok":
+            hi = mid
+        else:
+            lo = mid
+    return struct.unpack("<d", struct.pack("<q", hi))[0]
