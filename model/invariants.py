@@ -13,9 +13,12 @@ from collections import Counter
 from model.gaps import (
     ADD_TO_UI,
     BACKEND_ERROR,
+    POST_APPLIES,
     POST_LOGGED,
     RESPONDS_200,
     RETRY,
+    SSE_DELIVERS,
+    UI_UPDATED,
     USER_SENDS,
     Lifecycle,
 )
@@ -417,9 +420,13 @@ class Monitor(Observer):
     def _confirm(self, t, client, cause, send) -> None:
         """The client's own ``send`` shows as canonical for the first time."""
         self.confirmed.add(send)
-        if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
-            self.sometimes.add("sse-before-response")
-        self.lifecycle.confirmed(t, self.seq, send, cause)
+        lifecycle = self.lifecycle
+        if cause == "sse":  # Lifecycle.confirmed, one call fewer
+            if lifecycle.state.get(send) == "POSTSending":
+                self.sometimes.add("sse-before-response")
+            lifecycle.fire2(t, self.seq, send, SSE_DELIVERS, UI_UPDATED)
+        else:
+            lifecycle.fire(t, self.seq, send, POST_APPLIES)
         if send in self.shown:
             self.confirm_times.append(t - self.shown[send])
 
