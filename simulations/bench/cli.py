@@ -1,7 +1,8 @@
 """``python -m simulations.bench``: ssesim against its SimPy and bare-loop twins, as a table or JSON.
 
 Sections: (a–c) DES throughput on the realistic workload — ssesim's ``simulate`` with all
-checkers, the SimPy twin, the bare heapq loop — interleaved, median of the repeats;
+checkers, ssesim with a no-op observer instead (model and engine alone: the floor), the SimPy
+twin, the bare heapq loop — interleaved, median of the repeats;
 (d) history scaling — ssesim's per-event cost with snapshot payloads at growing
 conversation lengths; (e) explorer throughput, through ``explorer_hook``.
 """
@@ -19,6 +20,7 @@ from simulations.bench.runner import (
     REALISTIC,
     history_scaling,
     interleaved,
+    ssesim_floor_runner,
     ssesim_runner,
     twin_model_steps,
     twin_runners,
@@ -79,6 +81,7 @@ def measure(args: argparse.Namespace) -> dict:
         out["ssesim"] = "not available: simulations.engine has not landed"
     else:
         runners["ssesim (all checkers)"] = ssesim
+        runners["ssesim (no checkers)"] = ssesim_floor_runner(args.scenario)
     runners.update(twin_runners(args.scenario))
     timings = interleaved(runners, seeds, repeat, clock)
     out["throughput"] = {t.name: t.to_json(len(seeds)) for t in timings}
