@@ -354,7 +354,11 @@ class Monitor(Observer):
             if m.desc[client][hi]:
                 ordered = False
             elif opt:
-                ordered = self._opt_ordered(client, opt, m.last[client][hi])
+                if len(opt) == 1:  # _opt_ordered for one entry, inline: every send's view
+                    send = opt[0]
+                    ordered = not (send < m.last[client][hi] and self.send_client.get(send) == client)
+                else:
+                    ordered = self._opt_ordered(client, opt, m.last[client][hi])
             else:
                 ordered = True
         else:
