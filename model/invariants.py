@@ -577,8 +577,14 @@ def summarize(sorted_values: list[float]) -> dict:
 def clone_monitor(m: Monitor) -> Monitor:
     """A copy of ``m`` sharing nothing mutable (the explorer branches on it)."""
     new = object.__new__(Monitor)
-    for name in Monitor.__slots__:
-        setattr(new, name, getattr(m, name))
+    # Immutable values, and what clones share (``client_session``; ``sometimes``: witnessed by any branch).
+    (new.client_session, new.committed, new.converged, new.diverged_time, new.end_t, new.errors_shown,
+     new.flicker_time, new.last_send_t, new.posts, new.quiescent_t, new.seq, new.sends, new.sometimes,
+     new.sse_bytes, new.sse_events, new.unconfirmed_n, new.view_changes) = (
+        m.client_session, m.committed, m.converged, m.diverged_time, m.end_t, m.errors_shown,
+        m.flicker_time, m.last_send_t, m.posts, m.quiescent_t, m.seq, m.sends, m.sometimes,
+        m.sse_bytes, m.sse_events, m.unconfirmed_n, m.view_changes)
+    # Mutable state: copies.
     new.counts = dict(m.counts)
     new.first = dict(m.first)
     mirrors = {}
