@@ -130,12 +130,13 @@ def render(fig: dict) -> str:
         lines.append(f"  ssesim: {fig['ssesim']}")
     lines.append(
         f"  {'contender':<24}{'events/run':>12}{'steps/run':>11}{'ms/run':>9}"
-        f"{'events/s':>12}{'steps/s':>12}"
+        f"{'events/s':>12}{'steps/s':>12}{'us/event':>10}"
     )
     for name, t in fig["throughput"].items():
         lines.append(
             f"  {name:<24}{t['events_per_run']:>12.0f}{t['model_steps_per_run']:>11.0f}"
             f"{t['ms_per_run']:>9.2f}{t['events_per_s']:>12,.0f}{t['model_steps_per_s']:>12,.0f}"
+            f"{1e6 / t['events_per_s']:>10.2f}"
         )
     lines.append("  (events: the contender's heap pops; steps: model steps, the bare loop's unit)")
     for name, r in fig["ratios"].items():
