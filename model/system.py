@@ -177,7 +177,16 @@ class World:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.clients[client]
-        return self._client(t, c, "send", c.strategy.on_send(t, send, content))
+        strategy = c.strategy
+        effects = strategy.on_send(t, send, content)
+        if len(effects) == 1 and effects[0][0] == "post":  # the common case: _client's work, inline
+            out = [("post", self._attempt(t, c, effects[0]))]
+            view = strategy.view
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, client, "send", view)
+            return out
+        return self._client(t, c, "send", effects)
 
     def client_response(self, t: float, attempt: Attempt, status: int, body) -> list:
         c = self.clients[attempt.client]
@@ -187,7 +196,15 @@ class World:
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
-        return self._client(t, c, "response", c.strategy.on_response(t, attempt, status, body))
+        strategy = c.strategy
+        effects = strategy.on_response(t, attempt, status, body)
+        if not effects:  # most answers (a 2xx to the seed): only _client's view report, inline
+            view = strategy.view
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, c.index, "response", view)
+            return []
+        return self._client(t, c, "response", effects)
 
     def client_timeout(self, t: float, attempt: Attempt) -> list:
         if attempt.state != AWAITING:
