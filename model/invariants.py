@@ -181,16 +181,27 @@ class Monitor(Observer):
         self.send_client[send] = client
         self.unresolved.add(send)
         self.last_send_t = t
-        self.lifecycle.fire(t, self.seq, send, USER_SENDS)  # Lifecycle.sent, one call fewer
+        lifecycle = self.lifecycle  # Lifecycle.sent: fire's lookup inline, the call only for a gap
+        target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), USER_SENDS))
+        if target is None:
+            lifecycle.fire(t, self.seq, send, USER_SENDS)
+        else:
+            lifecycle.state[send] = target
 
     def post(self, t, client, send, attempt, fault):
         self.seq += 1
         self.posts += 1
         if attempt > 1:
             self.sometimes.add("retry")
-            self.lifecycle.fire(t, self.seq, send, RETRY)  # Lifecycle.posted, one call fewer
+            event = RETRY
         else:
-            self.lifecycle.fire(t, self.seq, send, ADD_TO_UI)
+            event = ADD_TO_UI
+        lifecycle = self.lifecycle  # Lifecycle.posted: fire's lookup inline, the call only for a gap
+        target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), event))
+        if target is None:
+            lifecycle.fire(t, self.seq, send, event)
+        else:
+            lifecycle.state[send] = target
 
     def arrive(self, t, client, send, attempt, outcome, status):
         self.seq += 1

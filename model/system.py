@@ -318,11 +318,12 @@ class World:
     def _attempt(self, t: float, c: Client, e: tuple) -> Attempt:
         send = e[1]
         prev = c.outstanding.get(send)
-        n = prev.n + 1 if prev is not None else self._counts.get((c.index, send), 0) + 1  # _attempt_count
+        key = (c.index, send)
+        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1  # _attempt_count, inline
         a = Attempt(self.attempts, c.index, send, n, e[2], e[3], e[4], t)
         self.attempts += 1
-        self._counts[(c.index, send)] = n
-        spec = self.send_specs.get(send) if n == 1 else None
+        self._counts[key] = n
+        spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
         if spec is not None:
             a.fault = spec.fault
             a.request_latency, a.response_latency = spec.request_latency, spec.response_latency

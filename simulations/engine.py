@@ -262,7 +262,8 @@ class Simulator:
             self.seq += 1
             heappush(self.heap, (t + self.rng.expovariate(wl.rate), self.seq, WORKLOAD, client, None, None))
         k = wl.count - left
-        content = (f"c{client}m{k}:" + "x" * wl.content_length)[:wl.content_length]
+        length = wl.content_length
+        content = (f"c{client}m{k}:" + "x" * length)[:length]
         return self.world.user_send(t, client, content)
 
     def draw_fault(self) -> str:
