@@ -27,6 +27,7 @@ from simulations.bench.runner import (
 )
 
 LENGTHS = [100, 1000, 10000]
+SSESIM, FLOOR = "ssesim (all checkers)", "ssesim (no checkers)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,8 +81,8 @@ def measure(args: argparse.Namespace) -> dict:
     if ssesim is None:
         out["ssesim"] = "not available: simulations.engine has not landed"
     else:
-        runners["ssesim (all checkers)"] = ssesim
-        runners["ssesim (no checkers)"] = ssesim_floor_runner(args.scenario)
+        runners[SSESIM] = ssesim
+        runners[FLOOR] = ssesim_floor_runner(args.scenario)
     runners.update(twin_runners(args.scenario))
     timings = interleaved(runners, seeds, repeat, clock)
     out["throughput"] = {t.name: t.to_json(len(seeds)) for t in timings}
@@ -91,6 +92,7 @@ def measure(args: argparse.Namespace) -> dict:
         out["throughput"][t.name]["model_steps_per_run"] = n / len(seeds)
         out["throughput"][t.name]["model_steps_per_s"] = n / t.median
     out["ratios"] = ratios(out["throughput"])
+    out["floor_ratios"] = ratios(out["throughput"], FLOOR, exclude=(SSESIM,))
     if not args.no_scaling:
         lengths = args.lengths or LENGTHS
         stretch = args.stretch or (200 if args.quick else 1000)
@@ -105,14 +107,13 @@ def measure(args: argparse.Namespace) -> dict:
     return out
 
 
-def ratios(throughput: dict) -> dict:
-    """ssesim against each twin: events/s ratio, and run-time ratio (the same workload)."""
-    key = "ssesim (all checkers)"
+def ratios(throughput: dict, key: str = SSESIM, exclude: tuple = ()) -> dict:
+    """``key`` against each other contender: events/s ratio, and run-time ratio (the same workload)."""
     if key not in throughput:
         return {}
     mine, out = throughput[key], {}
     for name, twin in throughput.items():
-        if name != key:
+        if name != key and name not in exclude:
             out[name] = {
                 "events_per_s": mine["events_per_s"] / twin["events_per_s"],
                 "model_steps_per_s": mine["model_steps_per_s"] / twin["model_steps_per_s"],
@@ -142,6 +143,11 @@ def render(fig: dict) -> str:
     for name, r in fig["ratios"].items():
         lines.append(
             f"  ssesim / {name}: events/s x{r['events_per_s']:.3f}, "
+            f"steps/s x{r['model_steps_per_s']:.3f}, time per run x{r['time_per_run']:.2f}"
+        )
+    for name, r in fig.get("floor_ratios", {}).items():
+        lines.append(
+            f"  {FLOOR} / {name}: events/s x{r['events_per_s']:.3f}, "
             f"steps/s x{r['model_steps_per_s']:.3f}, time per run x{r['time_per_run']:.2f}"
         )
     if "history" in fig:
