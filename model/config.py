@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
+
+from model import draws
 
 FAULTS = (
     "rejected",
@@ -58,11 +61,13 @@ class Dist:
             value = self.value
             return lambda: value
         if self.kind == "exponential" and self.mean > 0:
-            lam, draw = 1.0 / self.mean, rng.expovariate
-            return lambda: draw(lam)
+            if draws.EXACT:
+                return draws.exponential(rng, 1.0 / self.mean)
+            return partial(rng.expovariate, 1.0 / self.mean)
         if self.kind == "lognormal" and self.median > 0:
-            mu, sigma, draw = math.log(self.median), self.sigma, rng.lognormvariate
-            return lambda: draw(mu, sigma)
+            if draws.EXACT:
+                return draws.lognormal(rng, math.log(self.median), self.sigma)
+            return partial(rng.lognormvariate, math.log(self.median), self.sigma)
         return lambda: self.sample(rng)
 
     def describe(self) -> str:

@@ -36,6 +36,8 @@ class Lifecycle:
         self.state: dict[int, str] = {}
         self.gaps: dict[tuple[str, str, str], int] = {}
         self.examples: dict[tuple[str, str, str], dict] = {}
+        # (state, first, second) -> target of two steps the table allows in a row: one lookup
+        self.pairs = _pairs(self.table)
 
     @property
     def total(self) -> int:
@@ -52,6 +54,23 @@ class Lifecycle:
                 self.examples[kind] = {"t": round(t, 9), "seq": seq, "send": send}
         self.state[send] = target
 
+    def fire2(self, t: float, seq: int, send: int, first: str, second: str) -> None:
+        """``fire(first)`` then ``fire(second)`` in one call; one lookup when neither step is a gap."""
+        state = self.state.get(send, self.initial)
+        target = self.pairs.get((state, first, second))
+        if target is None:
+            table = self.table
+            for event in (first, second):  # fire's body, twice
+                target = table.get((state, event))
+                if target is None:
+                    target = TARGET[event]
+                    kind = (state, event, target)
+                    self.gaps[kind] = self.gaps.get(kind, 0) + 1
+                    if kind not in self.examples:
+                        self.examples[kind] = {"t": round(t, 9), "seq": seq, "send": send}
+                state = target
+        self.state[send] = target
+
     def sent(self, t, seq, send):
         self.fire(t, seq, send, USER_SENDS)
 
@@ -60,8 +79,7 @@ class Lifecycle:
 
     def answered(self, t, seq, send, ok: bool):
         if ok:
-            self.fire(t, seq, send, RESPONDS_200)
-            self.fire(t, seq, send, POST_LOGGED)
+            self.fire2(t, seq, send, RESPONDS_200, POST_LOGGED)
         else:
             self.fire(t, seq, send, BACKEND_ERROR)
 
@@ -69,16 +87,24 @@ class Lifecycle:
         if self.state.get(send) == "OptimisticUpdate":
             self.fire(t, seq, send, VALIDATION)
         else:
-            self.fire(t, seq, send, REMOVE)
-            self.fire(t, seq, send, SHOW_ERROR)
+            self.fire2(t, seq, send, REMOVE, SHOW_ERROR)
 
     def confirmed(self, t, seq, send, cause):
         if cause == "sse":
-            self.fire(t, seq, send, SSE_DELIVERS)
-            self.fire(t, seq, send, UI_UPDATED)
+            self.fire2(t, seq, send, SSE_DELIVERS, UI_UPDATED)
         else:
             self.fire(t, seq, send, POST_APPLIES)
 
     def summary(self) -> list[dict]:
         return [{"from": s, "event": e, "to": d, "count": n, "example": self.examples[(s, e, d)]}
                 for (s, e, d), n in sorted(self.gaps.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _pairs(table: dict) -> dict:
+    """Two-step paths of ``table`` for the step pairs the tracker fires together."""
+    out = {}
+    for first, second in ((RESPONDS_200, POST_LOGGED), (REMOVE, SHOW_ERROR), (SSE_DELIVERS, UI_UPDATED)):
+        for (state, event), middle in table.items():
+            if event == first and (middle, second) in table:
+                out[(state, first, second)] = table[(middle, second)]
+    return out

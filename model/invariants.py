@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from model.gaps import Lifecycle
+from model.gaps import (
+    ADD_TO_UI,
+    BACKEND_ERROR,
+    POST_APPLIES,
+    POST_LOGGED,
+    RESPONDS_200,
+    RETRY,
+    SSE_DELIVERS,
+    UI_UPDATED,
+    USER_SENDS,
+    Lifecycle,
+)
 from model.observe import Observer
 
 # "Sometimes" properties: things a check must have seen happen, or it proved nothing about them.
@@ -38,10 +49,12 @@ class _Mirror:
         self.desc[c], self.last[c] = [0], [-1]
 
     def append(self, send, owner) -> None:
-        self.sends.append(send)
-        self.full = ((self.name, 0, len(self.sends)),)
+        sends = self.sends
+        sends.append(send)
+        self.full = ((self.name, 0, len(sends)),)
+        desc_of, last_of = self.desc, self.last
         for c in self.clients:
-            desc, last = self.desc[c], self.last[c]
+            desc, last = desc_of[c], last_of[c]
             if owner == c:
                 desc.append(desc[-1] + (send < last[-1]))
                 last.append(send)
@@ -70,6 +83,8 @@ def canon_diff(old: tuple, new: tuple):
     if len(old) == 1 and len(new) == 1:
         (so, lo_o, hi_o), (sn, lo_n, hi_n) = old[0], new[0]
         if so == sn and lo_o == lo_n:
+            if hi_n == hi_o + 1:
+                return ((sn, hi_o),), ()
             if hi_n >= hi_o:
                 return [(sn, i) for i in range(hi_o, hi_n)], ()
             return (), [(sn, i) for i in range(hi_n, hi_o)]
@@ -100,6 +115,14 @@ def opt_changes(old: tuple, new: tuple):
 class Monitor(Observer):
     """All ten invariant checkers plus the run metrics; violations are data (counts + first examples)."""
 
+    # Slots, not a __dict__: more than 30 attributes would leave the instance dict unshared, and every
+    # attribute access on the hot path slower.
+    __slots__ = ("client_session", "cnt", "commits", "committed", "confirm_times", "confirmed", "converged",
+                 "counts", "diverged_time", "end_t", "errors_shown", "failed", "first", "flicker_time",
+                 "ghosted", "gone", "in_order", "last_send_t", "lifecycle", "maxv", "mirrors", "own", "posts",
+                 "q_equal", "q_opt", "quiescent_t", "send_client", "sends", "seq", "shown", "since", "sometimes", "sse_bytes",
+                 "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
+
     def __init__(self):
         self.counts = dict.fromkeys(INVARIANTS, 0)
         self.first: dict[str, dict] = {}
@@ -121,7 +144,20 @@ class Monitor(Observer):
         self.flicker_time = self.diverged_time = 0.0
         self.last_send_t: float | None = None
         self.quiescent_t: float | None = None
+        self.end_t: float | None = None
         self.converged = True
+        # per client, sized by config
+        self.views: list[tuple] = []
+        self.cnt: list[dict[int, int]] = []
+        self.gone: list[dict[int, float]] = []
+        self.maxv: list[int] = []
+        self.in_order: list[bool] = []
+        self.since: list[float | None] = []
+        self.own: list[_Mirror] = []
+        # What the last quiescence check saw, per client: its optimistic sends, and whether its
+        # view equalled the server. The end-of-run check counts only what is new since then.
+        self.q_opt: list[tuple] = []
+        self.q_equal: list[bool] = []
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _violate(self, inv: str, t: float, detail: str) -> None:
@@ -134,17 +170,15 @@ class Monitor(Observer):
         self.client_session = list(sessions)
         n = len(sessions)
         self.views = [EMPTY_VIEW] * n
-        self.cnt: list[dict[int, int]] = [{} for _ in range(n)]
-        self.gone: list[dict[int, float]] = [{} for _ in range(n)]
+        self.cnt = [{} for _ in range(n)]
+        self.gone = [{} for _ in range(n)]
         self.maxv = [0] * n
         self.in_order = [True] * n
-        self.since: list[float | None] = [None] * n
-        # What the last quiescence check saw, per client: its optimistic sends, and whether its
-        # view equalled the server. The end-of-run check counts only what is new since then.
-        self.q_opt: list[tuple] = [()] * n
-        self.q_equal = [True] * n
+        self.since = [None] * n
+        self.q_opt, self.q_equal = [()] * n, [True] * n
         for c, name in enumerate(sessions):
             self.mirrors.setdefault(name, _Mirror(name)).add_client(c)
+        self.own = [self.mirrors[name] for name in sessions]  # client -> its session's mirror
 
     def send(self, t, client, send, content):
         self.seq += 1
@@ -152,23 +186,38 @@ class Monitor(Observer):
         self.send_client[send] = client
         self.unresolved.add(send)
         self.last_send_t = t
-        self.lifecycle.sent(t, self.seq, send)
+        lifecycle = self.lifecycle  # Lifecycle.sent: fire's lookup inline, the call only for a gap
+        target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), USER_SENDS))
+        if target is None:
+            lifecycle.fire(t, self.seq, send, USER_SENDS)
+        else:
+            lifecycle.state[send] = target
 
     def post(self, t, client, send, attempt, fault):
         self.seq += 1
         self.posts += 1
         if attempt > 1:
             self.sometimes.add("retry")
-        self.lifecycle.posted(t, self.seq, send, attempt)
+            event = RETRY
+        else:
+            event = ADD_TO_UI
+        lifecycle = self.lifecycle  # Lifecycle.posted: fire's lookup inline, the call only for a gap
+        target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), event))
+        if target is None:
+            lifecycle.fire(t, self.seq, send, event)
+        else:
+            lifecycle.state[send] = target
 
     def arrive(self, t, client, send, attempt, outcome, status):
         self.seq += 1
 
     def response(self, t, client, send, attempt, status):
         self.seq += 1
-        if not 200 <= status < 300:
+        if 200 <= status < 300:  # Lifecycle.answered, one call fewer
+            self.lifecycle.fire2(t, self.seq, send, RESPONDS_200, POST_LOGGED)
+        else:
             self.sometimes.add("post-failure")
-        self.lifecycle.answered(t, self.seq, send, 200 <= status < 300)
+            self.lifecycle.fire(t, self.seq, send, BACKEND_ERROR)
 
     def timeout(self, t, client, send, attempt):
         self.seq += 1
@@ -200,7 +249,19 @@ class Monitor(Observer):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         owner = self.send_client.get(send) if send is not None else None
-        m.append(send, owner)
+        # m.append(send, owner), inline: every commit
+        sends = m.sends
+        sends.append(send)
+        m.full = ((m.name, 0, len(sends)),)
+        desc_of, last_of = m.desc, m.last
+        for c in m.clients:
+            desc, last = desc_of[c], last_of[c]
+            if owner == c:
+                desc.append(desc[-1] + (send < last[-1]))
+                last.append(send)
+            else:
+                desc.append(desc[-1])
+                last.append(last[-1])
         m.version, m.flags = version, (typing, processing)
         if send is not None:
             self.committed += 1
@@ -212,15 +273,18 @@ class Monitor(Observer):
             if send in self.failed and send not in self.ghosted:
                 self.ghosted.add(send)
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
+        # _track_session(t, m), where no view can equal the log any more: every entry of a view was
+        # looked up in its mirror when it appeared, so no view holds the message just appended.
+        since = self.since
         for c in m.clients:
-            self._track(t, c)
+            if since[c] is None:
+                since[c] = t
 
     def flags(self, t, session, version, typing, processing):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         m.flags, m.version = (typing, processing), version
-        for c in m.clients:
-            self._track(t, c)
+        self._track_session(t, m)
 
     # --- clients ------------------------------------------------------------------------------
     def error(self, t, client, send):
@@ -256,76 +320,163 @@ class Monitor(Observer):
     def view(self, t, client, cause, view):
         self.seq += 1
         self.view_changes += 1
-        old = self.views[client]
-        self.views[client] = view
+        views = self.views
+        old = views[client]
+        views[client] = view
         canon, opt, flags = view
         ocanon, oopt, oflags = old
+        m = self.own[client]
+        n = len(canon)
+        if n == 1:
+            name, lo, hi = canon[0]
+            own = name == m.name
+        else:
+            own = False
         if canon is ocanon or canon == ocanon:
-            added = removed = ()
+            if cause != "sse" and flags != oflags:
+                self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
+            if opt is not oopt and opt != oopt:
+                if not oopt and len(opt) == 1:  # a first optimistic entry: _delta's work, inline
+                    self._count(t, client, opt[0], 1)
+                else:
+                    self._delta(t, client, cause, (), (), oopt, opt)
+        elif (own and cause == "sse" and len(ocanon) == 1 and ocanon[0] == (name, lo, hi - 1)
+              and (opt is oopt or opt == oopt)):
+            # The common delivery: one message appended to a run of the client's own session, the
+            # optimistic list unchanged (canon_diff, _added and _count for it, inline).
+            send = m.sends[hi - 1]
+            if send is not None:
+                if send not in self.confirmed and self.send_client.get(send) == client:
+                    self._confirm(t, client, cause, send)
+                cnt = self.cnt[client]
+                before = cnt.get(send, 0)
+                cnt[send] = before + 1
+                if before == 0:
+                    if send in self.gone[client] or send not in self.shown:
+                        self._shown(t, client, send)
+                elif before == 1:
+                    self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
         else:
             added, removed = canon_diff(ocanon, canon)
-        if cause != "sse":
-            if added or removed or (ocanon != canon and normalize(ocanon) != normalize(canon)):
-                self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
-            elif flags != oflags:
-                self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
+            if cause != "sse":
+                if added or removed or normalize(ocanon) != normalize(canon):
+                    self._violate("sse-only", t, f"client {client}'s canonical state changed on a {cause}")
+                elif flags != oflags:
+                    self._violate("sse-only", t, f"client {client}'s flags changed on a {cause}")
+            if added or removed or (opt is not oopt and opt != oopt):
+                self._delta(t, client, cause, added, removed, oopt, opt)
+        # _ordered's fast path inline: a prefix of the client's own session's log, then optimistic
+        if own and lo == 0:
+            if m.desc[client][hi]:
+                ordered = False
+            elif opt:
+                if len(opt) == 1:  # _opt_ordered for one entry, inline: every send's view
+                    send = opt[0]
+                    ordered = not (send < m.last[client][hi] and self.send_client.get(send) == client)
+                else:
+                    ordered = self._opt_ordered(client, opt, m.last[client][hi])
+            else:
+                ordered = True
+        else:
+            ordered = self._ordered(client, canon, opt, m)
+        in_order = self.in_order
+        if not ordered and in_order[client]:
+            self._violate("send-order", t, f"client {client}'s own messages are out of send order")
+        in_order[client] = ordered
+        # _track, inline
+        equal = (not opt and flags == m.flags
+                 and (canon == m.full or ((n > 1 or (n == 1 and hi <= lo)) and normalize(canon) == m.full)))
+        since = self.since
+        began = since[client]
+        if equal:
+            if began is not None:
+                self.diverged_time += t - began
+                since[client] = None
+        elif began is None:
+            since[client] = t
+
+    def _delta(self, t, client, cause, added, removed, oopt, opt) -> None:
+        """Count changes per send from the canonical entries added and removed and the optimistic
+        list's change; each send's net change is counted once, in first-touched order."""
         delta: dict[int, int] = {}
-        if added or removed:
-            own = self.client_session[client]
+        m = self.own[client]
+        for s, i in added:
+            send = self._added(t, client, cause, s, i, m)
+            if send is not None:
+                delta[send] = delta.get(send, 0) + 1
+        if removed:
             mirrors = self.mirrors
-            for s, i in added:
-                if s != own:
-                    self._violate("isolation", t, f"client {client} (session {own}) shows message {s}#{i}")
-                send = mirrors[s].sends[i] if s in mirrors else None
-                if send is not None:
-                    delta[send] = delta.get(send, 0) + 1
-                    if send not in self.confirmed and self.send_client.get(send) == client:
-                        self.confirmed.add(send)
-                        if cause == "sse" and self.lifecycle.state.get(send) == "POSTSending":
-                            self.sometimes.add("sse-before-response")
-                        self.lifecycle.confirmed(t, self.seq, send, cause)
-                        if send in self.shown:
-                            self.confirm_times.append(t - self.shown[send])
             for s, i in removed:
                 send = mirrors[s].sends[i] if s in mirrors else None
                 if send is not None:
                     delta[send] = delta.get(send, 0) - 1
         if opt is not oopt and opt != oopt:
-            for send, d in opt_changes(oopt, opt):
-                delta[send] = delta.get(send, 0) + d
-        if delta:
-            self._counts(t, client, delta)
-        ordered = self._ordered(client, canon, opt)
-        if self.in_order[client] and not ordered:
-            self._violate("send-order", t, f"client {client}'s own messages are out of send order")
-        self.in_order[client] = ordered
-        self._track(t, client)
-
-    def _counts(self, t, client, delta):
-        cnt, gone = self.cnt[client], self.gone[client]
+            if not opt:  # cleared and appended to: the common cases, without opt_changes' list
+                for send in oopt:
+                    delta[send] = delta.get(send, 0) - 1
+            elif not oopt and len(opt) == 1:
+                send = opt[0]
+                delta[send] = delta.get(send, 0) + 1
+            else:
+                for send, d in opt_changes(oopt, opt):
+                    delta[send] = delta.get(send, 0) + d
         for send, d in delta.items():
-            if not d:
-                continue
-            before = cnt.get(send, 0)
-            after = before + d
-            cnt[send] = after
-            if after >= 2 and before <= 1:
-                self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
-            if before == 0 and after > 0:
-                if send in gone:
-                    self.flicker_time += t - gone.pop(send)
-                    self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
-                elif send not in self.shown and self.send_client.get(send) == client:
-                    self.shown[send] = t
-            elif after == 0 and before > 0:
-                gone[send] = t
+            if d:
+                self._count(t, client, send, d)
 
-    def _ordered(self, client, canon, opt) -> bool:
-        own_session = self.client_session[client]
+    def _added(self, t, client, cause, s, i, m):
+        """Canonical message ``s#i`` appeared in the client's view: isolation, confirmation; its send.
+        ``m``: the mirror of the client's own session."""
+        if s == m.name:
+            send = m.sends[i]
+        else:
+            self._violate("isolation", t, f"client {client} (session {m.name}) shows message {s}#{i}")
+            mirrors = self.mirrors
+            send = mirrors[s].sends[i] if s in mirrors else None
+        if send is not None and send not in self.confirmed and self.send_client.get(send) == client:
+            self._confirm(t, client, cause, send)
+        return send
+
+    def _confirm(self, t, client, cause, send) -> None:
+        """The client's own ``send`` shows as canonical for the first time."""
+        self.confirmed.add(send)
+        lifecycle = self.lifecycle
+        if cause == "sse":  # Lifecycle.confirmed, one call fewer
+            if lifecycle.state.get(send) == "POSTSending":
+                self.sometimes.add("sse-before-response")
+            lifecycle.fire2(t, self.seq, send, SSE_DELIVERS, UI_UPDATED)
+        else:
+            lifecycle.fire(t, self.seq, send, POST_APPLIES)
+        if send in self.shown:
+            self.confirm_times.append(t - self.shown[send])
+
+    def _count(self, t, client, send, d) -> None:
+        """The client's view shows ``d`` more entries of ``send``: duplicates, flicker, first shown."""
+        cnt = self.cnt[client]
+        before = cnt.get(send, 0)
+        after = before + d
+        cnt[send] = after
+        if after >= 2 and before <= 1:
+            self._violate("no-duplicate", t, f"client {client} shows send {send} twice")
+        if before == 0 and after > 0:
+            self._shown(t, client, send)
+        elif after == 0 and before > 0:
+            self.gone[client][send] = t
+
+    def _shown(self, t, client, send) -> None:
+        """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
+        gone = self.gone[client]
+        if send in gone:
+            self.flicker_time += t - gone.pop(send)
+            self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
+        elif send not in self.shown and self.send_client.get(send) == client:
+            self.shown[send] = t
+
+    def _ordered(self, client, canon, opt, m) -> bool:
+        """Are the client's own entries in send order? ``m``: the mirror of the client's session."""
         owner = self.send_client
         last = -1
-        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == own_session:
-            m = self.mirrors[own_session]
+        if len(canon) == 1 and canon[0][1] == 0 and canon[0][0] == m.name:
             hi = canon[0][2]
             if m.desc[client][hi]:
                 return False
@@ -339,6 +490,11 @@ class Monitor(Observer):
                         if send < last:
                             return False
                         last = send
+        return self._opt_ordered(client, opt, last)
+
+    def _opt_ordered(self, client, opt, last) -> bool:
+        """Do the client's optimistic entries keep send order after its newest canonical one, ``last``?"""
+        owner = self.send_client
         for send in opt:
             if owner.get(send) == client:
                 if send < last:
@@ -348,19 +504,28 @@ class Monitor(Observer):
 
     def _equal(self, client) -> bool:
         canon, opt, flags = self.views[client]
-        m = self.mirrors[self.client_session[client]]
+        m = self.own[client]
         if opt or flags != m.flags:
             return False
         return canon == m.full or normalize(canon) == m.full
 
-    def _track(self, t, client):
-        equal = self._equal(client)
-        since = self.since[client]
-        if equal and since is not None:
-            self.diverged_time += t - since
-            self.since[client] = None
-        elif not equal and since is None:
-            self.since[client] = t
+    def _track_session(self, t, m) -> None:
+        """Divergence timing of every client of ``m``'s session (``_equal``, inline: a commit's path)."""
+        views, since = self.views, self.since
+        full, mflags = m.full, m.flags
+        for c in m.clients:
+            canon, opt, flags = views[c]
+            n = len(canon)
+            equal = (not opt and flags == mflags
+                     and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
+                                            and normalize(canon) == full)))
+            began = since[c]
+            if equal:
+                if began is not None:
+                    self.diverged_time += t - began
+                    since[c] = None
+            elif began is None:
+                since[c] = t
 
     # --- quiescence and end -------------------------------------------------------------------
     def quiescent(self, t):
@@ -375,19 +540,20 @@ class Monitor(Observer):
         entry that has since appeared): the end of a run on an input that left the system
         quiescent, where the SPEC's instants of becoming quiescent have all been checked."""
         converged = True
-        for c in range(len(self.views)):
-            equal = self._equal(c)
-            opt = self.views[c][1]
+        own, q_opt, q_equal = self.own, self.q_opt, self.q_equal
+        for c, (canon, opt, flags) in enumerate(self.views):
+            m = own[c]  # _equal(c), inline
+            equal = not (opt or flags != m.flags or (canon != m.full and normalize(canon) != m.full))
             if not equal:
                 converged = False
-                if not (only_new and not self.q_equal[c]):
+                if not (only_new and not q_equal[c]):
                     self._violate("convergence", t,
                                   f"client {c}'s view differs from the server at quiescence")
             for send in opt:
-                if not (only_new and send in self.q_opt[c]):
+                if not (only_new and send in q_opt[c]):
                     self._violate("no-orphan", t, f"client {c} still shows send {send} as "
                                                   "optimistic at quiescence")
-            self.q_equal[c], self.q_opt[c] = equal, opt
+            q_equal[c], q_opt[c] = equal, opt
         if not only_new:
             self.converged = converged
         for send in sorted(self.unresolved):
@@ -443,7 +609,14 @@ def summarize(sorted_values: list[float]) -> dict:
 def clone_monitor(m: Monitor) -> Monitor:
     """A copy of ``m`` sharing nothing mutable (the explorer branches on it)."""
     new = object.__new__(Monitor)
-    new.__dict__.update(m.__dict__)
+    # Immutable values, and what clones share (``client_session``; ``sometimes``: witnessed by any branch).
+    (new.client_session, new.committed, new.converged, new.diverged_time, new.end_t, new.errors_shown,
+     new.flicker_time, new.last_send_t, new.posts, new.quiescent_t, new.seq, new.sends, new.sometimes,
+     new.sse_bytes, new.sse_events, new.unconfirmed_n, new.view_changes) = (
+        m.client_session, m.committed, m.converged, m.diverged_time, m.end_t, m.errors_shown,
+        m.flicker_time, m.last_send_t, m.posts, m.quiescent_t, m.seq, m.sends, m.sometimes,
+        m.sse_bytes, m.sse_events, m.unconfirmed_n, m.view_changes)
+    # Mutable state: copies.
     new.counts = dict(m.counts)
     new.first = dict(m.first)
     mirrors = {}
@@ -456,6 +629,7 @@ def clone_monitor(m: Monitor) -> Monitor:
         c.full = mi.full
         mirrors[name] = c
     new.mirrors = mirrors
+    new.own = [mirrors[name] for name in m.client_session]
     new.send_client = dict(m.send_client)
     new.commits = dict(m.commits)
     new.failed, new.ghosted, new.unresolved = set(m.failed), set(m.ghosted), set(m.unresolved)

@@ -144,7 +144,8 @@ class Seed(Strategy):
         return self.view
 
     def on_event(self, t, event):
-        self.view = (event_runs(event), (), (event[4], event[5]))
+        lo, hi = event[2], event[3]  # event_runs(event), inline: every delivery
+        self.view = (((event[0], lo, hi),) if hi > lo else (), (), (event[4], event[5]))
         return [("apply", event[1], "sse")]
 
 

@@ -37,6 +37,10 @@ class Message(NamedTuple):
     client: int | None
 
 
+# Message(*fields) without the NamedTuple's Python-level __new__ (a commit's path)
+_new_tuple = tuple.__new__
+
+
 class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
@@ -132,6 +136,7 @@ class World:
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs
+        self.server = scenario.server
         self.sse_payload_snapshot = scenario.sse.payload == "snapshot"
         self.sessions: dict[str, Session] = {}
         self.clients: list[Client] = []
@@ -159,7 +164,10 @@ class World:
     def quiescent(self) -> bool:
         if self.pending:
             return False
-        return not any(s.has_pending() for s in self._strategies_with_pending)
+        for s in self._strategies_with_pending:
+            if s.has_pending():
+                return False
+        return True
 
     # --- client side --------------------------------------------------------------------------
     def user_send(self, t: float, client: int, content: str, spec=None) -> list:
@@ -169,7 +177,16 @@ class World:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.clients[client]
-        return self._client(t, c, "send", c.strategy.on_send(t, send, content))
+        strategy = c.strategy
+        effects = strategy.on_send(t, send, content)
+        if len(effects) == 1 and effects[0][0] == "post":  # the common case: _client's work, inline
+            out = [("post", self._attempt(t, c, effects[0]))]
+            view = strategy.view
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, client, "send", view)
+            return out
+        return self._client(t, c, "send", effects)
 
     def client_response(self, t: float, attempt: Attempt, status: int, body) -> list:
         c = self.clients[attempt.client]
@@ -179,7 +196,15 @@ class World:
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
-        return self._client(t, c, "response", c.strategy.on_response(t, attempt, status, body))
+        strategy = c.strategy
+        effects = strategy.on_response(t, attempt, status, body)
+        if not effects:  # most answers (a 2xx to the seed): only _client's view report, inline
+            view = strategy.view
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, c.index, "response", view)
+            return []
+        return self._client(t, c, "response", effects)
 
     def client_timeout(self, t: float, attempt: Attempt) -> list:
         if attempt.state != AWAITING:
@@ -204,8 +229,18 @@ class World:
         self.pending -= 1
         c = self.clients[client]
         c.last_version = event[1]
-        self.obs.deliver(t, client, conn, event[1])
-        return self._client(t, c, "sse", c.strategy.on_event(t, event))
+        obs = self.obs
+        obs.deliver(t, client, conn, event[1])
+        effects = c.strategy.on_event(t, event)
+        if len(effects) == 1 and effects[0][0] == "apply":  # the common case: _client's work, inline
+            e = effects[0]
+            obs.apply(t, client, e[1], e[2])
+            view = c.strategy.view
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                obs.view(t, client, "sse", view)
+            return []
+        return self._client(t, c, "sse", effects)
 
     def sse_lost(self, count: int) -> None:
         """``count`` in-flight events died with their connection."""
@@ -245,11 +280,11 @@ class World:
         obs = self.obs
         for e in effects:
             kind = e[0]
-            if kind == "post":
+            if kind == "apply":  # the most frequent: every SSE event applied
+                obs.apply(t, c.index, e[1], e[2])
+            elif kind == "post":
                 a = self._attempt(t, c, e)
                 out.append(("post", a))
-            elif kind == "apply":
-                obs.apply(t, c.index, e[1], e[2])
             elif kind == "error":
                 obs.error(t, c.index, e[1])
             elif kind == "rollback":
@@ -283,12 +318,13 @@ class World:
     def _attempt(self, t: float, c: Client, e: tuple) -> Attempt:
         send = e[1]
         prev = c.outstanding.get(send)
-        n = prev.n + 1 if prev is not None else self._attempt_count(c, send) + 1
+        key = (c.index, send)
+        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1  # _attempt_count, inline
         deadline = e[4] if e[4] is None else round(e[4], 9)  # exact decimal instants (SPEC §2.6)
         a = Attempt(self.attempts, c.index, send, n, e[2], e[3], deadline, t)
         self.attempts += 1
-        self._counts[(c.index, send)] = n
-        spec = self.send_specs.get(send) if n == 1 else None
+        self._counts[key] = n
+        spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
         if spec is not None:
             a.fault = spec.fault
             a.request_latency, a.response_latency = spec.request_latency, spec.response_latency
@@ -313,7 +349,7 @@ class World:
             outcome = "duplicate"
         elif a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline):
             outcome = "expired"
-        elif not a.content or len(a.content) > self.scenario.server.max_message_length:
+        elif not a.content or len(a.content) > self.server.max_message_length:
             outcome = "invalid"
         elif fault in ("rejected", "error_before_commit", "accepted_dropped"):
             outcome = fault
@@ -323,30 +359,52 @@ class World:
         self.obs.arrive(t, a.client, a.send, a.n, outcome, status)
         out = []
         if outcome in ("ok", "error_after_commit"):
-            out = self._commit(t, s, Message(len(s.log), "user", a.content, a.cmid, a.send, a.client))
-            if self.scenario.server.assistant:
+            out = self._commit(t, s, _new_tuple(Message, (len(s.log), "user", a.content, a.cmid, a.send, a.client)))
+            server = self.server
+            if server.assistant:
                 self.pending += 1
-                out.append(("think", s.name, self.scenario.server.think_delay, a.content))
+                out.append(("think", s.name, server.think_delay, a.content))
         if fault != "response_lost":
-            out.append(("respond", a, status, s.event(s.version, True)))
+            version = s.version  # s.event(version, True), inline
+            n, typing, processing = s.history[version]
+            out.append(("respond", a, status, (s.name, version, 0, n, typing, processing, True)))
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:
-        s.append(message)
+        # s.append(message), inline: every commit
+        s.log.append(message)
+        cum_bytes = s.cum_bytes
+        cum_bytes.append(cum_bytes[-1] + len(message.content))
+        if message.cmid is not None:
+            s.by_cmid[message.cmid] = message.index
         if message.sender == "user":
             self.committed += 1
         return self._change(t, s, message)
 
     def _change(self, t: float, s: Session, message: Message | None) -> list:
-        s.version += 1
-        s.history.append((len(s.log), s.typing, s.processing))
+        version = s.version = s.version + 1
+        n, typing, processing = entry = (len(s.log), s.typing, s.processing)
+        history = s.history
+        history.append(entry)
+        obs = self.obs
         if message is not None:
-            self.obs.commit(t, s.name, message.index, message.send, message.sender, s.version,
-                            s.typing, s.processing)
+            obs.commit(t, s.name, message.index, message.send, message.sender, version, typing, processing)
         else:
-            self.obs.flags(t, s.name, s.version, s.typing, s.processing)
-        event = s.event(s.version, self.sse_payload_snapshot)
-        return [self._push(t, s, client, conn, event) for client, conn in s.streams.items()]
+            obs.flags(t, s.name, version, typing, processing)
+        # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change
+        snapshot = self.sse_payload_snapshot
+        lo = 0 if snapshot else history[version - 1][0]
+        name = s.name
+        event = (name, version, lo, n, typing, processing, snapshot)
+        cum = s.cum_bytes
+        nbytes = EVENT_OVERHEAD + cum[n] - cum[lo] + MESSAGE_OVERHEAD * (n - lo)
+        push = obs.push
+        out = []
+        for client, conn in s.streams.items():  # _push for every open stream, inline
+            push(t, name, client, conn, version, nbytes)
+            out.append(("push", client, conn, event))
+        self.pending += len(out)
+        return out
 
     def _push(self, t: float, s: Session, client: int, conn: int, event: tuple) -> tuple:
         self.pending += 1
@@ -361,14 +419,14 @@ class World:
             s.typing = s.processing = True
             out = self._change(t, s, None)
         self.pending += 1
-        out.append(("reply", session, f"re: {content}", self.scenario.server.reply_delay))
+        out.append(("reply", session, f"re: {content}", self.server.reply_delay))
         return out
 
     def assistant_reply(self, t: float, session: str, content: str) -> list:
         self.pending -= 1
         s = self.sessions[session]
         s.typing = s.processing = False
-        return self._commit(t, s, Message(len(s.log), "assistant", content, None, None, None))
+        return self._commit(t, s, _new_tuple(Message, (len(s.log), "assistant", content, None, None, None)))
 
 
 # --- copying and keys, for the exhaustive explorer ----------------------------------------------

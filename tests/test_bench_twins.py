@@ -10,7 +10,14 @@ import pytest
 from simulations.bench.cli import main
 from simulations.bench.explorer_hook import THREE_SENDS, explorer_figures
 from simulations.bench.heap_twin import run_heap
-from simulations.bench.runner import REALISTIC, history_scaling, history_scenario, ssesim_engine
+from simulations.bench.runner import (
+    REALISTIC,
+    history_scaling,
+    history_scenario,
+    ssesim_engine,
+    ssesim_floor_runner,
+    ssesim_runner,
+)
 from simulations.bench.simpy_twin import run_simpy
 from simulations.bench.workload import load_workload, workload_from_dict
 
@@ -105,6 +112,13 @@ def test_bench_main_prints_a_table(capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "events/s" in out and "History scaling" in out
+
+
+def test_floor_runs_the_same_events_without_checkers():
+    full, floor = ssesim_runner(REALISTIC), ssesim_floor_runner(REALISTIC)
+    if full is None:
+        pytest.skip("simulations.engine has not landed")
+    assert [floor(seed) for seed in (1, 2)] == [full(seed) for seed in (1, 2)]
 
 
 def test_twins_do_the_work_ssesim_does():

@@ -142,3 +142,15 @@ def test_example_plugin_removes_the_stale_overwrite(tmp_path, capsys, plugins):
     assert out["violations"]["monotonic"] == 0
     assert out["violations"]["convergence"] == 0
     assert violations(OLD_STREAM, "seed")["monotonic"] == 1
+
+
+def test_clone_monitor_sets_every_slot_and_copies_the_state():
+    from model.invariants import Monitor, clone_monitor, monitor_key
+
+    data = scenario([{"at": 0.0, "content": "A"}, {"at": 0.1, "content": "B"}])
+    monitor = Monitor()
+    simulate(parse_scenario(data), observer=monitor)
+    copy = clone_monitor(monitor)
+    assert all(hasattr(copy, name) for name in Monitor.__slots__)
+    assert monitor_key(copy) == monitor_key(monitor)
+    assert copy.views is not monitor.views and copy.cnt[0] is not monitor.cnt[0]

@@ -1,7 +1,8 @@
 """``python -m simulations.bench``: ssesim against its SimPy and bare-loop twins, as a table or JSON.
 
 Sections: (a–c) DES throughput on the realistic workload — ssesim's ``simulate`` with all
-checkers, the SimPy twin, the bare heapq loop — interleaved, median of the repeats;
+checkers, ssesim with a no-op observer instead (model and engine alone: the floor), the SimPy
+twin, the bare heapq loop — interleaved, median of the repeats;
 (d) history scaling — ssesim's per-event cost with snapshot payloads at growing
 conversation lengths; (e) explorer throughput, through ``explorer_hook``.
 """
@@ -19,12 +20,14 @@ from simulations.bench.runner import (
     REALISTIC,
     history_scaling,
     interleaved,
+    ssesim_floor_runner,
     ssesim_runner,
     twin_model_steps,
     twin_runners,
 )
 
 LENGTHS = [100, 1000, 10000]
+SSESIM, FLOOR = "ssesim (all checkers)", "ssesim (no checkers)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +81,8 @@ def measure(args: argparse.Namespace) -> dict:
     if ssesim is None:
         out["ssesim"] = "not available: simulations.engine has not landed"
     else:
-        runners["ssesim (all checkers)"] = ssesim
+        runners[SSESIM] = ssesim
+        runners[FLOOR] = ssesim_floor_runner(args.scenario)
     runners.update(twin_runners(args.scenario))
     timings = interleaved(runners, seeds, repeat, clock)
     out["throughput"] = {t.name: t.to_json(len(seeds)) for t in timings}
@@ -88,6 +92,7 @@ def measure(args: argparse.Namespace) -> dict:
         out["throughput"][t.name]["model_steps_per_run"] = n / len(seeds)
         out["throughput"][t.name]["model_steps_per_s"] = n / t.median
     out["ratios"] = ratios(out["throughput"])
+    out["floor_ratios"] = ratios(out["throughput"], FLOOR, exclude=(SSESIM,))
     if not args.no_scaling:
         lengths = args.lengths or LENGTHS
         stretch = args.stretch or (200 if args.quick else 1000)
@@ -102,14 +107,13 @@ def measure(args: argparse.Namespace) -> dict:
     return out
 
 
-def ratios(throughput: dict) -> dict:
-    """ssesim against each twin: events/s ratio, and run-time ratio (the same workload)."""
-    key = "ssesim (all checkers)"
+def ratios(throughput: dict, key: str = SSESIM, exclude: tuple = ()) -> dict:
+    """``key`` against each other contender: events/s ratio, and run-time ratio (the same workload)."""
     if key not in throughput:
         return {}
     mine, out = throughput[key], {}
     for name, twin in throughput.items():
-        if name != key:
+        if name != key and name not in exclude:
             out[name] = {
                 "events_per_s": mine["events_per_s"] / twin["events_per_s"],
                 "model_steps_per_s": mine["model_steps_per_s"] / twin["model_steps_per_s"],
@@ -127,17 +131,23 @@ def render(fig: dict) -> str:
         lines.append(f"  ssesim: {fig['ssesim']}")
     lines.append(
         f"  {'contender':<24}{'events/run':>12}{'steps/run':>11}{'ms/run':>9}"
-        f"{'events/s':>12}{'steps/s':>12}"
+        f"{'events/s':>12}{'steps/s':>12}{'us/event':>10}"
     )
     for name, t in fig["throughput"].items():
         lines.append(
             f"  {name:<24}{t['events_per_run']:>12.0f}{t['model_steps_per_run']:>11.0f}"
             f"{t['ms_per_run']:>9.2f}{t['events_per_s']:>12,.0f}{t['model_steps_per_s']:>12,.0f}"
+            f"{1e6 / t['events_per_s']:>10.2f}"
         )
     lines.append("  (events: the contender's heap pops; steps: model steps, the bare loop's unit)")
     for name, r in fig["ratios"].items():
         lines.append(
             f"  ssesim / {name}: events/s x{r['events_per_s']:.3f}, "
+            f"steps/s x{r['model_steps_per_s']:.3f}, time per run x{r['time_per_run']:.2f}"
+        )
+    for name, r in fig.get("floor_ratios", {}).items():
+        lines.append(
+            f"  {FLOOR} / {name}: events/s x{r['events_per_s']:.3f}, "
             f"steps/s x{r['model_steps_per_s']:.3f}, time per run x{r['time_per_run']:.2f}"
         )
     if "history" in fig:

@@ -78,6 +78,33 @@ def ssesim_runner(path: Path) -> Runner | None:
     return lambda seed: simulate(scenario, seed=seed).events
 
 
+def ssesim_floor_runner(path: Path) -> Runner | None:
+    """The same runs with every checker replaced by a no-op observer: the model and the engine alone.
+
+    The figure says what the model/driver split costs without any checking: the floor under
+    ``ssesim (all checkers)``. Same strategy, seeds and events (observers do not steer the model).
+    """
+    engine = ssesim_engine()
+    if engine is None:
+        return None
+    import random
+
+    from model.observe import Observer
+    from model.strategies import resolve_strategy
+    from simulations.engine import Simulator
+
+    _simulate, parse, load = engine
+    scenario = parse(load(path), str(path))
+    strategy_cls = resolve_strategy(scenario.strategy, scenario.source)
+
+    def run(seed: int) -> int:
+        sim = Simulator(scenario, strategy_cls, random.Random(seed), Observer())
+        sim.run()
+        return sim.events
+
+    return run
+
+
 def twin_runners(path: Path) -> dict[str, Runner]:
     """The two twins on the scenario at ``path``, keyed by their table names."""
     w = load_workload(path)
