@@ -24,6 +24,7 @@ from model.system import World
 from simulations.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
+HORIZON = 86_400.0  # simulated seconds after the last input within which a run must become quiescent
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
@@ -88,13 +89,18 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
     metrics = monitor.metrics()
     metrics["events"] = sim.events
     metrics["end_time"] = round(sim.now, 9)
-    metrics["stuck"] = sim.stuck
+    metrics["stuck"] = sim.stuck or sim.past_horizon
+    warnings = warnings_for(scenario, world.strategy_name)
+    if sim.past_horizon:
+        warnings.append(f"{scenario.source}: not quiescent {HORIZON:g} s (simulated) after the last "
+                        "input: stopped there, without the end-of-run checks (a retry loop that "
+                        "never ends?); set `until` to choose where a run stops")
     return RunResult(
         scenario=scenario.name, strategy=world.strategy_name, seed=seed, sends=monitor.sends,
         committed=monitor.committed, violations=dict(monitor.counts),
         chart_gaps=monitor.lifecycle.total, metrics=metrics, examples=dict(monitor.first),
         gaps=monitor.lifecycle.summary(), confirm_times=list(monitor.confirm_times),
-        events=sim.events, warnings=warnings_for(scenario, world.strategy_name),
+        events=sim.events, warnings=warnings,
         sometimes=set(monitor.sometimes),
     )
 
@@ -110,6 +116,7 @@ class Simulator:
         self.now = 0.0
         self.events = 0
         self.stuck = False
+        self.past_horizon = False  # stopped HORIZON after the last input, never quiescent
         post, sse = scenario.post, scenario.sse
         self.req = post.request_latency.sampler(rng)
         self.resp = post.response_latency.sampler(rng)
@@ -159,6 +166,9 @@ class Simulator:
         think, reply, workload = world.assistant_think, world.assistant_reply, self._workload
         until = self.scenario.until
         limit = math.inf if until is None else until
+        horizon = None  # HORIZON after the last input; with no input at all, after t = 0
+        if self.inputs == 0:
+            horizon = limit = min(limit, HORIZON)
         was_quiet = True
         same = 0
         now, events = self.now, self.events
@@ -166,8 +176,13 @@ class Simulator:
             while heap:
                 t, _seq, kind, a, b, c = heappop(heap)
                 if t > limit:
-                    obs.end(until, False)
-                    now = until
+                    if until is not None and limit >= until:
+                        obs.end(until, False)
+                        now = until
+                    else:  # never quiescent: stop at the horizon, unchecked, with a warning
+                        self.past_horizon = True
+                        obs.end(limit, False)
+                        now = limit
                     return
                 if t == now:
                     same += 1
@@ -198,6 +213,9 @@ class Simulator:
                     effects = dispatch(t, kind, a, b, c)
                 if effects:
                     apply(t, effects)
+                if horizon is None and self.inputs == 0:
+                    horizon = round(t + HORIZON, 9)
+                    limit = min(limit, horizon)
                 if world.pending:
                     was_quiet = False
                 elif world.quiescent():

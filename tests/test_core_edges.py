@@ -65,3 +65,17 @@ def test_plugin_from_the_working_folder_loads_under_the_console_script(tmp_path)
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["strategy"] == "mine"
+
+
+def test_a_run_that_never_becomes_quiescent_stops_at_the_horizon_with_a_warning(capsys):
+    """reconciled retries an always-failing POST forever: the run stops HORIZON simulated seconds
+    after the last input, unchecked (like `until`), flags itself stuck and warns."""
+    from simulations.scenario import parse_scenario
+    d = {"post": {"faults": {"error_before_commit": 1.0}}, "sends": [{"at": 2.0, "content": "A"}]}
+    r = engine.simulate(parse_scenario(d, "<forever>"), strategy="reconciled")
+    assert r.metrics["end_time"] == 2.0 + engine.HORIZON and r.metrics["stuck"]
+    assert any("not quiescent" in w for w in r.warnings)
+    assert r.violations["no-silent-loss"] == 0  # nothing checked at a forced end
+    d["until"] = 50.0  # `until` below the horizon: a plain bounded run, no warning
+    r = engine.simulate(parse_scenario(d, "<bounded>"), strategy="reconciled")
+    assert r.metrics["end_time"] == 50.0 and not r.metrics["stuck"] and not r.warnings
