@@ -320,7 +320,7 @@ class World:
         prev = c.outstanding.get(send)
         key = (c.index, send)
         n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1  # _attempt_count, inline
-        deadline = e[4] if e[4] is None else round(e[4], 9)  # exact decimal instants (SPEC §2.6)
+        deadline = e[4] if e[4] is None else round(e[4] * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
         a = Attempt(self.attempts, c.index, send, n, e[2], e[3], deadline, t)
         self.attempts += 1
         self._counts[key] = n

@@ -2,9 +2,10 @@
 
 Deterministic: equal times run in scheduling order (``seq``), all randomness comes from one
 ``random.Random(seed)``. The model's handlers return effects; this module alone gives them times.
-Every computed instant is rounded to the nanosecond (``round(t + d, 9)``), so that instants equal
-in decimal are equal here: 0.1 + 0.7 is 0.8, exactly the 0.8 timeout it ties with (SPEC §2.6: a
-response exactly at its timeout is ignored; scripted scenarios must agree exactly).
+Every computed instant is rounded to the nanosecond (``round((t + d) * 1e9) / 1e9``: the nearest
+float to a whole number of nanoseconds, which is what the decimal literal gives), so that instants
+equal in decimal are equal here: 0.1 + 0.7 is 0.8, exactly the 0.8 timeout it ties with (SPEC §2.6:
+a response exactly at its timeout is ignored; scripted scenarios must agree exactly).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class Simulator:
             self.inputs += wl.count * len(scenario.clients)
             self.wl_left = [wl.count] * len(scenario.clients)
             for c in range(len(scenario.clients)):
-                self.schedule(round(rng.expovariate(wl.rate), 9), WORKLOAD, c, None, None)
+                self.schedule(round(rng.expovariate(wl.rate) * 1e9) / 1e9, WORKLOAD, c, None, None)
         if sse.disconnect_rate > 0:
             for c in range(len(scenario.clients)):
                 self._poisson(0.0, c)
@@ -151,7 +152,7 @@ class Simulator:
 
     def _poisson(self, t: float, client: int) -> None:
         self.epoch[client] += 1
-        self.schedule(round(t + self.rng.expovariate(self.scenario.sse.disconnect_rate), 9), POISSON, client,
+        self.schedule(round((t + self.rng.expovariate(self.scenario.sse.disconnect_rate)) * 1e9) / 1e9, POISSON, client,
                       self.epoch[client], None)
 
     def run(self) -> None:
@@ -214,7 +215,7 @@ class Simulator:
                 if effects:
                     apply(t, effects)
                 if horizon is None and self.inputs == 0:
-                    horizon = round(t + HORIZON, 9)
+                    horizon = round((t + HORIZON) * 1e9) / 1e9
                     limit = min(limit, horizon)
                 if world.pending:
                     was_quiet = False
@@ -269,7 +270,7 @@ class Simulator:
         self.wl_left[client] = left
         if left > 0:
             self.seq += 1
-            heappush(self.heap, (round(t + self.rng.expovariate(wl.rate), 9), self.seq, WORKLOAD, client, None,
+            heappush(self.heap, (round((t + self.rng.expovariate(wl.rate)) * 1e9) / 1e9, self.seq, WORKLOAD, client, None,
                                   None))
         k = wl.count - left
         length = wl.content_length
@@ -299,7 +300,7 @@ class Simulator:
             kind = e[0]
             if kind == "push":
                 _, client, conn, event = e
-                d = round(t + delay(), 9)
+                d = round((t + delay()) * 1e9) / 1e9
                 if last_conn[client] != conn:
                     if conn < last_conn[client]:
                         raise AssertionError(f"push to client {client}'s closed connection {conn}")
@@ -314,28 +315,28 @@ class Simulator:
                 a = e[1]
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
                 seq += 1
-                heappush(heap, (round(t + lat, 9), seq, RESPONSE, a, e[2], e[3]))
+                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e[2], e[3]))
             elif kind == "post":
                 a = e[1]
                 if a.fault is None:
                     a.fault = self.draw_fault()
                 lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
                 self.obs.post(t, a.client, a.send, a.n, a.fault)
-                heappush(heap, (round(t + lat, 9), seq + 1, ARRIVE, a, None, None))
-                heappush(heap, (round(t + self.timeout, 9), seq + 2, TIMEOUT, a, None, None))
+                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq + 1, ARRIVE, a, None, None))
+                heappush(heap, (round((t + self.timeout) * 1e9) / 1e9, seq + 2, TIMEOUT, a, None, None))
                 seq += 2
             elif kind == "think":
                 seq += 1
-                heappush(heap, (round(t + e[2], 9), seq, THINK, e[1], e[3], None))
+                heappush(heap, (round((t + e[2]) * 1e9) / 1e9, seq, THINK, e[1], e[3], None))
             elif kind == "reply":
                 seq += 1
-                heappush(heap, (round(t + e[3], 9), seq, REPLY, e[1], e[2], None))
+                heappush(heap, (round((t + e[3]) * 1e9) / 1e9, seq, REPLY, e[1], e[2], None))
             else:
                 self.seq = seq
                 if kind == "timer":
-                    self.schedule(round(t + e[3], 9), RETRY, e[1], e[2], None)
+                    self.schedule(round((t + e[3]) * 1e9) / 1e9, RETRY, e[1], e[2], None)
                 elif kind == "reconnect":
-                    self.schedule(round(t + e[2], 9), RECONNECT, e[1], None, None)
+                    self.schedule(round((t + e[2]) * 1e9) / 1e9, RECONNECT, e[1], None, None)
                 elif kind == "dropped":
                     self._drop(t, e[1], e[2])
                 else:
@@ -360,7 +361,7 @@ class Simulator:
         if sse.old_stream_drains:
             lost.sort(key=_seq_of)
             for entry in lost:
-                self.schedule(round(entry[0] + sse.old_stream_delay, 9), DRAINED, client, conn, entry[5])
+                self.schedule(round((entry[0] + sse.old_stream_delay) * 1e9) / 1e9, DRAINED, client, conn, entry[5])
         else:
             self.world.sse_lost(len(lost))
 
