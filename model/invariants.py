@@ -48,20 +48,6 @@ class _Mirror:
         self.clients.append(c)
         self.desc[c], self.last[c] = [0], [-1]
 
-    def append(self, send, owner) -> None:
-        sends = self.sends
-        sends.append(send)
-        self.full = ((self.name, 0, len(sends)),)
-        desc_of, last_of = self.desc, self.last
-        for c in self.clients:
-            desc, last = desc_of[c], last_of[c]
-            if owner == c:
-                desc.append(desc[-1] + (send < last[-1]))
-                last.append(send)
-            else:
-                desc.append(desc[-1])
-                last.append(last[-1])
-
 
 def normalize(canon: tuple) -> tuple:
     """Merge adjacent runs and drop empty ones, so equal sequences have equal run tuples."""
@@ -249,7 +235,8 @@ class Monitor(Observer):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, _Mirror(session))
         owner = self.send_client.get(send) if send is not None else None
-        # m.append(send, owner), inline: every commit
+        # The mirror follows the log, inline (every commit): the new message, the whole-log run,
+        # and per client the count of descents among its own sends and its newest own send.
         sends = m.sends
         sends.append(send)
         m.full = ((m.name, 0, len(sends)),)
