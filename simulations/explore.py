@@ -61,7 +61,7 @@ class Node:
         net.requests = [copy_attempt(a, memo) for a in n.requests]
         net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
         net.sse = {k: v.copy() for k, v in n.sse.items()}
-        net.drained = {k: v.copy() for k, v in n.drained.items()} if n.drained else {}
+        net.drained = {k: v.copy() for k, v in n.drained.items()}
         net.assistant, net.reconnecting = n.assistant.copy(), n.reconnecting.copy()
         return Node(world, monitor, net, self.depth + 1)
 
@@ -138,7 +138,7 @@ class Model:
         """Take ``action`` in ``new`` itself, whose depth is already the successor's; return it.
 
         The explorer uses it on the last successor of a node it will not look at again, saving
-        that copy; everything else goes through :meth:`step`.
+        that copy, and a replay on its one node (which keeps the replay's trace writer).
         """
         world, net, t = new.world, new.net, float(new.depth)
         kind = action[0]

@@ -37,14 +37,18 @@ BUILTIN_DIR = Path(__file__).parent / "scenarios"
 
 def load_scenario_data(path: str | Path) -> dict:
     """The raw TOML table of a scenario file; unreadable or malformed files raise InputError."""
-    path = Path(path)
+    return read_toml(Path(path), "scenario file")
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """The TOML table in ``path`` (a ``what``: scenario file, sweep file); InputError otherwise."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise InputError(str(path), None, "no such file") from None
     except IsADirectoryError:
-        raise InputError(str(path), None, "is a directory, not a scenario file") from None
+        raise InputError(str(path), None, f"is a directory, not a {what}") from None
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -197,7 +201,7 @@ def parse_scenario(data: dict, source: str = "<scenario>", option_keys=()) -> Sc
     top = _Reader(source, data, "", _TOP)
     name = top.string("name", Path(source).stem if source.endswith(".toml") else "scenario")
     strategy = top.string("strategy", "seed")
-    declared = set(getattr(resolve_strategy(strategy, source), "option_keys", ())) | set(option_keys)
+    declared = set(resolve_strategy(strategy, source).option_keys) | set(option_keys)
     seed = top.integer("seed", 1, minimum=None)
     until = top.number("until", 0.0) if top.has("until") else None
     post = _parse_post(top.sub("post", {"request_latency", "response_latency", "timeout", "faults"}))

@@ -50,7 +50,7 @@ def execute_run(data: dict, source: str, strategy: str, seed: int) -> dict:
     from simulations.engine import simulate
     from simulations.scenario import parse_scenario
 
-    keys = getattr(resolve_strategy(strategy, source), "option_keys", ())
+    keys = resolve_strategy(strategy, source).option_keys
     result = simulate(parse_scenario(data, source, keys), strategy=strategy, seed=seed)
     return {"result": result.to_json(), "confirm_times": list(result.confirm_times)}
 

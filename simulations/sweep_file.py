@@ -31,13 +31,14 @@ import copy
 import hashlib
 import itertools
 import json
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from model.errors import InputError
+from model.strategies import resolve_strategy
+from simulations.scenario import parse_scenario, read_toml
 
 _TOP = {"name", "description", "base", "scenario", "grid", "grids", "strategies", "seeds",
         "seed_start"}
@@ -111,7 +112,7 @@ class Sweep:
 def load_sweep(path: str | Path, parse: Callable | None = None) -> Sweep:
     """Read, validate and expand a sweep file; ``parse`` validates scenarios (default: the real one)."""
     path = Path(path)
-    data = _read_toml(path, "sweep file")
+    data = read_toml(path, "sweep file")
     return parse_sweep(data, str(path), path.parent, parse)
 
 
@@ -119,7 +120,7 @@ def parse_sweep(data: dict, source: str, base_dir: Path, parse: Callable | None 
     """Validate a raw sweep table (see the module docstring); raise InputError on the first problem."""
     real_parse = parse is None
     if real_parse:
-        from simulations.scenario import parse_scenario as parse
+        parse = parse_scenario
     for key in data:
         if key not in _TOP:
             raise InputError(source, key, f"unknown key (expected one of: {', '.join(sorted(_TOP))})")
@@ -154,20 +155,6 @@ def cell_data(base: dict, cell: Cell, source: str) -> dict:
     return data
 
 
-def _read_toml(path: Path, what: str) -> dict:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(str(path), None, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(str(path), None, f"is a directory, not a {what}") from None
-    except OSError as exc:
-        raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), None, f"invalid TOML: {exc}") from None
-
-
 def _string(data: dict, key: str, source: str, default: str | None) -> str:
     if key not in data:
         if default is None:
@@ -189,7 +176,7 @@ def _base(data: dict, source: str, base_dir: Path) -> tuple[dict, str]:
         base_path = base_dir / rel
         if not base_path.is_file():
             raise InputError(source, "base", f"no such scenario file: {base_path}")
-        base, base_source = _read_toml(base_path, "scenario file"), str(base_path)
+        base, base_source = read_toml(base_path, "scenario file"), str(base_path)
     if "scenario" in data:
         inline = data["scenario"]
         if not isinstance(inline, dict):
@@ -264,19 +251,11 @@ def _strategies(data: dict, source: str) -> tuple[str, ...]:
 
 def _with_option_keys(parse: Callable, strategies, source: str) -> Callable:
     """The scenario parser, accepting the ``[strategy_options]`` keys the sweep's strategies declare."""
-    from model.strategies import resolve_strategy
-    keys = {k for name in strategies for k in getattr(resolve_strategy(name, source, "strategies"),
-                                                      "option_keys", ())}
+    keys = {k for name in strategies for k in resolve_strategy(name, source, "strategies").option_keys}
     return lambda data, where: parse(data, where, keys)
 
 
 def _check_strategy(name: str, source: str) -> None:
-    try:
-        from model.strategies import resolve_strategy
-    except ImportError:  # without the model package, check the name's shape only
-        if ":" not in name and name not in ("seed", "dual-write", "seed-retry", "reconciled"):
-            raise InputError(source, "strategies", f"unknown strategy {name!r}") from None
-        return
     resolve_strategy(name, source, "strategies")
 
 
