@@ -1,6 +1,6 @@
 """Scenario configuration as frozen dataclasses, and latency distributions that sample from a passed-in RNG.
 
-Parsing and validating TOML lives in ``simulations.scenario``; this module only holds the validated values.
+Parsing and validating TOML lives in ``simulations.io.scenario``; this module only holds the validated values.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Pipeline, after python-statemachine's ``contrib.diagram``: extract (``from_graph``, from the
 graph form of ``model.flowgraph`` / ``model.mermaid``) -> ``DiagramGraph`` -> ``render_*``.
-The PNG renderer (matplotlib) lives in ``simulations.render_png``.
+The PNG renderer (matplotlib) lives in ``simulations.report.render_png``.
 
 Why not python-statemachine's own renderers: its intermediate form has no notion of a *gap*
 edge (an observed ordering the seed's chart does not allow, drawn highlighted); its DOT

@@ -117,14 +117,14 @@ def test_bench_main_prints_a_table(capsys):
 def test_floor_runs_the_same_events_without_checkers():
     full, floor = ssesim_runner(REALISTIC), ssesim_floor_runner(REALISTIC)
     if full is None:
-        pytest.skip("simulations.engine has not landed")
+        pytest.skip("simulations.engine.simulator has not landed")
     assert [floor(seed) for seed in (1, 2)] == [full(seed) for seed in (1, 2)]
 
 
 def test_twins_do_the_work_ssesim_does():
     engine = ssesim_engine()
     if engine is None:
-        pytest.skip("simulations.engine has not landed")
+        pytest.skip("simulations.engine.simulator has not landed")
     simulate, parse, load = engine
     scenario = parse(load(REALISTIC), str(REALISTIC))
     for seed in (1, 2):

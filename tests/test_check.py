@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from model.invariants import INVARIANTS
-from simulations.checking import required_sometimes
+from simulations.explore.checking import required_sometimes
 from simulations.cli import main
-from simulations.scenario import builtin_scenarios, parse_scenario
+from simulations.io.scenario import builtin_scenarios, parse_scenario
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 FAST = ["two-quick-sends", "error-after-commit", "disconnect-resume-none", "accepted-then-dropped"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from simulations import engine
+from simulations.engine import simulator as engine
 from simulations.cli import main
 
 LIVELOCK = """until = 5.0
@@ -70,7 +70,7 @@ def test_plugin_from_the_working_folder_loads_under_the_console_script(tmp_path)
 def test_a_run_that_never_becomes_quiescent_stops_at_the_horizon_with_a_warning(capsys):
     """reconciled retries an always-failing POST forever: the run stops HORIZON simulated seconds
     after the last input, unchecked (like `until`), flags itself stuck and warns."""
-    from simulations.scenario import parse_scenario
+    from simulations.io.scenario import parse_scenario
     d = {"post": {"faults": {"error_before_commit": 1.0}}, "sends": [{"at": 2.0, "content": "A"}]}
     r = engine.simulate(parse_scenario(d, "<forever>"), strategy="reconciled")
     assert r.metrics["end_time"] == 2.0 + engine.HORIZON and r.metrics["stuck"]

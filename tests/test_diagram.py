@@ -14,10 +14,10 @@ from model.diagram import DiagramGraph, Edge, from_graph, render_dot, render_mer
 from model.errors import InputError
 from model.flowgraph import chart_to_graph, compare_graphs, ordered_edges
 from model.mermaid import load_mermaid, parse_mermaid
-from simulations import diagrams
+from simulations.report import diagrams
 from simulations.cli import main
-from simulations.png_layout import layout, place_labels, route
-from simulations.render_png import render_png
+from simulations.report.png_layout import layout, place_labels, route
+from simulations.report.render_png import render_png
 
 SEED_MMD = Path(__file__).resolve().parents[1] / "model" / "seed_flow.mmd"
 GAPS = [("POSTSending", "SSE delivers canonical state", "SSEReceived"),
@@ -214,7 +214,7 @@ def test_report_embeds_mermaid_and_png(tmp_path, capsys, some_gaps):
 
 
 def test_build_report_keeps_section_order(tmp_path):
-    from simulations.report import build_report
+    from simulations.report.build import build_report
 
     path = build_report(tmp_path, [("One", "first"), ("Two", "second | x")], title="T", intro="hi")
     assert path.read_text() == "# T\n\nhi\n\n## One\n\nfirst\n\n## Two\n\nsecond | x\n"

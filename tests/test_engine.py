@@ -14,8 +14,8 @@ from strategies import scenario_dicts
 from model.invariants import INVARIANTS
 from model.strategies import BUILTIN
 from simulations.cli import main
-from simulations.engine import simulate
-from simulations.scenario import (
+from simulations.engine.simulator import simulate
+from simulations.io.scenario import (
     builtin_scenarios,
     load_scenario,
     load_scenario_data,

@@ -14,9 +14,9 @@ import networkx as nx
 import pytest
 
 from simulations.cli import main
-from simulations.explore import Model, explore
-from simulations.scenario import builtin_scenarios, parse_scenario
-from simulations.state_graph import build_graph
+from simulations.explore.explorer import Model, explore
+from simulations.io.scenario import builtin_scenarios, parse_scenario
+from simulations.explore.graph import build_graph
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 
@@ -117,7 +117,7 @@ def test_explore_writes_graph_png_and_counterexamples(tmp_path, capsys):
 
 
 def explore_states(stem: str) -> int:
-    from simulations.scenario import load_scenario
+    from simulations.io.scenario import load_scenario
     return explore(load_scenario(SCENARIOS[stem]), "seed").states
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pytest
 
 from model.strategies import BUILTIN
-from simulations.engine import simulate
-from simulations.explore import explore
-from simulations.scenario import builtin_scenarios, load_scenario
+from simulations.engine.simulator import simulate
+from simulations.explore.explorer import explore
+from simulations.io.scenario import builtin_scenarios, load_scenario
 
 FAST_BOUND = 5_000
 SLOW_BOUND = 300_000

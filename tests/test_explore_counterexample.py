@@ -7,10 +7,10 @@ import json
 import pytest
 
 from model.errors import InputError
-from simulations import counterexample as cxm
+from simulations.explore import counterexample as cxm
 from simulations.cli import main
-from simulations.explore import Model, explore
-from simulations.scenario import builtin_scenarios, load_scenario
+from simulations.explore.explorer import Model, explore
+from simulations.io.scenario import builtin_scenarios, load_scenario
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 

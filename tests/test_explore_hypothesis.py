@@ -21,8 +21,8 @@ from hypothesis.stateful import (
 )
 
 from model.invariants import INVARIANTS
-from simulations.explore import Model, explore, replay
-from simulations.scenario import builtin_scenarios, load_scenario, parse_scenario
+from simulations.explore.explorer import Model, explore, replay
+from simulations.io.scenario import builtin_scenarios, load_scenario, parse_scenario
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from simulations.cli import main
-from simulations.explore import Model, explore, replay
-from simulations.scenario import parse_scenario
+from simulations.explore.explorer import Model, explore, replay
+from simulations.io.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = "tests.plugins.planted:"

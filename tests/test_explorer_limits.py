@@ -1,8 +1,8 @@
 """The explorer-limits benchmark measures the real explorer: same states, same transitions."""
 
 from simulations.bench.explorer_limits import commutation, phase_costs, reachable
-from simulations.explore import Model, explore
-from simulations.scenario import parse_scenario
+from simulations.explore.explorer import Model, explore
+from simulations.io.scenario import parse_scenario
 
 TWO_SENDS = {
     "name": "two-sends",

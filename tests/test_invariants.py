@@ -15,8 +15,8 @@ from strategies import to_toml
 
 from model.invariants import INVARIANTS
 from simulations.cli import main
-from simulations.engine import simulate
-from simulations.scenario import parse_scenario
+from simulations.engine.simulator import simulate
+from simulations.io.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

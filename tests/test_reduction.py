@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from model.strategies import BUILTIN
-from simulations.explore import explore
-from simulations.scenario import builtin_scenarios, load_scenario
+from simulations.explore.explorer import explore
+from simulations.io.scenario import builtin_scenarios, load_scenario
 
 FAST_BOUND = 1_200
 SLOW_BOUND = 60_000

@@ -19,8 +19,8 @@ from strategies import (
 from model.config import Dist, Scenario
 from model.invariants import INVARIANTS
 from simulations.cli import main
-from simulations.engine import simulate
-from simulations.scenario import load_scenario, parse_scenario
+from simulations.engine.simulator import simulate
+from simulations.io.scenario import load_scenario, parse_scenario
 
 # The §6 example of SPEC.md, verbatim.
 SPEC_EXAMPLE = '''

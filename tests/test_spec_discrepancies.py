@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulations.engine import simulate
-from simulations.scenario import parse_scenario
+from simulations.engine.simulator import simulate
+from simulations.io.scenario import parse_scenario
 
 
 # Fixed in ef33caa. SPEC §2.2: ambiguous failures are retried 'after retry_backoff × 2^(k−1)
@@ -75,7 +75,7 @@ def test_a_response_exactly_at_its_timeout_is_ignored_whatever_the_decimals(
 def test_an_input_that_leaves_the_system_quiescent_does_not_recount_episodes():
     from pathlib import Path
 
-    from simulations.scenario import load_scenario_data
+    from simulations.io.scenario import load_scenario_data
     path = Path(__file__).parent.parent / "simulations/scenarios/disconnect-resume-none.toml"
     data = load_scenario_data(path)
     base = simulate(parse_scenario(data, str(path)))

@@ -9,8 +9,8 @@ import random
 import pytest
 from sweep_fakes import fake_parse, fake_run
 
-from simulations import sweep as runner
-from simulations.aggregate import (
+from simulations.sweep import runner
+from simulations.sweep.aggregate import (
     LogHistogram,
     MeanStat,
     RatioStat,
@@ -18,7 +18,7 @@ from simulations.aggregate import (
     markdown_tables,
     write_summary,
 )
-from simulations.sweep_file import load_sweep
+from simulations.io.sweep_file import load_sweep
 
 
 def test_ratio_interval_uses_runs_as_clusters():

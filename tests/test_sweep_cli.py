@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulations.cli import main
-from simulations.sweep import RUN_COLUMNS, flatten
-from simulations.sweep_file import BUILTIN_SWEEPS, load_sweep
+from simulations.sweep.runner import RUN_COLUMNS, flatten
+from simulations.io.sweep_file import BUILTIN_SWEEPS, load_sweep
 
 SMALL = """
 name = "small"
@@ -26,7 +26,7 @@ workload.count = 6
 
 
 def write(tmp_path, strategies='["seed", "reconciled"]', extra=""):
-    from simulations.scenario import BUILTIN_DIR
+    from simulations.io.scenario import BUILTIN_DIR
 
     path = tmp_path / "small.toml"
     path.write_text(SMALL.format(base=BUILTIN_DIR / "realistic.toml", strategies=strategies)
@@ -51,7 +51,7 @@ def test_sweep_runs_and_writes_everything(tmp_path, capsys):
 
 
 def test_engine_json_fits_the_csv_columns():
-    from simulations.sweep import execute_run
+    from simulations.sweep.runner import execute_run
 
     payload = execute_run({"workload": {"count": 3}}, "t", "reconciled", 1)
     keys = set(flatten(payload["result"])) - {"scenario", "strategy", "seed"}

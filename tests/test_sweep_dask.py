@@ -28,7 +28,7 @@ def runs(out):
 
 
 def test_local_cluster_matches_process_pool(tmp_path):
-    from simulations.scenario import BUILTIN_DIR
+    from simulations.io.scenario import BUILTIN_DIR
 
     path = tmp_path / "d.toml"
     path.write_text(SWEEP.format(base=BUILTIN_DIR / "realistic.toml"))

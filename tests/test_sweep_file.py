@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sweep_fakes import fake_parse
 
 from model.errors import InputError
-from simulations.sweep_file import cell_data, load_sweep, parse_sweep
+from simulations.io.sweep_file import cell_data, load_sweep, parse_sweep
 
 GOOD = """
 name = "t"

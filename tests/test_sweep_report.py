@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-from simulations.html_page import write_html
-from simulations.report import build_report
-from simulations.report_sweep import default_sweep_section
+from simulations.report.html_page import write_html
+from simulations.report.build import build_report
+from simulations.report.sweep import default_sweep_section
 
 
 def no_plots(monkeypatch):
-    monkeypatch.setattr("simulations.report_sweep.plot_sweep", lambda agg, out: [])
+    monkeypatch.setattr("simulations.report.sweep.plot_sweep", lambda agg, out: [])
 
 
 def test_default_sweep_section_in_a_report_and_its_html(tmp_path, monkeypatch):

@@ -79,7 +79,7 @@ def measure(args: argparse.Namespace) -> dict:
     runners = {}
     ssesim = ssesim_runner(args.scenario)
     if ssesim is None:
-        out["ssesim"] = "not available: simulations.engine has not landed"
+        out["ssesim"] = "not available: simulations.engine.simulator has not landed"
     else:
         runners[SSESIM] = ssesim
         runners[FLOOR] = ssesim_floor_runner(args.scenario)

@@ -1,7 +1,7 @@
 """Explorer throughput (issue 6, part e): the hook the explorer's engineer fills in.
 
 :func:`explorer_figures` times the exhaustive explorer on the three-send bounded scenario,
-with and without reduction, and reports states per second. Until ``simulations.explore``
+with and without reduction, and reports states per second. Until ``simulations.explore.explorer``
 exists it answers "not available"; :func:`run_explorer` is the one function that knows the
 explorer's API, kept apart so that the explorer's engineer can change it alone.
 """
@@ -35,7 +35,7 @@ def run_explorer(explore, scenario_data: dict, *, reduction: bool) -> tuple[int,
     returning an ``Exploration`` with ``states`` and ``transitions``. If that API changes,
     change this function.
     """
-    from simulations.scenario import parse_scenario
+    from simulations.io.scenario import parse_scenario
 
     result = explore.explore(parse_scenario(scenario_data, source="<bench>"), reduction=reduction)
     return result.states, result.transitions
@@ -46,9 +46,9 @@ def explorer_figures(
 ) -> dict | str:
     """``{"no reduction": {...}, "reduction": {...}}`` (states, transitions, rates), or a reason."""
     try:
-        explore = importlib.import_module("simulations.explore")
+        explore = importlib.import_module("simulations.explore.explorer")
     except ModuleNotFoundError as exc:
-        if exc.name != "simulations.explore":
+        if exc.name != "simulations.explore.explorer":
             raise
         return "explorer: not available"
     figures = {}

@@ -19,8 +19,8 @@ from collections import Counter, deque
 
 from model.invariants import INVARIANTS
 from simulations.bench.explorer_hook import THREE_SENDS
-from simulations.explore import Model
-from simulations.scenario import parse_scenario
+from simulations.explore.explorer import Model
+from simulations.io.scenario import parse_scenario
 
 
 def reachable(model: Model) -> list:

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = int(argv[0]) if argv else 5
     run = ssesim_runner(REALISTIC)
     if run is None:
-        print("ssesim: not available: simulations.engine has not landed", file=sys.stderr)
+        print("ssesim: not available: simulations.engine.simulator has not landed", file=sys.stderr)
         return 1
     events = sum(run(seed) for seed in range(1, runs + 1))
     print(f"{runs} runs, {events} events", file=sys.stderr)

@@ -23,7 +23,7 @@ from simulations.bench.heap_twin import run_heap
 from simulations.bench.simpy_twin import run_simpy
 from simulations.bench.workload import load_workload, workload_from_dict
 
-REALISTIC = Path(__file__).resolve().parent.parent / "scenarios" / "realistic.toml"
+REALISTIC = Path(__file__).resolve().parents[1] / "scenarios" / "realistic.toml"
 
 Runner = Callable[[int], int]
 Clock = Callable[[], float]
@@ -55,10 +55,10 @@ class Timing:
 def ssesim_engine():
     """``(simulate, parse)`` from ssesim, or None while the engine has not landed."""
     try:
-        from simulations.engine import simulate
-        from simulations.scenario import load_scenario_data, parse_scenario
+        from simulations.engine.simulator import simulate
+        from simulations.io.scenario import load_scenario_data, parse_scenario
     except ModuleNotFoundError as exc:
-        if exc.name not in ("simulations.engine", "simulations.scenario"):
+        if exc.name not in ("simulations.engine.simulator", "simulations.io.scenario"):
             raise
         return None
 
@@ -91,7 +91,7 @@ def ssesim_floor_runner(path: Path) -> Runner | None:
 
     from model.observe import Observer
     from model.strategies import resolve_strategy
-    from simulations.engine import Simulator
+    from simulations.engine.simulator import Simulator
 
     _simulate, parse, load = engine
     scenario = parse(load(path), str(path))

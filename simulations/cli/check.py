@@ -1,0 +1,72 @@
+"""``ssesim check``: the CI gate — exploration plus seeded runs per scenario; exit 1 on any violation.
+
+Exit 0: every invariant held and every required "sometimes" property was witnessed. Exit 1: a
+violation (its shortest counterexample is printed, numbered) or a vacuous check ("VACUOUS: …").
+Exit 2: bad input. An exploration stopped by ``--max-states`` is reported as a warning (and as
+``complete=false`` in the JUnit properties), not as a failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.errors import InputError
+
+DEFAULT_RUNS = 20
+DEFAULT_MAX_STATES = 200_000
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("check", help="CI gate: exploration plus N seeded runs per scenario",
+                       description="Check every SCENARIO (default: the built-in examples): a bounded "
+                                   "exhaustive exploration (scenarios with scripted sends) and seeded "
+                                   "runs 1..N. Exit 0 clean, 1 on a violation or a vacuous check, "
+                                   "2 on bad input.")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="scenario TOML files (default: every built-in example scenario)")
+    p.add_argument("--strategy", help="override every scenario's strategy: seed | dual-write | "
+                                      "seed-retry | reconciled | module:Class")
+    p.add_argument("--runs", type=int, default=DEFAULT_RUNS, metavar="N",
+                   help=f"seeded simulations per scenario, seeds 1..N (default {DEFAULT_RUNS})")
+    p.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
+                   help=f"exploration bound per scenario (default {DEFAULT_MAX_STATES}); an "
+                        "exploration it stops is a warning, not a failure")
+    p.add_argument("--reduction", action="store_true", help="explore with partial-order reduction")
+    p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from model.strategies import resolve_strategy
+    from simulations.explore.checking import check_scenario, report, write_junit
+    from simulations.io.scenario import builtin_scenarios, load_scenario
+    if args.runs < 0:
+        raise InputError("--runs", None, f"must be >= 0, got {args.runs}")
+    if args.max_states < 1:
+        raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    if args.strategy is not None:
+        resolve_strategy(args.strategy, "--strategy", None)
+    paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
+    scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
+    checks = []
+    for path, scenario in scenarios:
+        c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states, args.reduction)
+        checks.append(c)
+        print(report(c), flush=True)
+    if args.junit is not None:
+        write_junit(checks, args.junit)
+    print(summary(checks) + (f"\njunit: {args.junit}" if args.junit is not None else ""))
+    return 1 if any(c.failed for c in checks) else 0
+
+
+def summary(checks) -> str:
+    failed = [c for c in checks if c.failed]
+    violations = sum(len(c.violated()) for c in checks)
+    vacuous = sum(len(c.vacuous()) for c in checks)
+    incomplete = [c.scenario for c in checks if c.complete is False]
+    verdict = "FAILED" if failed else "passed"
+    line = (f"check {verdict}: {len(checks)} scenarios, {len(failed)} failed | {violations} violated "
+            f"invariants | {vacuous} vacuous | {len(incomplete)} incomplete explorations")
+    if incomplete:
+        line += f" ({', '.join(incomplete)})"
+    return line

@@ -1,0 +1,148 @@
+"""``ssesim explore``: exhaustive bounded exploration of one scenario, with its shortest counterexamples.
+
+Prints the search figures, each violated invariant with its numbered shortest counterexample, and the
+"sometimes" properties witnessed; ``--json`` prints exactly the SPEC §6 object. Optional outputs: the
+reachable state graph (``--graph`` GraphML, ``--png`` drawing when small) and the counterexamples as
+files (``--counterexamples DIR``: JSON to replay with ``ssesim run``, Mermaid sequence diagrams).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from model.errors import InputError
+from model.invariants import INVARIANTS, SOMETIMES
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("explore", help="exhaustive bounded exploration, shortest counterexamples",
+                       description="Explore every interleaving of SCENARIO's scripted sends within its "
+                                   "[explore] bounds; print the shortest counterexample of each "
+                                   "violated invariant. Exit 0 (violations are a finding, not an "
+                                   "error; `ssesim check` is the gate), 2 on bad input.")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    p.add_argument("--strategy", help="seed | dual-write | seed-retry | reconciled | module:Class")
+    p.add_argument("--max-states", type=int, default=1_000_000, metavar="N",
+                   help="stop after N distinct states (default 1000000); the result says complete: false")
+    p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
+    p.add_argument("--reduction", action="store_true",
+                   help="partial-order reduction: fewer states, same verdicts, counterexamples may be "
+                        "longer than the shortest")
+    p.add_argument("--graph", metavar="FILE", type=Path,
+                   help="write the reachable state graph as GraphML (without reduction)")
+    p.add_argument("--png", metavar="FILE", type=Path,
+                   help="draw the state graph as PNG (only when it has at most 300 states)")
+    p.add_argument("--counterexamples", metavar="DIR", type=Path,
+                   help="write one JSON (replay with `ssesim run FILE`) and one Mermaid .mmd per "
+                        "violated invariant into DIR")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from model.strategies import resolve_strategy
+    from simulations.explore.explorer import explore
+    from simulations.io.scenario import load_scenario
+    if args.max_states < 1:
+        raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    if args.strategy is not None:
+        resolve_strategy(args.strategy, "--strategy", None)
+    scenario = load_scenario(args.scenario)
+    result = explore(scenario, args.strategy, max_states=args.max_states, reduction=args.reduction)
+    notes = []
+    if args.counterexamples is not None:
+        notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
+                                       args.counterexamples)
+    if args.graph is not None or args.png is not None:
+        notes += write_graph(scenario, args.strategy, args.max_states, args.graph, args.png,
+                             f"{result.scenario}: {result.strategy}")
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(report(result, scenario))
+        for note in notes:
+            print(note)
+    return 0
+
+
+def report(result, scenario) -> str:
+    """The human summary: figures, violated invariants with numbered steps, witnesses."""
+    rate = result.states / result.seconds if result.seconds > 0 else float("inf")
+    bounds = (f"faults {', '.join(scenario.explore.faults)} | max disconnects "
+              f"{scenario.explore.max_disconnects}")
+    status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
+    lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
+             + (" | reduction" if getattr(result, "reduced", False) else ""),
+             (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
+             f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)")]
+    violated = [inv for inv in INVARIANTS if result.violations.get(inv)]
+    held = [inv for inv in INVARIANTS if not result.violations.get(inv)]
+    if violated:
+        lines.append(f"violated: {len(violated)} of {len(INVARIANTS)} invariants")
+        for inv in violated:
+            lines.append(numbered(inv, result.violations[inv]))
+    else:
+        lines.append(f"violated: none of the {len(INVARIANTS)} invariants"
+                     + ("" if result.complete else " (within the explored states)"))
+    if held and violated:
+        lines.append(f"held: {', '.join(held)}")
+    seen = [s for s in SOMETIMES if s in result.sometimes]
+    unseen = [s for s in SOMETIMES if s not in result.sometimes]
+    lines.append(f"sometimes witnessed: {', '.join(seen) or 'none'}"
+                 + (f" | never: {', '.join(unseen)}" if unseen else ""))
+    return "\n".join(lines)
+
+
+def numbered(invariant: str, labels: list[str], indent: str = "  ") -> str:
+    width = len(str(len(labels)))
+    head = f"{indent}{invariant}: shortest counterexample, {len(labels)} steps"
+    return "\n".join([head] + [f"{indent}  {i:>{width}}. {label}" for i, label in enumerate(labels, 1)])
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a scenario or strategy name (``pkg.mod:Class`` → ``pkg.mod-Class``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def write_counterexamples(result, scenario, scenario_path, strategy, folder: Path) -> list[str]:
+    """One ``<scenario>.<strategy>.<invariant>.json`` and ``.mmd`` per violated invariant."""
+    from simulations.explore import counterexample as cxm
+    from simulations.io.files import atomic_write, make_folder
+    from simulations.explore.explorer import Model
+    make_folder(folder, "--counterexamples")
+    model = Model(scenario, strategy)
+    written = []
+    for cx in cxm.all_from_exploration(result, scenario_path, strategy or scenario.strategy):
+        stem = f"{safe_name(result.scenario)}.{safe_name(result.strategy)}.{cx.invariant}"
+        cxm.save(cx, folder / f"{stem}.json")
+        atomic_write(folder / f"{stem}.mmd", cxm.to_mermaid(cx, model), "--counterexamples")
+        written.append(str(folder / f"{stem}.json"))
+    if not written:
+        return [f"counterexamples: none to write into {folder}"]
+    return [(f"counterexamples: {len(written)} written into {folder} (.json to replay with "
+            f"`ssesim run FILE`, .mmd to draw)")]
+
+
+def write_graph(scenario, strategy, max_states: int, graphml: Path | None, png: Path | None,
+                title: str) -> list[str]:
+    from simulations.explore.explorer import Model
+    from simulations.explore.graph import build_graph, write_graphml
+    from simulations.report.state_png import PNG_MAX_STATES, write_png
+    if graphml is None:  # only a drawing: no need to walk past the size that can be drawn
+        max_states = min(max_states, PNG_MAX_STATES + 1)
+    graph, complete = build_graph(Model(scenario, strategy), max_states)
+    n = graph.number_of_nodes()
+    notes = []
+    cut = "" if complete else " (cut at --max-states)"
+    if graphml is not None:
+        write_graphml(graph, graphml)
+        notes.append(f"graph: {n} states, {graph.number_of_edges()} edges{cut} written to {graphml}")
+    if png is not None:
+        if n <= PNG_MAX_STATES:
+            write_png(graph, png, title)
+            notes.append(f"png: {png}")
+        else:
+            notes.append(f"png: not drawn: the graph has more than {PNG_MAX_STATES} states "
+                         "(use --graph for GraphML)")
+    return notes

@@ -1,0 +1,55 @@
+"""``ssesim sweep``: run a sweep file's grid × strategies × seeds, then aggregate, plot and report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="parameter grid × seeds in parallel: tables, plots, report",
+                       description="Run a sweep file (see simulations/sweeps/) and write runs.csv, "
+                                   "summary tables, plots and a Markdown report into --out.")
+    p.add_argument("sweep", help="sweep file (TOML), or the name of a built-in sweep (e.g. default)")
+    p.add_argument("--workers", type=_positive, default=None,
+                   help="worker processes (default: the number of CPUs)")
+    p.add_argument("--out", default=None, help="output folder (default: sweeps-out/NAME)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted sweep in --out: finished runs are kept")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask distributed scheduler (needs ssesim[dask])")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from simulations.report.sweep import finish_sweep
+    from simulations.sweep.runner import run_sweep
+    from simulations.io.sweep_file import load_sweep, resolve_sweep_path
+
+    sweep = load_sweep(resolve_sweep_path(args.sweep))
+    out = Path(args.out) if args.out else Path("sweeps-out") / sweep.name
+    outcome = run_sweep(sweep, out, workers=args.workers, resume=args.resume,
+                        scheduler=args.scheduler, quiet=args.quiet)
+    report = finish_sweep(out)
+    print(f"{sweep.name}: {outcome.total} runs ({outcome.skipped} already done, {outcome.ran} run "
+          f"in {outcome.seconds:.1f} s), {outcome.failed} failed")
+    print(f"results: {out / 'runs.csv'}; tables: {out / 'summary.md'}; report: {report}")
+    if outcome.failed:
+        for line in outcome.failures:
+            print(f"failed run: {line}", file=sys.stderr)
+        print(f"{outcome.failed} run(s) failed; see the error column of {out / 'runs.csv'} "
+              "(--resume runs them again)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value

@@ -1,1 +1,0 @@
-"""One module per ssesim command; each defines ``add_parser(subparsers)`` and ``run(args) -> int``."""

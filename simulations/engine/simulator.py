@@ -1,0 +1,399 @@
+"""The discrete-event simulator: a heap of (time, seq, kind, ...) driving the model's handlers.
+
+Deterministic: equal times run in scheduling order (``seq``), all randomness comes from one
+``random.Random(seed)``. The model's handlers return effects; this module alone gives them times.
+Every computed instant is rounded to the nanosecond (``round((t + d) * 1e9) / 1e9``: the nearest
+float to a whole number of nanoseconds, which is what the decimal literal gives), so that instants
+equal in decimal are equal here: 0.1 + 0.7 is 0.8, exactly the 0.8 timeout it ties with (SPEC §2.6:
+a response exactly at its timeout is ignored; scripted scenarios must agree exactly).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
+
+from model.config import Scenario
+from model.errors import SsesimError
+from model.invariants import INVARIANTS, Monitor
+from model.observe import Observer
+from model.strategies import resolve_strategy
+from model.system import World
+from simulations.io.trace import traced
+
+STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
+HORIZON = 86_400.0  # simulated seconds after the last input within which a run must become quiescent
+
+SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
+    RECONNECT, WORKLOAD = range(13)
+
+
+@dataclass
+class RunResult:
+    """The outcome of one simulation: violations as data, metrics, chart gaps."""
+
+    scenario: str
+    strategy: str
+    seed: int
+    sends: int
+    committed: int
+    violations: dict[str, int]
+    chart_gaps: int
+    metrics: dict
+    examples: dict[str, dict] = field(default_factory=dict)
+    gaps: list[dict] = field(default_factory=list)
+    confirm_times: list[float] = field(default_factory=list)
+    events: int = 0
+    warnings: list[str] = field(default_factory=list)
+    sometimes: set[str] = field(default_factory=set)
+
+    @property
+    def total_violations(self) -> int:
+        return sum(self.violations.values())
+
+    def to_json(self) -> dict:
+        """The SPEC §6 ``run --json`` object."""
+        return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
+                "sends": self.sends, "committed": self.committed,
+                "violations": {k: self.violations[k] for k in INVARIANTS},
+                "chart_gaps": self.chart_gaps, "metrics": self.metrics}
+
+
+def warnings_for(scenario: Scenario, strategy: str) -> list[str]:
+    """Preconditions a scenario breaks; it still runs (SPEC §2.6)."""
+    out = []
+    opts = scenario.strategy_options
+    if strategy == "reconciled" and scenario.post.timeout < opts.request_deadline:
+        out.append(f"{scenario.source}: post.timeout ({scenario.post.timeout:g}) < "
+                   f"strategy_options.request_deadline ({opts.request_deadline:g}): reconciled needs "
+                   "timeout >= deadline; a given-up attempt may still commit (ghost)")
+    return out
+
+
+def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None,
+             trace_path=None, observer: Observer | None = None) -> RunResult:
+    """Run one scenario to its end; optionally stream a JSONL trace to ``trace_path``."""
+    name = strategy or scenario.strategy
+    seed = scenario.seed if seed is None else seed
+    strategy_cls = resolve_strategy(name, scenario.source)
+    monitor = Monitor()
+    with traced(trace_path, monitor) as obs:
+        if observer is not None:
+            from model.observe import Tee
+            obs = Tee(obs, observer)
+        sim = Simulator(scenario, strategy_cls, random.Random(seed), obs)
+        sim.run()
+    world = sim.world
+    metrics = monitor.metrics()
+    metrics["events"] = sim.events
+    metrics["end_time"] = round(sim.now, 9)
+    metrics["stuck"] = sim.stuck or sim.past_horizon
+    warnings = warnings_for(scenario, world.strategy_name)
+    if sim.past_horizon:
+        warnings.append(f"{scenario.source}: not quiescent {HORIZON:g} s (simulated) after the last "
+                        "input: stopped there, without the end-of-run checks (a retry loop that "
+                        "never ends?); set `until` to choose where a run stops")
+    return RunResult(
+        scenario=scenario.name, strategy=world.strategy_name, seed=seed, sends=monitor.sends,
+        committed=monitor.committed, violations=dict(monitor.counts),
+        chart_gaps=monitor.lifecycle.total, metrics=metrics, examples=dict(monitor.first),
+        gaps=monitor.lifecycle.summary(), confirm_times=list(monitor.confirm_times),
+        events=sim.events, warnings=warnings,
+        sometimes=set(monitor.sometimes),
+    )
+
+
+class Simulator:
+    """Owns the clock, the heap and the RNG; interprets the model's effects."""
+
+    def __init__(self, scenario: Scenario, strategy_cls: type, rng: random.Random, obs: Observer):
+        self.scenario, self.rng, self.obs = scenario, rng, obs
+        self.world = World(scenario, strategy_cls, obs)
+        self.heap: list = []
+        self.seq = 0
+        self.now = 0.0
+        self.events = 0
+        self.stuck = False
+        self.past_horizon = False  # stopped HORIZON after the last input, never quiescent
+        post, sse = scenario.post, scenario.sse
+        self.req = post.request_latency.sampler(rng)
+        self.resp = post.response_latency.sampler(rng)
+        self.delay = sse.delay.sampler(rng)
+        self.timeout = post.timeout
+        self.faults = [(f, p) for f, p in post.faults if p > 0]
+        self.no_fault_from = no_fault_from(self.faults)
+        # Per client: the connection of its latest push and that push's delivery time (FIFO per
+        # connection). A client's pushes go to its open connection, whose id only grows, so an older
+        # connection's time is never needed again.
+        self.last_conn = [-1] * len(scenario.clients)
+        self.last_time = [0.0] * len(scenario.clients)
+        self.epoch = [0] * len(scenario.clients)
+        self.inputs = len(scenario.sends) + len(scenario.events)
+        for spec in scenario.sends:
+            self.schedule(spec.at, SEND, spec.client, spec.content, spec)
+        for ev in scenario.events:
+            self.schedule(ev.at, DISCONNECT, ev.client, None, None)
+        wl = scenario.workload
+        if wl is not None and wl.count > 0:
+            self.inputs += wl.count * len(scenario.clients)
+            self.wl_left = [wl.count] * len(scenario.clients)
+            for c in range(len(scenario.clients)):
+                self.schedule(round(rng.expovariate(wl.rate) * 1e9) / 1e9, WORKLOAD, c, None, None)
+        if sse.disconnect_rate > 0:
+            for c in range(len(scenario.clients)):
+                self._poisson(0.0, c)
+
+    def schedule(self, t: float, kind: int, a, b, c) -> None:
+        self.seq += 1
+        heappush(self.heap, (t, self.seq, kind, a, b, c))
+
+    def _poisson(self, t: float, client: int) -> None:
+        self.epoch[client] += 1
+        self.schedule(round((t + self.rng.expovariate(self.scenario.sse.disconnect_rate)) * 1e9) / 1e9, POISSON, client,
+                      self.epoch[client], None)
+
+    def run(self) -> None:
+        """Pop and handle events until no input is left and the system is quiescent (or ``until``).
+
+        The frequent kinds are handled inline, the rest through ``dispatch``; clock and counters live
+        in locals and are stored back on every exit (speed only: the order of work is unchanged).
+        """
+        world, heap, obs = self.world, self.heap, self.obs
+        deliver, receive, respond = world.sse_deliver, world.server_receive, world.client_response
+        timeout, apply, dispatch = world.client_timeout, self.apply, self.dispatch
+        think, reply, workload = world.assistant_think, world.assistant_reply, self._workload
+        until = self.scenario.until
+        limit = math.inf if until is None else until
+        horizon = None  # HORIZON after the last input; with no input at all, after t = 0
+        if self.inputs == 0:
+            horizon = limit = min(limit, HORIZON)
+        was_quiet = True
+        same = 0
+        now, events = self.now, self.events
+        try:
+            while heap:
+                t, _seq, kind, a, b, c = heappop(heap)
+                if t > limit:
+                    if until is not None and limit >= until:
+                        obs.end(until, False)
+                        now = until
+                    else:  # never quiescent: stop at the horizon, unchecked, with a warning
+                        self.past_horizon = True
+                        obs.end(limit, False)
+                        now = limit
+                    return
+                if t == now:
+                    same += 1
+                    if same > STALL_STEPS:
+                        raise SsesimError(f"{self.scenario.source}: time stopped advancing at t={t:g} "
+                                          f"({STALL_STEPS} steps at one instant): a zero-delay loop, "
+                                          "e.g. post.timeout = 0 with zero retry backoff")
+                else:
+                    same = 0
+                    now = t
+                events += 1
+                if kind == DELIVER:
+                    effects = deliver(t, a, b, c)
+                elif kind == TIMEOUT:
+                    effects = timeout(t, a)
+                elif kind == ARRIVE:
+                    effects = receive(t, a)
+                elif kind == RESPONSE:
+                    effects = respond(t, a, b, c)
+                elif kind == WORKLOAD:
+                    effects = workload(t, a)
+                elif kind == THINK:
+                    effects = think(t, a, b)
+                elif kind == REPLY:
+                    effects = reply(t, a, b)
+                else:
+                    self.now = now
+                    effects = dispatch(t, kind, a, b, c)
+                if effects:
+                    apply(t, effects)
+                if horizon is None and self.inputs == 0:
+                    horizon = round((t + HORIZON) * 1e9) / 1e9
+                    limit = min(limit, horizon)
+                if world.pending:
+                    was_quiet = False
+                elif world.quiescent():
+                    if not was_quiet:  # becomes quiescent (SPEC §3); an input that left it so is not
+                        obs.quiescent(t)
+                    was_quiet = True
+                    if self.inputs == 0:
+                        obs.end(t, True)
+                        return
+                else:
+                    was_quiet = False
+                    if self.inputs == 0 and self._only_clocks():
+                        self.stuck = True
+                        obs.end(t, False)
+                        return
+            obs.end(now, until is None)
+        finally:
+            self.now, self.events = now, events
+
+    def _only_clocks(self) -> bool:
+        return all(entry[2] == POISSON for entry in self.heap)
+
+    def dispatch(self, t, kind, a, b, c):
+        """The effects of an event of a kind ``run`` does not handle inline."""
+        world = self.world
+        if kind == SEND:
+            self.inputs -= 1
+            return world.user_send(t, a, b, c)
+        if kind == RETRY:
+            return world.client_retry(t, a, b)
+        if kind == DRAINED:
+            return world.sse_deliver(t, a, b, c)
+        if kind == RECONNECT:
+            effects = world.reconnect(t, a)
+            if self.scenario.sse.disconnect_rate > 0:
+                self._poisson(t, a)
+            return effects
+        if kind == DISCONNECT:
+            self.inputs -= 1
+            return world.disconnect(t, a)
+        if kind == POISSON:
+            if b != self.epoch[a] or not world.clients[a].connected:
+                return ()
+            return world.disconnect(t, a)
+        raise AssertionError(kind)
+
+    def _workload(self, t, client):
+        wl = self.scenario.workload
+        self.inputs -= 1
+        left = self.wl_left[client] - 1
+        self.wl_left[client] = left
+        if left > 0:
+            self.seq += 1
+            heappush(self.heap, (round((t + self.rng.expovariate(wl.rate)) * 1e9) / 1e9, self.seq, WORKLOAD, client, None,
+                                  None))
+        k = wl.count - left
+        length = wl.content_length
+        content = (f"c{client}m{k}:" + "x" * length)[:length]
+        return self.world.user_send(t, client, content)
+
+    def draw_fault(self) -> str:
+        if not self.faults:
+            return "ok"
+        u = self.rng.random()
+        if u >= self.no_fault_from:
+            return "ok"
+        for f, p in self.faults:
+            if u < p:
+                return f
+            u -= p
+        return "ok"
+
+    def apply(self, t: float, effects) -> None:
+        """Give the model's effects their times (``push`` first: by far the most frequent).
+
+        ``seq`` is kept in a local and stored back around every method that schedules.
+        """
+        last_conn, last_time, heap, delay = self.last_conn, self.last_time, self.heap, self.delay
+        seq = self.seq
+        for e in effects:
+            kind = e[0]
+            if kind == "push":
+                _, client, conn, event = e
+                d = round((t + delay()) * 1e9) / 1e9
+                if last_conn[client] != conn:
+                    if conn < last_conn[client]:
+                        raise AssertionError(f"push to client {client}'s closed connection {conn}")
+                    last_conn[client] = conn
+                    last_time[client] = 0.0
+                if last_time[client] > d:  # noqa: PLR1730 -- max() is a call per push, the hottest effect
+                    d = last_time[client]
+                last_time[client] = d
+                seq += 1
+                heappush(heap, (d, seq, DELIVER, client, conn, event))
+            elif kind == "respond":
+                a = e[1]
+                lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
+                seq += 1
+                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e[2], e[3]))
+            elif kind == "post":
+                a = e[1]
+                if a.fault is None:
+                    a.fault = self.draw_fault()
+                lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
+                self.obs.post(t, a.client, a.send, a.n, a.fault)
+                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq + 1, ARRIVE, a, None, None))
+                heappush(heap, (round((t + self.timeout) * 1e9) / 1e9, seq + 2, TIMEOUT, a, None, None))
+                seq += 2
+            elif kind == "think":
+                seq += 1
+                heappush(heap, (round((t + e[2]) * 1e9) / 1e9, seq, THINK, e[1], e[3], None))
+            elif kind == "reply":
+                seq += 1
+                heappush(heap, (round((t + e[3]) * 1e9) / 1e9, seq, REPLY, e[1], e[2], None))
+            else:
+                self.seq = seq
+                if kind == "timer":
+                    self.schedule(round((t + e[3]) * 1e9) / 1e9, RETRY, e[1], e[2], None)
+                elif kind == "reconnect":
+                    self.schedule(round((t + e[2]) * 1e9) / 1e9, RECONNECT, e[1], None, None)
+                elif kind == "dropped":
+                    self._drop(t, e[1], e[2])
+                else:
+                    raise AssertionError(kind)
+                seq = self.seq
+        self.seq = seq
+
+    def _drop(self, t: float, client: int, conn: int) -> None:
+        """A connection dropped: its in-flight events are lost, or drain late (old_stream_drains).
+
+        Its in-flight events are exactly its DELIVER entries still in the heap (a delivery pops its
+        own), in push order when sorted by ``seq``.
+        """
+        heap = self.heap
+        lost = [entry for entry in heap if entry[2] == DELIVER and entry[3] == client and entry[4] == conn]
+        if not lost:
+            return
+        sse = self.scenario.sse
+        heap[:] = [entry for entry in heap
+                   if not (entry[2] == DELIVER and entry[3] == client and entry[4] == conn)]
+        heapify(heap)
+        if sse.old_stream_drains:
+            lost.sort(key=_seq_of)
+            for entry in lost:
+                self.schedule(round((entry[0] + sse.old_stream_delay) * 1e9) / 1e9, DRAINED, client, conn, entry[5])
+        else:
+            self.world.sse_lost(len(lost))
+
+
+def _seq_of(entry: tuple) -> int:
+    return entry[1]
+
+
+def _fault_of(faults: list, u: float) -> str:
+    for f, p in faults:
+        if u < p:
+            return f
+        u -= p
+    return "ok"
+
+
+def no_fault_from(faults: list) -> float:
+    """The least ``u`` for which ``draw_fault``'s loop gives "ok" (2.0: none in [0, 1]).
+
+    Each step of the loop (``u < p``, then ``u -= p``) is monotone in ``u``, so every draw at or above
+    this bound gives "ok": the loop runs only for the few draws below it. Bisection over the bit
+    patterns of the non-negative doubles in [0, 1].
+    """
+    if _fault_of(faults, 1.0) != "ok":
+        return 2.0
+    lo, hi = 0, struct.unpack("<q", struct.pack("<d", 1.0))[0]  # _fault_of(lo) may be a fault; hi is ok
+    if _fault_of(faults, 0.0) == "ok":
+        return 0.0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fault_of(faults, struct.unpack("<d", struct.pack("<q", mid))[0]) == "ok":
+            hi = mid
+        else:
+            lo = mid
+    return struct.unpack("<d", struct.pack("<q", hi))[0]

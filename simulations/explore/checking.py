@@ -1,0 +1,227 @@
+"""The CI gate's verdicts (``ssesim check``): exploration plus seeded runs per scenario, as data.
+
+A scenario passes when no invariant is violated — neither in the bounded exhaustive exploration (run
+when the scenario scripts sends) nor in any of the seeded simulations — and when every required
+"sometimes" property was witnessed by one or the other (the vacuity guard: a check that never saw a
+POST fail proved nothing about failures). An exploration stopped by ``--max-states`` is a warning,
+not a failure: its verdicts cover the states it reached. Verdicts render as text and as JUnit XML.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.invariants import INVARIANTS, SOMETIMES
+
+COMMITTING = ("ok", "error_after_commit", "response_lost")  # faults under which a POST commits
+
+
+def required_sometimes(scenario) -> tuple[str, ...]:
+    """What a check of ``scenario`` must witness: ``[explore].sometimes``, else the defaults —
+    ``post-failure`` when the scenario scripts sends (exploration may time any POST out) or has a
+    fault probability above 0; with scripted sends, also ``disconnect-during-post`` when
+    ``max_disconnects`` ≥ 1 and ``sse-before-response`` when a POST can commit."""
+    if scenario.explore.sometimes is not None:
+        return tuple(scenario.explore.sometimes)
+    explored = bool(scenario.sends)
+    faulty = any(p > 0 for _f, p in scenario.post.faults) or any(
+        s.fault not in (None, "ok") for s in scenario.sends)
+    out = []
+    if explored or faulty:
+        out.append("post-failure")
+    if explored and scenario.explore.max_disconnects >= 1:
+        out.append("disconnect-during-post")
+    if explored and any(f in COMMITTING for f in scenario.explore.faults + tuple(
+            s.fault for s in scenario.sends if s.fault)):
+        out.append("sse-before-response")
+    return tuple(s for s in SOMETIMES if s in out)
+
+
+@dataclass
+class ScenarioCheck:
+    """Everything ``check`` learned about one scenario under one strategy."""
+
+    path: str
+    scenario: str
+    strategy: str  # as given (a built-in name or module:Class), so that it can be passed back
+    runs: int
+    required: tuple[str, ...]
+    exploration: object | None = None  # simulations.explore.explorer.Exploration, None when skipped
+    skipped: str | None = None  # why exploration was skipped
+    run_counts: dict = field(default_factory=lambda: dict.fromkeys(INVARIANTS, 0))
+    run_failing: dict = field(default_factory=lambda: dict.fromkeys(INVARIANTS, 0))  # runs that broke it
+    run_first: dict = field(default_factory=dict)  # invariant -> (seed, example): earliest in its trace
+    run_sometimes: set = field(default_factory=set)
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def explored_violations(self) -> dict:
+        ex = self.exploration
+        return {} if ex is None else {k: v for k, v in ex.violations.items() if v}
+
+    def violated(self) -> list[str]:
+        found = self.explored_violations
+        return [inv for inv in INVARIANTS if inv in found or self.run_counts[inv]]
+
+    @property
+    def witnessed(self) -> set:
+        ex = self.exploration
+        return set(self.run_sometimes) | (set(ex.sometimes) if ex is not None else set())
+
+    def vacuous(self) -> list[str]:
+        return [s for s in self.required if s not in self.witnessed]
+
+    @property
+    def complete(self) -> bool | None:
+        return None if self.exploration is None else self.exploration.complete
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.violated() or self.vacuous())
+
+
+def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: int,
+                   reduction: bool = False) -> ScenarioCheck:
+    """Explore (when the scenario scripts sends) and simulate seeds 1..``runs``."""
+    from simulations.engine.simulator import simulate
+    from simulations.explore.explorer import explore
+    start = time.perf_counter()
+    name = strategy or scenario.strategy
+    from simulations.explore.counterexample import portable_path
+    result = ScenarioCheck(portable_path(path), scenario.name, name, runs, required_sometimes(scenario))
+    if scenario.sends:
+        result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction)
+        if not result.exploration.complete:
+            result.warnings.append(f"exploration incomplete: stopped at --max-states {max_states}; "
+                                   "its verdicts cover only the states it reached")
+    else:
+        result.skipped = "no [[sends]]: a random workload is simulated, not explored"
+    for seed in range(1, runs + 1):
+        r = simulate(scenario, strategy=name, seed=seed)
+        result.run_sometimes |= r.sometimes
+        for w in r.warnings:
+            if w not in result.warnings:
+                result.warnings.append(w)
+        for inv, n in r.violations.items():
+            if n:
+                result.run_counts[inv] += n
+                result.run_failing[inv] += 1
+                ex = r.examples.get(inv, {})
+                best = result.run_first.get(inv)
+                if best is None or ex.get("seq", 0) < best[1].get("seq", 0):
+                    result.run_first[inv] = (seed, ex)  # the fewest trace records before it
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# --- text ----------------------------------------------------------------------------------------
+def counterexample_text(c: ScenarioCheck, inv: str, indent: str = "    ") -> str:
+    """The shortest counterexample, numbered: the explorer's, else the first failing run's example."""
+    steps = c.explored_violations.get(inv)
+    if steps:
+        width = len(str(len(steps)))
+        return "\n".join(f"{indent}{i:>{width}}. {s}" for i, s in enumerate(steps, 1))
+    seed, ex = c.run_first[inv]
+    at = f", trace record {ex['seq']}, t={ex['t']:g}s" if "seq" in ex else ""
+    return (f"{indent}seed {seed}{at}: {ex.get('detail', '')}\n"
+            f"{indent}reproduce: ssesim run {c.path} --strategy {c.strategy} --seed {seed} "
+            f"--trace trace.jsonl")
+
+
+def where_found(c: ScenarioCheck, inv: str) -> str:
+    parts = []
+    steps = c.explored_violations.get(inv)
+    if steps:
+        parts.append(f"exploration ({len(steps)} steps)")
+    if c.run_failing[inv]:
+        parts.append(f"{c.run_failing[inv]} of {c.runs} runs ({c.run_counts[inv]} episodes)")
+    return " and ".join(parts)
+
+
+def report(c: ScenarioCheck) -> str:
+    lines = [f"== {c.scenario} ({c.strategy}) {c.path}"]
+    ex = c.exploration
+    if ex is None:
+        lines.append(f"  explore: skipped ({c.skipped})")
+    else:
+        status = "complete" if ex.complete else "INCOMPLETE"
+        lines.append(f"  explore: {ex.states} states, {ex.transitions} transitions, {status}, "
+                     f"{ex.seconds:.2f}s")
+    lines.append(f"  runs: seeds 1..{c.runs}" if c.runs else "  runs: none (--runs 0)")
+    for w in c.warnings:
+        lines.append(f"  WARNING: {w}")
+    violated = c.violated()
+    for inv in violated:
+        lines.append(f"  FAIL {inv}: {where_found(c, inv)}")
+        lines.append(counterexample_text(c, inv))
+    held = [inv for inv in INVARIANTS if inv not in violated]
+    if held:
+        lines.append(f"  ok: {', '.join(held)}")
+    seen = [s for s in c.required if s in c.witnessed]
+    if seen:
+        lines.append(f"  witnessed: {', '.join(seen)}")
+    for s in c.vacuous():
+        lines.append(f"  VACUOUS: {s} never witnessed (not in exploration, not in {c.runs} runs): "
+                     "the check proved nothing about it")
+    return "\n".join(lines)
+
+
+# --- JUnit XML -----------------------------------------------------------------------------------
+def junit_xml(checks: list[ScenarioCheck]) -> bytes:
+    """One testsuite per scenario; a testcase per invariant and per required sometimes property."""
+    import xml.etree.ElementTree as ET
+    root = ET.Element("testsuites", name="ssesim check")
+    total = failures = 0
+    for c in checks:
+        suite = ET.SubElement(root, "testsuite", name=c.scenario)
+        props = ET.SubElement(suite, "properties")
+        ex = c.exploration
+        values = {"file": c.path, "strategy": c.strategy, "runs": c.runs,
+                  "explored": ex is not None, "complete": "n/a" if ex is None else ex.complete}
+        if ex is not None:
+            values.update(states=ex.states, transitions=ex.transitions)
+        for k, v in values.items():
+            ET.SubElement(props, "property", name=k, value=str(v).lower() if isinstance(v, bool)
+                          else str(v))
+        classname = f"{c.scenario}[{c.strategy}]"
+        n_fail = 0
+        violated = set(c.violated())
+        for inv in INVARIANTS:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=inv, time="0")
+            if inv in violated:
+                n_fail += 1
+                failure = ET.SubElement(case, "failure", type="invariant",
+                                        message=f"{inv} violated: {where_found(c, inv)}")
+                failure.text = counterexample_text(c, inv, indent="")
+        for s in c.required:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=f"sometimes:{s}", time="0")
+            if s not in c.witnessed:
+                n_fail += 1
+                ET.SubElement(case, "failure", type="vacuous",
+                              message=f"VACUOUS: {s} never witnessed").text = (
+                    f"{s} was witnessed neither in exploration nor in {c.runs} seeded runs")
+        if c.warnings:
+            ET.SubElement(suite, "system-out").text = "\n".join(c.warnings)
+        n = len(INVARIANTS) + len(c.required)
+        suite.set("tests", str(n))
+        suite.set("failures", str(n_fail))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        suite.set("time", f"{c.seconds:.3f}")
+        total += n
+        failures += n_fail
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("time", f"{sum(c.seconds for c in checks):.3f}")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def write_junit(checks: list[ScenarioCheck], path: Path) -> None:
+    from simulations.io.files import atomic_write, make_folder
+    make_folder(Path(path).parent, "--junit")
+    atomic_write(Path(path), junit_xml(checks), "--junit")

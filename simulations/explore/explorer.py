@@ -1,0 +1,375 @@
+"""Exhaustive bounded exploration: breadth-first over every interleaving of the model's steps.
+
+Untimed (SPEC §1.3): every enabled step may come next. States are deduplicated, so the first path
+that violates an invariant is a shortest one. The same World handlers and Monitor checkers as the
+simulator are driven here; this module only enumerates steps and keeps the network in flight.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from model.config import Scenario
+from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
+from model.strategies import resolve_strategy
+from model.system import (
+    AWAITING,
+    TIMED_OUT,
+    World,
+    attempt_key,
+    clone_world,
+    copy_attempt,
+    world_key,
+)
+from simulations.explore.reduction import ample
+from simulations.explore.reduction import applicable as reduction_applicable
+
+
+@dataclass
+class Net:
+    """What is in flight between the parts, and the explorer's own bounds."""
+
+    requests: list = field(default_factory=list)  # attempts travelling to the server
+    responses: list = field(default_factory=list)  # (attempt, status, body)
+    sse: dict = field(default_factory=dict)  # (client, conn) -> [events], FIFO
+    drained: dict = field(default_factory=dict)  # (client, conn) -> [events] of dropped streams
+    assistant: list = field(default_factory=list)  # ("think"|"reply", session, content)
+    reconnecting: list = field(default_factory=list)  # clients that will reconnect
+    disconnects: int = 0
+    next_send: int = 0
+    quiet: bool = True
+    done: bool = False
+
+
+class Node:
+    """One explored state: the world, the checkers' state and the network."""
+
+    __slots__ = ("depth", "monitor", "net", "world")
+
+    def __init__(self, world, monitor, net, depth):
+        self.world, self.monitor, self.net, self.depth = world, monitor, net, depth
+
+    def clone(self) -> Node:
+        memo: dict = {}
+        monitor = clone_monitor(self.monitor)
+        world = clone_world(self.world, monitor, memo)
+        n = self.net
+        net = object.__new__(Net)  # the fields below are all of Net's (no __init__ per copy)
+        net.__dict__.update(n.__dict__)
+        net.requests = [copy_attempt(a, memo) for a in n.requests]
+        net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
+        net.sse = {k: v.copy() for k, v in n.sse.items()}
+        net.drained = {k: v.copy() for k, v in n.drained.items()}
+        net.assistant, net.reconnecting = n.assistant.copy(), n.reconnecting.copy()
+        return Node(world, monitor, net, self.depth + 1)
+
+    def key(self) -> tuple:
+        n = self.net
+        return (world_key(self.world), monitor_key(self.monitor),
+                tuple(sorted(attempt_key(a) for a in n.requests)),
+                tuple(sorted((attempt_key(a), s, b) for a, s, b in n.responses)),
+                tuple(sorted((k, tuple(v)) for k, v in n.sse.items() if v)),
+                tuple(sorted((k, tuple(v)) for k, v in n.drained.items() if v)),
+                tuple(sorted(n.assistant)), tuple(sorted(n.reconnecting)), n.disconnects,
+                n.next_send, n.quiet, n.done)
+
+
+class Model:
+    """The scenario as a transition system: ``initial()``, ``actions(node)``, ``step(node, action)``."""
+
+    def __init__(self, scenario: Scenario, strategy: str | None = None):
+        self.scenario = scenario
+        self.strategy_cls = resolve_strategy(strategy or scenario.strategy, scenario.source)
+        self.faults = scenario.explore.faults
+        self.max_disconnects = scenario.explore.max_disconnects
+        self.sends = scenario.sends
+
+    def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
+        """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
+        writer, for a replay that records its trace; a copied node observes its own monitor)."""
+        monitor = Monitor() if monitor is None else monitor
+        world = World(self.scenario, self.strategy_cls, monitor if obs is None else obs)
+        world.untimed = True
+        return Node(world, monitor, Net(), 0)
+
+    def actions(self, node: Node) -> list[tuple]:
+        """Every enabled step, in a deterministic order."""
+        net, world = node.net, node.world
+        if net.done:
+            return []
+        acts: list[tuple] = []
+        if net.next_send < len(self.sends):
+            acts.append(("send", net.next_send))
+        for i, a in enumerate(net.requests):
+            spec = world.send_specs.get(a.send) if a.n == 1 else None
+            faults = (spec.fault,) if spec is not None and spec.fault else self.faults
+            for f in faults:
+                acts.append(("arrive", i, f))
+        for i, (a, _s, _b) in enumerate(net.responses):
+            acts.append(("response", i))
+        for c in world.clients:
+            for send in sorted(c.outstanding):
+                acts.append(("timeout", c.index, send))
+        for key in sorted(net.sse):
+            if net.sse[key]:
+                acts.append(("deliver", key[0], key[1]))
+        for key in sorted(net.drained):
+            if net.drained[key]:
+                acts.append(("drain", key[0], key[1]))
+        for client, send in sorted(world.timers):
+            acts.append(("retry", client, send))
+        for i in range(len(net.assistant)):
+            acts.append(("assistant", i))
+        for c in sorted(set(net.reconnecting)):
+            acts.append(("reconnect", c))
+        if net.disconnects < self.max_disconnects:
+            for c in world.clients:
+                if c.connected:
+                    acts.append(("disconnect", c.index))
+        return acts
+
+    def step(self, node: Node, action: tuple) -> Node:
+        """The successor of ``node`` under ``action`` (``node`` is left unchanged)."""
+        return self.advance(node.clone(), action)
+
+    def advance(self, new: Node, action: tuple) -> Node:
+        """Take ``action`` in ``new`` itself, whose depth is already the successor's; return it.
+
+        The explorer uses it on the last successor of a node it will not look at again, saving
+        that copy, and a replay on its one node (which keeps the replay's trace writer).
+        """
+        world, net, t = new.world, new.net, float(new.depth)
+        kind = action[0]
+        if kind == "send":
+            spec = self.sends[action[1]]
+            net.next_send += 1
+            effects = world.user_send(t, spec.client, spec.content, spec)
+        elif kind == "arrive":
+            a = net.requests.pop(action[1])
+            a.fault = action[2]
+            effects = world.server_receive(t, a)
+        elif kind == "response":
+            a, status, body = net.responses.pop(action[1])
+            effects = world.client_response(t, a, status, body)
+        elif kind == "timeout":
+            effects = world.client_timeout(t, world.clients[action[1]].outstanding[action[2]])
+        elif kind == "deliver":
+            event = net.sse[(action[1], action[2])].pop(0)
+            effects = world.sse_deliver(t, action[1], action[2], event)
+        elif kind == "drain":
+            event = net.drained[(action[1], action[2])].pop(0)
+            effects = world.sse_deliver(t, action[1], action[2], event)
+        elif kind == "retry":
+            effects = world.client_retry(t, action[1], action[2])
+        elif kind == "assistant":
+            what, session, content = net.assistant.pop(action[1])
+            handler = world.assistant_think if what == "think" else world.assistant_reply
+            effects = handler(t, session, content)
+        elif kind == "reconnect":
+            net.reconnecting.remove(action[1])
+            effects = world.reconnect(t, action[1])
+        elif kind == "disconnect":
+            net.disconnects += 1
+            effects = world.disconnect(t, action[1])
+        else:
+            raise AssertionError(action)
+        self._apply(new, effects)
+        self._collect(new)
+        if world.pending == 0 and world.quiescent():
+            if not net.quiet:  # becomes quiescent (SPEC §3), as in the simulator
+                world.obs.quiescent(t)
+            net.quiet = True
+            if net.next_send >= len(self.sends):
+                net.done = True
+                world.obs.end(t, True)
+        else:
+            net.quiet = False
+        return new
+
+    def _apply(self, node: Node, effects) -> None:
+        net, world = node.net, node.world
+        for e in effects:
+            kind = e[0]
+            if kind == "post":
+                a = e[1]
+                world.obs.post(float(node.depth), a.client, a.send, a.n, a.fault or "?")
+                net.requests.append(a)
+            elif kind == "respond":
+                net.responses.append((e[1], e[2], e[3]))
+            elif kind == "push":
+                net.sse.setdefault((e[1], e[2]), []).append(e[3])
+            elif kind == "think":
+                net.assistant.append(("think", e[1], e[3]))
+            elif kind == "reply":
+                net.assistant.append(("reply", e[1], e[2]))
+            elif kind == "reconnect":
+                net.reconnecting.append(e[1])
+            elif kind == "dropped":
+                q = net.sse.pop((e[1], e[2]), [])
+                if q and self.scenario.sse.old_stream_drains:
+                    net.drained.setdefault((e[1], e[2]), []).extend(q)
+                elif q:
+                    world.sse_lost(len(q))
+            elif kind == "timer":
+                pass  # world.timers holds the armed retry timers; backoffs are abstracted away
+
+    def _collect(self, node: Node) -> None:
+        """Drop what can no longer change anything, so that unbounded retries stay finite.
+
+        A response nobody awaits is ignored on delivery. A request whose attempt carries a deadline
+        and has timed out is refused as expired on arrival (untimed rule, SPEC §1), and its answer
+        goes to nobody: its arrival is a no-op, taken now.
+        """
+        net = node.net
+        if net.responses:
+            net.responses = [r for r in net.responses if r[0].state == AWAITING]
+        if net.requests:
+            dead = [a for a in net.requests if a.deadline is not None and a.state == TIMED_OUT]
+            if dead:
+                net.requests = [a for a in net.requests if not (a.deadline is not None
+                                                                and a.state == TIMED_OUT)]
+                node.world.pending -= len(dead)
+
+
+@dataclass
+class Exploration:
+    scenario: str
+    strategy: str
+    states: int
+    transitions: int
+    complete: bool
+    seconds: float
+    violations: dict  # invariant -> list of step labels (shortest counterexample) or None
+    paths: dict  # invariant -> list of actions
+    max_depth: int = 0
+    graph_edges: list | None = None
+    sometimes: set = field(default_factory=set)
+    reduced: bool = False
+
+    def to_json(self) -> dict:
+        return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
+                "transitions": self.transitions, "complete": self.complete,
+                "violations": {k: self.violations[k] for k in INVARIANTS}}
+
+
+def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
+            reduction: bool = False, keep_graph: bool = False) -> Exploration:
+    """Breadth-first search of every interleaving; shortest counterexample per invariant."""
+    model = Model(scenario, strategy)
+    reduce = reduction and reduction_applicable(model)
+    start = time.perf_counter()
+    root = model.initial()
+    root_key = root.key()
+    parent: dict = {root_key: None}
+    queue = deque([(root, root_key)])
+    paths: dict[str, list] = {}
+    transitions = 0
+    complete = True
+    edges = [] if keep_graph else None
+    max_depth = 0
+    while queue:
+        node, key = queue.popleft()
+        max_depth = max(max_depth, node.depth)
+        acts = model.actions(node)
+        if reduce:
+            acts = ample(model, node, acts)
+        last = len(acts) - 1
+        for i, action in enumerate(acts):
+            if i < last:
+                before = node.monitor.counts
+                child = model.step(node, action)
+            else:  # the node is not needed again: its last successor reuses it
+                before = dict(node.monitor.counts)
+                node.depth += 1
+                child = model.advance(node, action)
+            transitions += 1
+            after = child.monitor.counts
+            for inv in INVARIANTS:
+                if after[inv] > before[inv] and inv not in paths:
+                    paths[inv] = _path(parent, key) + [action]
+            ckey = child.key()
+            if edges is not None:
+                edges.append((key, ckey, action))
+            if ckey in parent:
+                continue
+            if len(parent) >= max_states:
+                complete = False
+                continue
+            parent[ckey] = (key, action)
+            queue.append((child, ckey))
+    seconds = time.perf_counter() - start
+    labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
+    result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(parent),
+                         transitions, complete, seconds, labels, paths, max_depth)
+    result.reduced = reduce
+    result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
+    if keep_graph:
+        result.graph_edges = edges
+    return result
+
+
+def _path(parent: dict, key) -> list:
+    out = []
+    while parent[key] is not None:
+        key, action = parent[key]
+        out.append(action)
+    out.reverse()
+    return out
+
+
+def replay(model: Model, actions: list) -> Node:
+    """Run ``actions`` from the initial state; raise ValueError if one is not enabled."""
+    node = model.initial()
+    for i, action in enumerate(actions):
+        action = tuple(action)
+        if action not in model.actions(node):
+            raise ValueError(f"step {i + 1} {list(action)} is not enabled there")
+        node = model.step(node, action)
+    return node
+
+
+def describe_path(model: Model, actions: list) -> list[str]:
+    """Readable one-line steps for a path, computed by replaying it."""
+    node = model.initial()
+    out = []
+    for action in actions:
+        out.append(describe(model, node, tuple(action)))
+        node = model.step(node, tuple(action))
+    return out
+
+
+def describe(model: Model, node: Node, action: tuple) -> str:
+    world, net = node.world, node.net
+    kind = action[0]
+    if kind == "send":
+        spec = model.sends[action[1]]
+        return f"user of client {spec.client} sends {spec.content!r} (send {action[1]})"
+    if kind == "arrive":
+        a = net.requests[action[1]]
+        content = world.sends[a.send][1]
+        return f"POST {content!r} (send {a.send}, attempt {a.n}) reaches the server; fault {action[2]}"
+    if kind == "response":
+        a, status, body = net.responses[action[1]]
+        return f"client {a.client} gets HTTP {status} for send {a.send} attempt {a.n} (body v{body[1]})"
+    if kind == "timeout":
+        return f"client {action[1]}'s POST for send {action[2]} times out"
+    if kind in ("deliver", "drain"):
+        q = (net.sse if kind == "deliver" else net.drained)[(action[1], action[2])]
+        ev = q[0]
+        what = "snapshot" if ev[6] else "delta"
+        msgs = ev[3] - ev[2]
+        flags = " typing" if ev[4] else ""
+        old = " from the dropped stream" if kind == "drain" else ""
+        return f"client {action[1]} gets SSE v{ev[1]} {what} ({msgs} messages{flags}){old}"
+    if kind == "retry":
+        return f"client {action[1]} retries send {action[2]}"
+    if kind == "assistant":
+        what, session, _c = net.assistant[action[1]]
+        return f"assistant in {session} {'starts typing' if what == 'think' else 'replies'}"
+    if kind == "reconnect":
+        return f"client {action[1]} reconnects"
+    if kind == "disconnect":
+        return f"client {action[1]}'s SSE connection drops"
+    return str(action)

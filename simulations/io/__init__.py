@@ -1,0 +1,1 @@
+"""File formats and files: scenario, sweep and trace files; atomic writes (above ``model``, below every driver)."""

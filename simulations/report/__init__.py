@@ -1,0 +1,1 @@
+"""Reports: diagrams, plots, the check and sweep sections, Markdown and HTML (the only part that imports matplotlib)."""
