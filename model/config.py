@@ -82,19 +82,12 @@ class Dist:
         return f"empirical({len(self.samples)} samples)"
 
 
-def const(value: float) -> Dist:
-    return Dist("constant", value=float(value))
-
-
 @dataclass(frozen=True)
 class PostConfig:
     request_latency: Dist = Dist("constant", value=0.05)
     response_latency: Dist = Dist("exponential", mean=0.05)
     timeout: float = 10.0
     faults: tuple[tuple[str, float], ...] = tuple((f, 0.0) for f in FAULTS)
-
-    def fault_p(self, name: str) -> float:
-        return dict(self.faults).get(name, 0.0)
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,6 @@ class Lifecycle:
             return
         self.state[send] = target
 
-    def sent(self, t, seq, send):
-        self.fire(t, seq, send, USER_SENDS)
-
-    def posted(self, t, seq, send, attempt):
-        self.fire(t, seq, send, ADD_TO_UI if attempt == 1 else RETRY)
-
     def answered(self, t, seq, send, ok: bool):
         if ok:
             self.fire2(t, seq, send, RESPONDS_200, POST_LOGGED)
@@ -81,12 +75,6 @@ class Lifecycle:
             self.fire(t, seq, send, VALIDATION)
         else:
             self.fire2(t, seq, send, REMOVE, SHOW_ERROR)
-
-    def confirmed(self, t, seq, send, cause):
-        if cause == "sse":
-            self.fire2(t, seq, send, SSE_DELIVERS, UI_UPDATED)
-        else:
-            self.fire(t, seq, send, POST_APPLIES)
 
     def summary(self) -> list[dict]:
         return [{"from": s, "event": e, "to": d, "count": n, "example": self.examples[(s, e, d)]}

@@ -14,12 +14,14 @@ from simulations.bench.runner import (
     REALISTIC,
     history_scaling,
     history_scenario,
-    ssesim_engine,
     ssesim_floor_runner,
     ssesim_runner,
 )
 from simulations.bench.simpy_twin import run_simpy
 from simulations.bench.workload import load_workload, workload_from_dict
+from simulations.engine.simulator import simulate
+from simulations.explore.explorer import explore
+from simulations.io.scenario import load_scenario_data, parse_scenario
 
 TWINS = [run_heap, run_simpy]
 REAL = load_workload(REALISTIC)
@@ -89,14 +91,15 @@ def test_history_scaling_gives_a_cost_per_length():
     assert set(costs["bare heapq loop"]) == {10, 20}
 
 
-def test_explorer_section_answers_or_explains():
+def test_explorer_section_counts_states_and_transitions():
     one_send = dict(THREE_SENDS, sends=THREE_SENDS["sends"][:1])
     one_send["explore"] = {"faults": ["ok"], "max_disconnects": 0}
     ex = explorer_figures(repeat=1, scenario_data=one_send)
-    if isinstance(ex, str):
-        assert ex.startswith("explorer:")
-    else:
-        assert ex["reduction"]["states"] > 0 and ex["no reduction"]["transitions"] > 0
+    scenario = parse_scenario(one_send, source="<test>")
+    for label, reduction in (("no reduction", False), ("reduction", True)):
+        result = explore(scenario, reduction=reduction)
+        assert (ex[label]["states"], ex[label]["transitions"]) == (result.states, result.transitions)
+        assert result.complete and result.states > 1
 
 
 def test_bench_main_prints_json(capsys):
@@ -116,17 +119,11 @@ def test_bench_main_prints_a_table(capsys):
 
 def test_floor_runs_the_same_events_without_checkers():
     full, floor = ssesim_runner(REALISTIC), ssesim_floor_runner(REALISTIC)
-    if full is None:
-        pytest.skip("simulations.engine.simulator has not landed")
     assert [floor(seed) for seed in (1, 2)] == [full(seed) for seed in (1, 2)]
 
 
 def test_twins_do_the_work_ssesim_does():
-    engine = ssesim_engine()
-    if engine is None:
-        pytest.skip("simulations.engine.simulator has not landed")
-    simulate, parse, load = engine
-    scenario = parse(load(REALISTIC), str(REALISTIC))
+    scenario = parse_scenario(load_scenario_data(REALISTIC), source=str(REALISTIC))
     for seed in (1, 2):
         real, twin = simulate(scenario, seed=seed), run_heap(REAL, seed)
         assert real.sends == twin.sends

@@ -76,13 +76,7 @@ def measure(args: argparse.Namespace) -> dict:
     out: dict = {"scenario": str(args.scenario), "seeds": seeds, "repeat": repeat}
     out["clock"] = "wall" if args.wall else "cpu"
 
-    runners = {}
-    ssesim = ssesim_runner(args.scenario)
-    if ssesim is None:
-        out["ssesim"] = "not available: simulations.engine.simulator has not landed"
-    else:
-        runners[SSESIM] = ssesim
-        runners[FLOOR] = ssesim_floor_runner(args.scenario)
+    runners = {SSESIM: ssesim_runner(args.scenario), FLOOR: ssesim_floor_runner(args.scenario)}
     runners.update(twin_runners(args.scenario))
     timings = interleaved(runners, seeds, repeat, clock)
     out["throughput"] = {t.name: t.to_json(len(seeds)) for t in timings}
@@ -127,8 +121,6 @@ def render(fig: dict) -> str:
     title = f"DES throughput: {Path(fig['scenario']).name}, seeds {fig['seeds']}"
     clock = "CPU time" if fig["clock"] == "cpu" else "wall clock"
     lines = [f"{title}, median of {fig['repeat']} interleaved repeats ({clock})"]
-    if isinstance(fig.get("ssesim"), str):
-        lines.append(f"  ssesim: {fig['ssesim']}")
     lines.append(
         f"  {'contender':<24}{'events/run':>12}{'steps/run':>11}{'ms/run':>9}"
         f"{'events/s':>12}{'steps/s':>12}{'us/event':>10}"
@@ -163,16 +155,12 @@ def render(fig: dict) -> str:
             row = "".join(f"{1e6 * costs[str(n)]:>10.2f}" for n in h["lengths"])
             lines.append(f"  {name:<24}{row}{h['ratio'].get(name, float('nan')):>10.2f}")
     if "explorer" in fig:
-        ex = fig["explorer"]
-        if isinstance(ex, str):
-            lines.append(ex)
-        else:
-            lines.append("Explorer: three-send bounded scenario (explorer_hook.THREE_SENDS)")
-            for label, e in ex.items():
-                lines.append(
-                    f"  {label:<14}{e['states']:>8} states {e['transitions']:>8} transitions"
-                    f"{e['seconds']:>8.2f} s {e['states_per_s']:>9,.0f} states/s"
-                )
+        lines.append("Explorer: three-send bounded scenario (explorer_hook.THREE_SENDS)")
+        for label, e in fig["explorer"].items():
+            lines.append(
+                f"  {label:<14}{e['states']:>8} states {e['transitions']:>8} transitions"
+                f"{e['seconds']:>8.2f} s {e['states_per_s']:>9,.0f} states/s"
+            )
     return "\n".join(lines)
 
 

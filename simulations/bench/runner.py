@@ -13,15 +13,20 @@ time the scheduler gives to other processes. ``--wall`` switches to ``time.perf_
 from __future__ import annotations
 
 import gc
+import random
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.observe import Observer
+from model.strategies import resolve_strategy
 from simulations.bench.heap_twin import run_heap
 from simulations.bench.simpy_twin import run_simpy
 from simulations.bench.workload import load_workload, workload_from_dict
+from simulations.engine.simulator import Simulator, simulate
+from simulations.io.scenario import load_scenario_data, parse_scenario
 
 REALISTIC = Path(__file__).resolve().parents[1] / "scenarios" / "realistic.toml"
 
@@ -52,49 +57,19 @@ class Timing:
         }
 
 
-def ssesim_engine():
-    """``(simulate, parse)`` from ssesim, or None while the engine has not landed."""
-    try:
-        from simulations.engine.simulator import simulate
-        from simulations.io.scenario import load_scenario_data, parse_scenario
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("simulations.engine.simulator", "simulations.io.scenario"):
-            raise
-        return None
-
-    def parse(data: dict, source: str):
-        return parse_scenario(data, source=source)
-
-    return simulate, parse, load_scenario_data
-
-
-def ssesim_runner(path: Path) -> Runner | None:
+def ssesim_runner(path: Path) -> Runner:
     """ssesim's ``simulate`` on the scenario at ``path``, all checkers on (its default)."""
-    engine = ssesim_engine()
-    if engine is None:
-        return None
-    simulate, parse, load = engine
-    scenario = parse(load(path), str(path))
+    scenario = parse_scenario(load_scenario_data(path), source=str(path))
     return lambda seed: simulate(scenario, seed=seed).events
 
 
-def ssesim_floor_runner(path: Path) -> Runner | None:
+def ssesim_floor_runner(path: Path) -> Runner:
     """The same runs with every checker replaced by a no-op observer: the model and the engine alone.
 
     The figure says what the model/driver split costs without any checking: the floor under
     ``ssesim (all checkers)``. Same strategy, seeds and events (observers do not steer the model).
     """
-    engine = ssesim_engine()
-    if engine is None:
-        return None
-    import random
-
-    from model.observe import Observer
-    from model.strategies import resolve_strategy
-    from simulations.engine.simulator import Simulator
-
-    _simulate, parse, load = engine
-    scenario = parse(load(path), str(path))
+    scenario = parse_scenario(load_scenario_data(path), source=str(path))
     strategy_cls = resolve_strategy(scenario.strategy, scenario.source)
 
     def run(seed: int) -> int:
@@ -161,17 +136,14 @@ def history_scenario(count: int) -> dict:
 
 
 def history_runners(count: int) -> dict[str, Runner]:
-    """Runners for the history scenario of ``count`` sends: ssesim (if landed), bare loop."""
-    runners: dict[str, Runner] = {}
-    engine = ssesim_engine()
+    """Runners for the history scenario of ``count`` sends: ssesim and the bare loop."""
     data = history_scenario(count)
-    if engine is not None:
-        simulate, parse, _ = engine
-        scenario = parse(data, f"<history-{count}>")
-        runners["ssesim"] = lambda seed: simulate(scenario, seed=seed).events
+    scenario = parse_scenario(data, source=f"<history-{count}>")
     w = workload_from_dict(data)
-    runners["bare heapq loop"] = lambda seed: run_heap(w, seed).events
-    return runners
+    return {
+        "ssesim": lambda seed: simulate(scenario, seed=seed).events,
+        "bare heapq loop": lambda seed: run_heap(w, seed).events,
+    }
 
 
 def history_scaling(

@@ -80,12 +80,6 @@ def format_steps(cx: Counterexample, indent: str = "  ") -> str:
     return "\n".join(f"{indent}{i:>{width}}. {label}" for i, label in enumerate(cx.labels, 1))
 
 
-def format_counterexample(cx: Counterexample, indent: str = "  ") -> str:
-    head = (f"{indent}{cx.invariant}: shortest counterexample, {len(cx.steps)} steps "
-            f"({cx.strategy} on {cx.scenario}):")
-    return head + "\n" + format_steps(cx, indent + "  ")
-
-
 # --- JSON ----------------------------------------------------------------------------------------
 def dumps(cx: Counterexample) -> str:
     """The JSON text, one step and one label a line (diffs and reviews read it step by step)."""

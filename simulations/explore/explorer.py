@@ -244,7 +244,6 @@ class Exploration:
     violations: dict  # invariant -> list of step labels (shortest counterexample) or None
     paths: dict  # invariant -> list of actions
     max_depth: int = 0
-    graph_edges: list | None = None
     sometimes: set = field(default_factory=set)
     reduced: bool = False
 
@@ -255,7 +254,7 @@ class Exploration:
 
 
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
-            reduction: bool = False, keep_graph: bool = False) -> Exploration:
+            reduction: bool = False) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant."""
     model = Model(scenario, strategy)
     reduce = reduction and reduction_applicable(model)
@@ -267,7 +266,6 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     paths: dict[str, list] = {}
     transitions = 0
     complete = True
-    edges = [] if keep_graph else None
     max_depth = 0
     while queue:
         node, key = queue.popleft()
@@ -290,8 +288,6 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
                 if after[inv] > before[inv] and inv not in paths:
                     paths[inv] = _path(parent, key) + [action]
             ckey = child.key()
-            if edges is not None:
-                edges.append((key, ckey, action))
             if ckey in parent:
                 continue
             if len(parent) >= max_states:
@@ -305,8 +301,6 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
                          transitions, complete, seconds, labels, paths, max_depth)
     result.reduced = reduce
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
-    if keep_graph:
-        result.graph_edges = edges
     return result
 
 
