@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,14 +177,60 @@ def test_unwritable_folder_is_one_line_and_exit_2(tmp_path, capsys, no_gaps):
     assert err.startswith(f"ssesim: error: {blocker / 'sub'}: --out: cannot create folder")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
-def test_read_only_folder_is_an_input_error(tmp_path):
-    tmp_path.chmod(0o500)
+WRITE_DIAGRAMS = """
+import sys
+from pathlib import Path
+from model.errors import InputError
+from simulations.report import diagrams
+for folder in sys.argv[1:]:
     try:
-        with pytest.raises(InputError, match="--out: cannot write"):
-            diagrams.write_diagrams(tmp_path)
+        print(len(diagrams.write_diagrams(Path(folder))))
+    except InputError as exc:
+        sys.exit(f"InputError: {exc}")
+"""
+# From <linux/prctl.h> and <linux/capability.h>.
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+def _obey_file_modes() -> None:
+    """In the child before exec: drop root's power to bypass file modes (its bounding set)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def write_diagrams_obeying_modes(*folders: Path) -> subprocess.CompletedProcess:
+    """``write_diagrams`` into each folder in turn, in a child that, even as root, cannot write
+    where the mode forbids; it stops at the first ``InputError``."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, "-c", WRITE_DIAGRAMS, *map(str, folders)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False,
+                          preexec_fn=_obey_file_modes)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux capabilities")
+def test_read_only_folder_is_an_input_error(tmp_path):
+    """A folder the user may not write to. Root ignores file modes (and CI runs as root), so as
+    root the write runs in a child without that power, after a control: the same child writes to
+    an open folder first."""
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    try:
+        if os.geteuid() != 0:
+            where = re.escape(str(read_only))
+            with pytest.raises(InputError, match=f"^{where}: --out: cannot write seed_flow.mmd"):
+                diagrams.write_diagrams(read_only)
+            return
+        done = write_diagrams_obeying_modes(tmp_path / "open", read_only)
+        assert (done.returncode, done.stdout) == (1, "3\n")  # the open folder took 3 files
+        assert done.stderr == (f"InputError: {read_only}: --out: cannot write seed_flow.mmd: "
+                               "Permission denied\n")
+        assert not list(read_only.iterdir())
     finally:
-        tmp_path.chmod(0o700)
+        read_only.chmod(0o700)
 
 
 def test_a_failed_write_is_an_input_error_and_leaves_no_temp_file(tmp_path):
