@@ -127,11 +127,44 @@ def test_png_is_refused_for_a_large_graph(tmp_path, capsys):
     assert "png: not drawn" in capsys.readouterr().out and not png.exists()
 
 
-def test_graphml_parses_as_xml(tmp_path):
+GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
+
+
+def test_graphml_holds_the_explored_graph(tmp_path):
+    """The file, read as plain XML: one node per explored state, one edge per transition, every
+    declared attribute on every node and edge, and the same violations, depth and end states."""
+    from simulations.io.scenario import load_scenario
     path = tmp_path / "g.graphml"
     assert main(["explore", str(SCENARIOS["error-after-commit"]), "--graph", str(path)]) == 0
+    result = explore(load_scenario(SCENARIOS["error-after-commit"]), "seed")
     root = ET.parse(path).getroot()
-    assert root.tag.endswith("graphml")
+    assert root.tag == f"{GRAPHML}graphml"
+    keys = {(k.get("for"), k.get("attr.name"), k.get("attr.type")): k.get("id")
+            for k in root.iter(f"{GRAPHML}key")}
+    assert set(keys) == {("node", "depth", "long"), ("node", "violating", "string"),
+                         ("node", "terminal", "boolean"), ("edge", "action", "string"),
+                         ("edge", "step", "string"), ("edge", "violates", "string")}
+    name = {v: k[1] for k, v in keys.items()}
+
+    def data(element) -> dict:
+        return {name[d.get("key")]: d.text or "" for d in element.iter(f"{GRAPHML}data")}
+
+    nodes = {n.get("id"): data(n) for n in root.iter(f"{GRAPHML}node")}
+    edges = [(e.get("source"), e.get("target"), data(e)) for e in root.iter(f"{GRAPHML}edge")]
+    assert (len(nodes), len(edges)) == (result.states, result.transitions)
+    assert all(set(d) == {"depth", "violating", "terminal"} for d in nodes.values())
+    assert all(set(d) == {"action", "step", "violates"} and d["action"] and d["step"]
+               for _s, _t, d in edges)
+    assert nodes["0"]["depth"] == "0"
+    assert max(int(d["depth"]) for d in nodes.values()) == result.max_depth
+    assert all(s in nodes and t in nodes and int(nodes[t]["depth"]) <= int(nodes[s]["depth"]) + 1
+               for s, t, _d in edges)
+    sources = {s for s, _t, _d in edges}
+    assert {n for n, d in nodes.items() if d["terminal"] == "True"} == set(nodes) - sources
+    violated = {inv for inv, steps in result.violations.items() if steps}
+    assert violated == {"no-ghost", "no-flicker"}
+    assert {i for d in nodes.values() for i in d["violating"].split(",") if i} == violated
+    assert {i for _s, _t, d in edges for i in d["violates"].split(",") if i} == violated
 
 
 @pytest.mark.parametrize("argv, where", [
