@@ -86,7 +86,7 @@ def test_planted_bug_is_found_with_its_shortest_counterexample(name):
     case = CASES[name]
     result = explore(case.scenario, PLANTED + name, max_states=case.max_states)
     path = result.paths.get(case.invariant)
-    assert path is not None, f"{name}: {case['invariant']} not found"
+    assert path is not None, f"{name}: {case.invariant} not found"
     assert len(path) == case.length, case.why
     assert [a[0] for a in path] == case.kinds
     node = replay(Model(case.scenario, PLANTED + name), path)
