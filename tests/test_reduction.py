@@ -1,8 +1,11 @@
 """Partial-order reduction is sound: reduced and full exploration give the same verdicts.
 
-Every example scenario with scripted sends, every built-in strategy: where both explorations
-complete within the bound, the sets of violated invariants are equal and the reduced graph is no
-larger. Small explorations run by default; the rest are marked slow.
+Every example scenario with scripted sends, every built-in strategy: both explorations must
+complete (a bound hit fails the test; nothing passes without comparing), the sets of violated
+invariants are equal, the reduced graph is no larger, and every reduced counterexample replays in
+the full model. Cases whose full graph fits in ``FAST_BOUND`` states run by default; the larger
+ones are marked slow. Where ``seed-retry``'s three retries make the graph too large to finish, the
+case runs with one retry (the same kinds of step: timeouts, retries, duplicate commits).
 """
 
 from __future__ import annotations
@@ -10,45 +13,76 @@ from __future__ import annotations
 import pytest
 
 from model.strategies import BUILTIN
-from simulations.explore.explorer import explore
-from simulations.io.scenario import builtin_scenarios, load_scenario
+from simulations.explore.explorer import Model, explore, replay
+from simulations.io.scenario import builtin_scenarios, load_scenario_data, parse_scenario
 
-FAST_BOUND = 1_200
-SLOW_BOUND = 60_000
-CASES = [(p, s) for p in builtin_scenarios() for s in BUILTIN if load_scenario(p).sends]
+FAST_BOUND = 4_000  # the largest default case takes about a second (full and reduced)
+SLOW_BOUND = 100_000
+STEMS = {p.stem: p for p in builtin_scenarios()}
+
+# State counts of the full graphs, measured with explore(..., max_states=60_000).
+# seed-retry with three retries: more than 60,000 states on each of these (incomplete there).
+ONE_RETRY = {"accepted-then-dropped", "assistant-typing", "old-stream-drains", "post-overtaking",
+             "seed-retry-duplicate", "two-quick-sends", "two-sessions", "two-tabs"}
+# More than FAST_BOUND states: old-stream-drains seed 15,342 and dual-write 20,118; with one
+# retry, two-tabs seed-retry 8,145 and two-sessions seed-retry 68,641 (max_states=150_000).
+DEEP = {("old-stream-drains", "seed"), ("old-stream-drains", "dual-write"),
+        ("two-tabs", "seed-retry"), ("two-sessions", "seed-retry")}
+# More than 150,000 states even with one retry (explore(..., max_states=150_000) incomplete).
+TOO_LARGE = {("assistant-typing", "seed-retry"), ("old-stream-drains", "seed-retry")}
+
+
+def load(stem: str, strategy: str):
+    data = load_scenario_data(STEMS[stem])
+    if strategy == "seed-retry" and stem in ONE_RETRY:
+        data.setdefault("strategy_options", {})["retries"] = 1
+    return parse_scenario(data, source=str(STEMS[stem]))
+
+
+CASES = [(stem, s) for stem in STEMS for s in BUILTIN if load(stem, s).sends]
+FAST = [c for c in CASES if c not in DEEP | TOO_LARGE]
+SLOW = [c for c in CASES if c in DEEP | TOO_LARGE]
 
 
 def verdicts(result) -> set[str]:
     return {inv for inv, steps in result.violations.items() if steps}
 
 
-def compare(path, strategy, bound):
-    scenario = load_scenario(path)
+def compare(stem, strategy, bound) -> tuple[int, int]:
+    """(full states, reduced states), after checking that both agree."""
+    scenario = load(stem, strategy)
     full = explore(scenario, strategy, max_states=bound)
-    if not full.complete:
-        return None
+    assert full.complete, f"{stem} / {strategy}: more than {bound} states; mark the case DEEP"
     reduced = explore(scenario, strategy, max_states=bound, reduction=True)
-    assert reduced.complete
-    assert verdicts(reduced) == verdicts(full), f"{path.stem} / {strategy}"
+    assert reduced.complete and reduced.reduced
+    assert verdicts(reduced) == verdicts(full), f"{stem} / {strategy}"
     assert reduced.states <= full.states
-    for inv, actions in reduced.paths.items():  # every reduced counterexample replays in the full model
+    model = Model(scenario, strategy)
+    for inv, actions in reduced.paths.items():  # each reduced counterexample replays in full
         assert len(actions) >= len(full.paths[inv])
+        assert replay(model, actions).monitor.counts[inv] >= 1
     return full.states, reduced.states
 
 
-@pytest.mark.parametrize("path, strategy", CASES, ids=[f"{p.stem}-{s}" for p, s in CASES])
-def test_reduced_and_full_verdicts_agree_on_small_explorations(path, strategy):
-    compare(path, strategy, FAST_BOUND)
+@pytest.mark.parametrize("stem, strategy", FAST, ids=[f"{p}-{s}" for p, s in FAST])
+def test_reduced_and_full_verdicts_agree_on_small_explorations(stem, strategy):
+    compare(stem, strategy, FAST_BOUND)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path, strategy", CASES, ids=[f"{p.stem}-{s}" for p, s in CASES])
-def test_reduced_and_full_verdicts_agree(path, strategy):
-    compare(path, strategy, SLOW_BOUND)
+@pytest.mark.parametrize("stem, strategy", SLOW, ids=[f"{p}-{s}" for p, s in SLOW])
+def test_reduced_and_full_verdicts_agree(stem, strategy):
+    if (stem, strategy) in TOO_LARGE:
+        pytest.skip(f"{stem} / {strategy}: more than 150,000 states even with one retry")
+    compare(stem, strategy, SLOW_BOUND)
 
 
 def test_reduction_removes_states_somewhere():
     """Guard against a reduction that silently never applies."""
-    sizes = [compare(p, "seed", FAST_BOUND) for p in builtin_scenarios() if load_scenario(p).sends]
-    sizes = [s for s in sizes if s]
-    assert any(reduced < full for full, reduced in sizes)
+    full, reduced = compare("two-tabs", "seed", FAST_BOUND)  # two clients: independent steps
+    assert reduced < full
+
+
+def test_the_case_lists_name_real_cases():
+    """A misspelt entry would silently move nothing to the slow run."""
+    assert DEEP | TOO_LARGE <= set(CASES) and ONE_RETRY <= set(STEMS)
