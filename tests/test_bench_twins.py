@@ -73,16 +73,16 @@ def test_no_faults_commits_every_send_and_no_error(twin):
 
 
 @pytest.mark.parametrize(
-    "data",
+    "data, key",
     [
-        {"sse": {"payload": "delta"}},
-        {"sse": {"resume": "last-event-id"}},
-        {"sends": [{"at": 0.0, "content": "A"}]},
-        {"post": {"faults": {"lost": 0.1}}},
+        ({"sse": {"payload": "delta"}}, "sse.payload"),
+        ({"sse": {"resume": "last-event-id"}}, "sse.resume"),
+        ({"sends": [{"at": 0.0, "content": "A"}]}, "sends"),
+        ({"post": {"faults": {"lost": 0.1}}}, "post.faults"),
     ],
 )
-def test_twins_refuse_what_they_do_not_model(data):
-    with pytest.raises(ValueError):
+def test_twins_refuse_what_they_do_not_model(data, key):
+    with pytest.raises(ValueError, match=f"^{key}: "):
         workload_from_dict(data)
 
 

@@ -129,7 +129,7 @@ def good() -> dict:
 
 
 BAD = {
-    "not json": ("{oops", None),
+    "not json": ("{oops", "invalid JSON"),
     "format": ({**good(), "ssesim": "trace"}, "ssesim"),
     "version": ({**good(), "version": 2}, "version"),
     "invariant": ({**good(), "invariant": "no-bugs"}, "invariant"),
@@ -141,7 +141,7 @@ BAD = {
     "labels": ({**good(), "labels": ["a"]}, "labels"),
     "strategy": ({**good(), "strategy": 3}, "strategy"),
     "not enabled": ({**good(), "steps": [["send", 0], ["response", 0]], "labels": []}, "steps[1]"),
-    "scenario missing": ({**good(), "scenario": "nowhere.toml"}, None),
+    "scenario missing": ({**good(), "scenario": "nowhere.toml"}, "scenario"),
     "unknown strategy": ({**good(), "strategy": "nosuch"}, "strategy"),
 }
 
@@ -153,11 +153,7 @@ def test_bad_counterexample_is_exit_2_one_line(name, tmp_path, capsys):
     file.write_text(data if isinstance(data, str) else json.dumps(data))
     assert main(["run", str(file)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("ssesim: error: ")
-    if key is not None:
-        assert f": {key}: " in err
-    if name != "scenario missing":
-        assert str(file) in err
+    assert err.count("\n") == 1 and err.startswith(f"ssesim: error: {file}: {key}: ")
 
 
 def test_load_raises_input_error_naming_file_and_key(tmp_path):
