@@ -103,6 +103,22 @@ def test_bad_output_folder_and_arguments_are_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+POSITIVE = "ssesim report: argument --workers: must be an integer >= 1, got "
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["report", "--workers", "0"], POSITIVE + "'0'"),
+    (["report", "--workers", "-2"], POSITIVE + "'-2'"),
+    (["sweep", "quick", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+     "ssesim sweep: argument --scheduler: not allowed with argument --workers"),
+])
+def test_workers_must_be_positive_and_not_given_with_a_scheduler(tmp_path, capsys, argv, problem):
+    """Refused while parsing: nothing runs and nothing is written."""
+    assert main([*argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert capsys.readouterr().err == f"ssesim: error: {problem}\n"
+    assert not (tmp_path / "o").exists()
+
+
 def test_missing_dask_is_one_line(tmp_path, capsys, monkeypatch):
     import sys
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from simulations.cli.sweep import _positive
+
 REPORT_TITLE = "ssesim report: is the POST + SSE design race-free?"
 REPORT_RUNS = 5  # seeded runs per scenario and strategy in the verdict section
 REPORT_MAX_STATES = 3000  # exploration bound per scenario and strategy (keeps the job ≤ 5 minutes)
@@ -18,7 +20,7 @@ def add_parser(sub) -> None:
                        description="Write OUT/README.md and OUT/index.html with figures under OUT.")
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
                    help="output folder, created if missing (default: reports)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=_positive, default=None, metavar="N",
                    help="worker processes (default: one per CPU)")
     p.add_argument("--sweep", default="default", metavar="NAME",
                    help="built-in sweep to run (default: default; `quick` for a try-out)")

@@ -12,13 +12,14 @@ def add_parser(sub) -> None:
                        description="Run a sweep file (see simulations/sweeps/) and write runs.csv, "
                                    "summary tables, plots and a Markdown report into --out.")
     p.add_argument("sweep", help="sweep file (TOML), or the name of a built-in sweep (e.g. default)")
-    p.add_argument("--workers", type=_positive, default=None,
-                   help="worker processes (default: the number of CPUs)")
+    where = p.add_mutually_exclusive_group()  # a cluster's workers are the cluster's own
+    where.add_argument("--workers", type=_positive, default=None,
+                       help="worker processes (default: the number of CPUs)")
     p.add_argument("--out", default=None, help="output folder (default: sweeps-out/NAME)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted sweep in --out: finished runs are kept")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on a Dask distributed scheduler (needs ssesim[dask])")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask distributed scheduler (needs ssesim[dask])")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
