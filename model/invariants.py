@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from model.checkers.ids import INVARIANTS, SOMETIMES  # noqa: F401 (re-exported)
 from model.gaps import (
     ADD_TO_UI,
     BACKEND_ERROR,
@@ -24,11 +25,6 @@ from model.gaps import (
 )
 from model.observe import Observer
 
-# "Sometimes" properties: things a check must have seen happen, or it proved nothing about them.
-SOMETIMES = ("post-failure", "rollback", "error-shown", "retry", "sse-before-response",
-             "disconnect-during-post")
-INVARIANTS = ("sse-only", "no-orphan", "no-ghost", "no-flicker", "no-duplicate", "convergence",
-              "monotonic", "isolation", "send-order", "no-silent-loss")
 EMPTY_VIEW = ((), (), (False, False))
 
 
