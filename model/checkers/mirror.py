@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from model.checkers.runs import normalize
+
 
 class Mirror:
     """One session's log as the checkers see it: which send each committed message stands for, the
@@ -20,3 +22,13 @@ class Mirror:
     def add_client(self, c: int) -> None:
         self.clients.append(c)
         self.desc[c], self.last[c] = [0], [-1]
+
+    def matches(self, canon: tuple, opt: tuple, flags: tuple) -> bool:
+        """Does the view ``(canon, opt, flags)`` equal the session's committed state (SPEC §3,
+        ``convergence``): every message in server order, the server's flags, nothing optimistic?"""
+        if opt or flags != self.flags:
+            return False
+        if canon == self.full:
+            return True
+        n = len(canon)  # only several runs, or an empty one, can spell the whole log differently
+        return (n > 1 or (n == 1 and canon[0][2] <= canon[0][1])) and normalize(canon) == self.full

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from model.checkers.runs import normalize
-
 
 class QuiescenceChecks:
     """Mixin of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``)."""
@@ -25,8 +23,7 @@ class QuiescenceChecks:
         converged = True
         own, q_opt, q_equal = self.own, self.q_opt, self.q_equal
         for c, (canon, opt, flags) in enumerate(self.views):
-            m = own[c]  # does the view equal the server? inline
-            equal = not (opt or flags != m.flags or (canon != m.full and normalize(canon) != m.full))
+            equal = own[c].matches(canon, opt, flags)
             if not equal:
                 converged = False
                 if not (only_new and not q_equal[c]):

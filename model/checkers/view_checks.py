@@ -84,12 +84,10 @@ class ViewChecks:
         if not ordered and in_order[client]:
             self._violate("send-order", t, f"client {client}'s own messages are out of send order")
         in_order[client] = ordered
-        # divergence timing: does the view equal the server? inline
-        equal = (not opt and flags == m.flags
-                 and (canon == m.full or ((n > 1 or (n == 1 and hi <= lo)) and normalize(canon) == m.full)))
+        # divergence timing
         since = self.since
         began = since[client]
-        if equal:
+        if m.matches(canon, opt, flags):
             if began is not None:
                 self.diverged_time += t - began
                 since[client] = None
@@ -204,17 +202,13 @@ class ViewChecks:
         return True
 
     def _track_session(self, t, m) -> None:
-        """Divergence timing of every client of ``m``'s session (view equals server, inline: a flags change's path)."""
+        """Divergence timing of every client of ``m``'s session (after the server's flags changed)."""
         views, since = self.views, self.since
-        full, mflags = m.full, m.flags
+        matches = m.matches
         for c in m.clients:
             canon, opt, flags = views[c]
-            n = len(canon)
-            equal = (not opt and flags == mflags
-                     and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
-                                            and normalize(canon) == full)))
             began = since[c]
-            if equal:
+            if matches(canon, opt, flags):
                 if began is not None:
                     self.diverged_time += t - began
                     since[c] = None
