@@ -53,7 +53,8 @@ class View(NamedTuple):
 
 
 class Check(NamedTuple):
-    """A quiescence check (a ``quiescent`` record, or an ``end`` record with ``checked``) and what then was."""
+    """A quiescence check (a ``quiescent`` record, or an ``end`` record with ``checked``), and what
+    then was."""
 
     seq: int
     t: float
@@ -216,7 +217,8 @@ def no_duplicate(rec: Recording) -> list[Episode]:
         was, now = before.per_send(), after.per_send()
         for send in sorted(now):
             if now[send] >= 2 > was[send]:
-                out.append(Episode("no-duplicate", after.seq, after.t, f"client {client} shows send {send} twice"))
+                out.append(Episode("no-duplicate", after.seq, after.t,
+                                   f"client {client} shows send {send} twice"))
     seen: Counter = Counter()
     for seq, t, _session, _index, send in rec.commits:
         if send is not None:
@@ -227,9 +229,11 @@ def no_duplicate(rec: Recording) -> list[Episode]:
 
 
 def equals_server(view: View, session: str, server: dict) -> bool:
-    """SPEC §3 convergence: the session's committed messages in server order, its flags, nothing optimistic."""
+    """SPEC §3 convergence: the session's committed messages in server order, its flags, nothing
+    optimistic."""
     n, flags = server[session]
-    return not view.optimistic() and view.canonical() == [(session, i) for i in range(n)] and view.flags == flags
+    return (not view.optimistic() and view.canonical() == [(session, i) for i in range(n)]
+            and view.flags == flags)
 
 
 def convergence(rec: Recording) -> list[Episode]:

@@ -140,7 +140,8 @@ def differential_scenarios(draw) -> dict:
     i = st.integers
     d: dict = {"name": "differential"}
     timeout = draw(i(50, 1500)) / 1000
-    (request, least_request), (response, least_response) = _small_latency(draw, 400), _small_latency(draw, 400)
+    request, least_request = _small_latency(draw, 400)
+    response, least_response = _small_latency(draw, 400)
     d["post"] = {"request_latency": request, "response_latency": response,
                  "timeout": timeout, "faults": draw(fault_tables(60))}
     d["sse"] = {"delay": _small_latency(draw, 300)[0], "payload": PAYLOADS[draw(i(0, 1))],

@@ -53,7 +53,8 @@ def test_opt_changes_is_the_difference_of_the_sends(old, new):
 
 
 @given(canons, opts, flags, st.integers(0, LOG), flags)
-def test_a_view_matches_the_server_exactly_when_it_shows_the_whole_log(canon, opt, view_flags, n, server_flags):
+def test_a_view_matches_the_server_exactly_when_it_shows_the_whole_log(canon, opt, view_flags, n,
+                                                                       server_flags):
     m = Mirror("s1")
     m.sends, m.flags = [None] * n, server_flags
     m.full = (("s1", 0, n),) if n else ()

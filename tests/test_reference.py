@@ -24,7 +24,8 @@ from simulations.io.scenario import builtin_scenarios, load_scenario, parse_scen
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CASES = 2000  # generated cases (scenario × strategy × seed) in the default suite
-SLOW_CASES = 20000  # and under -m slow, plus as many from the general scenario generator
+SLOW_CASES = 10000  # under -m slow, and GENERAL_CASES from the general scenario generator
+GENERAL_CASES = 2000
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 
 
@@ -93,7 +94,7 @@ def test_the_reference_agrees_with_the_monitor_deeper(case, trace_dir):
 
 
 @pytest.mark.slow
-@settings(max_examples=SLOW_CASES // 4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=GENERAL_CASES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenario_dicts(max_fault_total=60), strategy=st.sampled_from(STRATEGIES + PLUGINS),
        seed=st.integers(0, 2**16))
 def test_the_reference_agrees_with_the_monitor_on_general_scenarios(data, strategy, seed, trace_dir):
@@ -120,8 +121,8 @@ def test_the_reference_agrees_on_the_realistic_workload(strategy, trace_dir):
 # --- quality: a wrong checker is caught ------------------------------------------------------------
 # The search is the differential test's own (same cases, fewer of them), stopped at the first
 # disagreement: shrinking it would only cost time.
-SEARCH = settings(max_examples=DEFAULT_CASES, database=None, deadline=None, phases=[Phase.generate], derandomize=True,
-                  suppress_health_check=[HealthCheck.too_slow])
+SEARCH = settings(max_examples=DEFAULT_CASES, database=None, deadline=None, phases=[Phase.generate],
+                  derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 class FlagBlindMonitor(Monitor):
