@@ -40,8 +40,8 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
     __slots__ = ("client_session", "cnt", "commits", "committed", "confirm_times", "confirmed", "converged",
                  "counts", "diverged_time", "end_t", "errors_shown", "failed", "first", "flicker_time",
                  "ghosted", "gone", "in_order", "last_send_t", "lifecycle", "maxv", "mirrors", "own", "posts",
-                 "q_equal", "q_opt", "quiescent_t", "send_client", "sends", "seq", "shown", "since", "sometimes", "sse_bytes",
-                 "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
+                 "q_equal", "q_opt", "quiescent_t", "send_client", "sends", "seq", "shown", "since",
+                 "sometimes", "sse_bytes", "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
 
     def __init__(self):
         self.counts = dict.fromkeys(INVARIANTS, 0)
