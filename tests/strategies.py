@@ -104,6 +104,75 @@ def send_tables(draw, n_clients: int) -> dict:
     return send
 
 
+# --- differential runs (tests/test_reference.py) --------------------------------------------------------
+# Small, busy scenarios: every send, fault, disconnect and resume mode within a second or two, so that one
+# run takes milliseconds and still has races. Drawn with plain integer choices, which Hypothesis generates
+# and shrinks cheaply (the test needs thousands of examples per run).
+
+PLUGINS = tuple(f"tests.plugins.planted:{name}" for name in (
+    "RollbackByContent", "NoVersionCheck", "RetryWithoutId", "RebaseDropsPending", "GapBlindResume")) + tuple(
+    f"tests.plugins.views:{name}" for name in (
+        "FragmentedRuns", "PrependsOptimistic", "KeepsOptimistic", "ReversedLog", "TypingOnSend")) + (
+    "tests.plugins.leaky:Leaky", "tests.plugins.greedy_rollback:GreedyRollback",
+    "tests.plugins.forgetful:Forgetful")
+CONTENTS = ("A", "B", "ok", "", "long!")  # "" and "long!" (with max_message_length 4) fail validation
+
+
+def _small_latency(draw, high: int) -> tuple[float | dict, float]:
+    """A constant, uniform or exponential latency of at most ``high`` milliseconds (mean), and the
+    least value it can take."""
+    kind = draw(st.integers(0, 2))
+    a, b = draw(st.integers(0, high)) / 1000, draw(st.integers(0, high)) / 1000
+    if kind == 0:
+        return a, a
+    if kind == 1:
+        return {"dist": "uniform", "low": min(a, b), "high": max(a, b)}, min(a, b)
+    return {"dist": "exponential", "mean": a / 2}, 0.0
+
+
+@st.composite
+def differential_scenarios(draw) -> dict:
+    """A raw scenario table for one differential run: 1-3 clients on 1-2 sessions, 1-4 scripted
+    sends (some invalid, some with a forced fault), random fault probabilities (at most 60 %, so
+    retries end), disconnects scripted and random, every resume mode, payload, drain and assistant
+    setting; sometimes a workload and sometimes an ``until`` horizon (which skips the end check)."""
+    n_clients = draw(st.integers(1, 3))
+    i = st.integers
+    d: dict = {"name": "differential"}
+    timeout = draw(i(50, 1500)) / 1000
+    request, least_request = _small_latency(draw, 400)
+    response, least_response = _small_latency(draw, 400)
+    d["post"] = {"request_latency": request, "response_latency": response,
+                 "timeout": timeout, "faults": draw(fault_tables(60))}
+    d["sse"] = {"delay": _small_latency(draw, 300)[0], "payload": PAYLOADS[draw(i(0, 1))],
+                "disconnect_rate": draw(i(0, 3)) / 4, "reconnect_delay": draw(i(0, 800)) / 1000,
+                "resume": RESUMES[draw(i(0, 2))], "old_stream_drains": draw(st.booleans()),
+                "old_stream_delay": draw(i(0, 800)) / 1000}
+    d["server"] = {"max_message_length": 4, "assistant": draw(st.booleans()),
+                   "think_delay": draw(i(0, 600)) / 1000, "reply_delay": draw(i(0, 600)) / 1000}
+    d["strategy_options"] = {"retries": draw(i(0, 2)), "retry_backoff": draw(i(10, 500)) / 1000,
+                             "retry_backoff_max": 1.0,
+                             # mostly within the timeout (reconciled's precondition), sometimes not
+                             "request_deadline": timeout if draw(i(0, 3)) else timeout * 2}
+    d["clients"] = [{"session": ("s1", "s2")[draw(i(0, 1))]} for _ in range(n_clients)]
+    d["sends"] = []
+    for _ in range(draw(i(1, 4))):
+        send = {"at": draw(i(0, 1500)) / 1000, "client": draw(i(0, n_clients - 1)),
+                "content": CONTENTS[draw(i(0, len(CONTENTS) - 1))]}
+        fault = draw(i(-3, len(ALL_FAULTS) - 1))
+        if fault >= 0:
+            send["fault"] = ALL_FAULTS[fault]
+        d["sends"].append(send)
+    d["events"] = [{"at": draw(i(0, 1500)) / 1000, "client": draw(i(0, n_clients - 1)),
+                    "kind": "sse-disconnect"} for _ in range(draw(i(0, 2)))]
+    if not draw(i(0, 3)):
+        d["workload"] = {"rate": 4.0, "count": draw(i(1, 3)), "content_length": draw(i(0, 5))}
+    if not draw(i(0, 3)) or least_request + least_response >= timeout:
+        # Every POST timing out would keep reconciled retrying for a simulated day: stop early.
+        d["until"] = draw(i(200, 4000)) / 1000
+    return d
+
+
 # --- malformed scenarios ------------------------------------------------------------------------------
 # Each mutation breaks one thing in a valid table and returns the key path the error line must name.
 

@@ -1,0 +1,51 @@
+"""Part of ``Monitor``: the quiescence checks (``convergence``, ``no-orphan``'s leftovers and
+``no-silent-loss``), run when the system becomes quiescent (SPEC §3, §2.6) and at a checked end."""
+
+from __future__ import annotations
+
+
+class QuiescenceChecks:
+    """Mixin of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``)."""
+
+    __slots__ = ()
+
+    def quiescent(self, t):
+        """The system has just *become* quiescent (SPEC §3): the quiescence checks, in full."""
+        self.seq += 1
+        self.quiescent_t = t
+        self._quiescence_checks(t, False)
+
+    def _quiescence_checks(self, t, only_new: bool) -> None:
+        """convergence, no-orphan and no-silent-loss; ``only_new`` counts only episodes that began
+        since the last check (a client that has since stopped matching the server, an optimistic
+        entry that has since appeared): the end of a run on an input that left the system
+        quiescent, where the SPEC's instants of becoming quiescent have all been checked."""
+        converged = True
+        own, q_opt, q_equal = self.own, self.q_opt, self.q_equal
+        for c, (canon, opt, flags) in enumerate(self.views):
+            equal = own[c].matches(canon, opt, flags)
+            if not equal:
+                converged = False
+                if not (only_new and not q_equal[c]):
+                    self._violate("convergence", t,
+                                  f"client {c}'s view differs from the server at quiescence")
+            for send in opt:
+                if not (only_new and send in q_opt[c]):
+                    self._violate("no-orphan", t, f"client {c} still shows send {send} as "
+                                                  "optimistic at quiescence")
+            q_equal[c], q_opt[c] = equal, opt
+        if not only_new:
+            self.converged = converged
+        for send in sorted(self.unresolved):
+            self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
+        self.unresolved.clear()
+
+    def end(self, t, checked):
+        self.seq += 1
+        if checked:
+            self._quiescence_checks(t, True)
+        for c, since in enumerate(self.since):
+            if since is not None:
+                self.diverged_time += t - since
+                self.since[c] = None
+        self.end_t = t
