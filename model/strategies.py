@@ -205,7 +205,8 @@ class Seed(Strategy):
     def on_send(self, t, send, content):
         if not self.valid(content):
             return [ShowError(send)]
-        self.show_optimistic(send)
+        canon, opt, flags = self.view  # self.show_optimistic(send), inline: every send
+        self.view = (canon, (*opt, send), flags)
         return [Post(send, content)]
 
     def on_response(self, t, attempt, status, body):

@@ -1,8 +1,9 @@
 """The system model: server sessions, SSE streams and clients running a strategy (SPEC §2).
 
 ``World`` is the single place where system state changes. Its handlers carry out the strategies'
-effects and return driver effects, what happens next (``model.vocab``: ``Request``, ``Respond``,
-``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``); they never schedule anything.
+effects and return driver effects, what happens next (``model.vocab``: an ``Attempt`` leaving,
+``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``); they never
+schedule anything.
 The simulator gives driver effects times; the explorer turns them into enabled steps. ``pending``
 counts the work of SPEC §2.6 so both can tell quiescence.
 """
@@ -13,8 +14,13 @@ from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
 from model.vocab import (
+    ABANDONED,
+    ANSWERED,
+    AWAITING,
+    TIMED_OUT,
     Abandon,
     Apply,
+    Attempt,
     Backoff,
     CancelTimer,
     Dropped,
@@ -24,7 +30,6 @@ from model.vocab import (
     Push,
     Reconnect,
     Reply,
-    Request,
     Respond,
     Rollback,
     ShowError,
@@ -36,7 +41,6 @@ from model.vocab import (
 EVENT_OVERHEAD = 40  # bytes of an SSE event besides its messages (id, version, flags, framing)
 MESSAGE_OVERHEAD = 60  # bytes of a message besides its content (ids, sender, timestamp, JSON)
 
-AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)
 STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
           "error_before_commit": 500, "accepted_dropped": 200, "error_after_commit": 500, "ok": 200}
 
@@ -45,13 +49,14 @@ _new_tuple = tuple.__new__
 
 
 class Session:
-    """A session's committed state: an append-only log, flags, a version, and the event of each version."""
+    """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
     __slots__ = (
         "by_cmid",
         "clients",
         "cum_bytes",
         "history",
+        "latest",
         "log",
         "name",
         "processing",
@@ -60,24 +65,28 @@ class Session:
         "version",
     )
 
-    def __init__(self, name: str, snapshot_payload: bool):
+    def __init__(self, name: str):
         self.name = name
         self.log: list[Message] = []
         self.version = 0
         self.typing = self.processing = False
         self.by_cmid: dict[str, int] = {}
-        self.history = [Event(name, 0, 0, 0, False, False, snapshot_payload)]  # version -> its event as pushed
+        self.history = [(0, False, False)]  # version -> (messages, typing, processing)
+        self.latest: Event | None = None  # the event of the newest version, as pushed
         self.streams: tuple = ()  # (client, open connection id) pairs, in order of opening
         self.cum_bytes = [0]
         self.clients: list[int] = []
 
     def event(self, version: int, snapshot: bool) -> Event:
         """The SSE event of ``version`` as first sent: a snapshot or that change's delta."""
-        first = self.history[version]
-        if first.snapshot == snapshot:
-            return first
-        lo = 0 if snapshot or version == 0 else self.history[version - 1].hi
-        return Event(self.name, version, lo, first.hi, first.typing, first.processing, snapshot)
+        n, typing, processing = self.history[version]
+        lo = 0 if snapshot or version == 0 else self.history[version - 1][0]
+        return Event(self.name, version, lo, n, typing, processing, snapshot)
+
+    def snapshot(self) -> Event:
+        """The snapshot of the current version."""
+        latest = self.latest
+        return latest if latest is not None and latest.snapshot else self.event(self.version, True)
 
     def nbytes(self, event: Event) -> int:
         """The size of ``event`` on the wire."""
@@ -89,32 +98,6 @@ class Session:
 
     def close_stream(self, client: int) -> None:
         self.streams = tuple(pair for pair in self.streams if pair[0] != client)
-
-
-class Attempt:
-    """One POST attempt of a send."""
-
-    __slots__ = (
-        "client",
-        "cmid",
-        "content",
-        "deadline",
-        "fault",
-        "id",
-        "n",
-        "request_latency",
-        "response_latency",
-        "send",
-        "sent_at",
-        "state",
-    )
-
-    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
-        self.id, self.client, self.send, self.n = id, client, send, n
-        self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
-        self.fault = None
-        self.request_latency = self.response_latency = None
-        self.state = AWAITING
 
 
 class Client:
@@ -146,9 +129,7 @@ class World:
         self.sessions: dict[str, Session] = {}
         self.clients: list[Client] = []
         for i, cc in enumerate(scenario.clients):
-            session = self.sessions.get(cc.session)
-            if session is None:
-                session = self.sessions[cc.session] = Session(cc.session, self.sse_payload_snapshot)
+            session = self.sessions.setdefault(cc.session, Session(cc.session))
             session.clients.append(i)
             strategy = strategy_cls(i, SessionView(session), scenario.strategy_options,
                                     scenario.server.max_message_length)
@@ -184,7 +165,16 @@ class World:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.clients[client]
-        return self._client(t, c, "send", c.strategy.on_send(t, send, content))
+        strategy = c.strategy
+        effects = strategy.on_send(t, send, content)
+        if len(effects) == 1 and type(effects[0]) is Post:  # the common case: _client's work, inline
+            out = [self._attempt(t, c, effects[0])]
+            view = strategy.view  # self._report_view(t, c, "send"), inline
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, client, "send", view)
+            return out
+        return self._client(t, c, "send", effects)
 
     def client_response(self, t: float, attempt: Attempt, status: int, body: Event) -> list:
         c = self.clients[attempt.client]
@@ -195,8 +185,11 @@ class World:
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
         effects = c.strategy.on_response(t, attempt, status, body)
-        if not effects:  # most answers (a 2xx to the seed)
-            self._report_view(t, c, "response")
+        if not effects:  # most answers (a 2xx to the seed): _client's work, inline
+            view = c.strategy.view  # self._report_view(t, c, "response"), inline
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, c.index, "response", view)
             return []
         return self._client(t, c, "response", effects)
 
@@ -262,7 +255,7 @@ class World:
         self.obs.reconnect(t, client, c.conn, resume)
         out = []
         if resume == "snapshot":
-            out.append(self._push(t, s, client, c.conn, s.event(s.version, True)))
+            out.append(self._push(t, s, client, c.conn, s.snapshot()))
         elif resume == "last-event-id":
             for v in range(c.last_version + 1, s.version + 1):
                 out.append(self._push(t, s, client, c.conn, s.event(v, self.sse_payload_snapshot)))
@@ -280,7 +273,7 @@ class World:
             if kind is Apply:  # every SSE event applied
                 obs.apply(t, c.index, e.version, e.source)
             elif kind is Post:
-                out.append(_new_tuple(Request, (self._attempt(t, c, e),)))
+                out.append(self._attempt(t, c, e))
             elif kind is ShowError:
                 obs.error(t, c.index, e.send)
             elif kind is Rollback:
@@ -366,7 +359,10 @@ class World:
                 self.pending += 1
                 out.append(_new_tuple(Think, (s.name, server.think_delay, a.content)))
         if fault != "response_lost":
-            out.append(_new_tuple(Respond, (a, status, s.event(s.version, True))))
+            body = s.latest  # s.snapshot(), inline: every answer
+            if body is None or not body.snapshot:
+                body = s.event(s.version, True)
+            out.append(_new_tuple(Respond, (a, status, body)))
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:
@@ -390,10 +386,10 @@ class World:
         # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change
         snapshot = self.sse_payload_snapshot
         history = s.history
-        lo = 0 if snapshot else history[-1].hi
+        lo = 0 if snapshot else history[-1][0]
+        history.append((n, typing, processing))
         name = s.name
-        event = _new_tuple(Event, (name, version, lo, n, typing, processing, snapshot))
-        history.append(event)
+        s.latest = event = _new_tuple(Event, (name, version, lo, n, typing, processing, snapshot))
         streams = s.streams
         if not streams:
             return []
@@ -441,6 +437,7 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
         c.typing, c.processing, c.by_cmid = s.typing, s.processing, dict(s.by_cmid)
         c.history, c.streams, c.cum_bytes, c.clients = list(s.history), s.streams, list(s.cum_bytes), \
             s.clients
+        c.latest = s.latest
         sessions[name] = c
     new.sessions = sessions
     clients = []

@@ -3,22 +3,27 @@
 Three families, all ``NamedTuple`` s (immutable, hashable, equal to the plain tuple of their fields,
 read by field name). A consumer tells the kinds apart by class (``type(e) is Push``).
 
-**Server state as a client receives it.** ``Event`` is an SSE event and also the body of a POST
-response (always a snapshot there); ``Message`` is one committed message of a session's log.
+**What travels.** ``Event`` is an SSE event and also the body of a POST response (always a
+snapshot there); ``Message`` is one committed message of a session's log; ``Attempt`` is one POST
+attempt (the one mutable record: the ``World`` tracks its state).
 
 **Strategy effects**, what a client strategy returns from its handlers; ``World`` carries them out
 (``model.system``): ``Post``, ``Timer``, ``CancelTimer``, ``Abandon``, ``ShowError``, ``Rollback``,
 ``Unconfirmed``, ``Apply``.
 
 **Driver effects**, what the ``World``'s handlers return: what happens next, for a driver to give a
-time (the simulator) or to turn into enabled steps (the explorer): ``Request``, ``Respond``,
-``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``. ``Driver`` names one method
-per kind and ``drive`` is the decoding: the one place that maps a driver effect to its method.
+time (the simulator) or to turn into enabled steps (the explorer): an ``Attempt`` (it leaves the
+client), ``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``.
+``Driver`` names one method per kind and ``drive`` is the decoding: the one place that maps a driver
+effect to its method.
+
+Records made on every event are built with ``tuple.__new__(Kind, (fields...))`` in the hot paths,
+which skips the NamedTuple's Python-level ``__new__`` and gives an equal record.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 
 # --- server state -----------------------------------------------------------------------------------
@@ -31,6 +36,39 @@ class Message(NamedTuple):
     cmid: str | None  # the client message id its POST carried, if any
     send: int | None  # ground truth: the user send it stands for (None: the assistant's)
     client: int | None  # the client whose POST committed it
+
+
+AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)  # an Attempt's states
+
+
+class Attempt:
+    """One POST attempt of a send: what the client sent, and where it stands.
+
+    Strategies read ``send``, ``n`` (1 for the send's first attempt), ``content``, ``cmid`` and
+    ``deadline``. As a driver effect it means: this attempt leaves the client now.
+    """
+
+    __slots__ = (
+        "client",
+        "cmid",
+        "content",
+        "deadline",
+        "fault",
+        "id",
+        "n",
+        "request_latency",
+        "response_latency",
+        "send",
+        "sent_at",
+        "state",
+    )
+
+    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
+        self.id, self.client, self.send, self.n = id, client, send, n
+        self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
+        self.fault = None  # drawn when it leaves, unless a scripted send fixed it
+        self.request_latency = self.response_latency = None  # scripted overrides (first attempt)
+        self.state = AWAITING
 
 
 class Event(NamedTuple):
@@ -121,16 +159,10 @@ STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unco
 
 
 # --- driver effects: the World -> the simulator or the explorer -------------------------------------
-class Request(NamedTuple):
-    """A POST attempt leaves the client (the request leg starts)."""
-
-    attempt: Any  # model.system.Attempt
-
-
 class Respond(NamedTuple):
     """The server answers ``attempt`` with ``status`` and ``body`` (the response leg starts)."""
 
-    attempt: Any
+    attempt: Attempt
     status: int
     body: Event
 
@@ -187,7 +219,7 @@ class Driver:
     them through ``drive``.
     """
 
-    def request(self, t: float, attempt) -> None: raise NotImplementedError
+    def request(self, t: float, attempt: Attempt) -> None: raise NotImplementedError
     def respond(self, t: float, attempt, status: int, body: Event) -> None: raise NotImplementedError
     def push(self, t: float, event: Event, conns: tuple) -> None: raise NotImplementedError
     def backoff(self, t: float, client: int, send: int, delay: float) -> None: raise NotImplementedError
@@ -197,12 +229,25 @@ class Driver:
     def dropped(self, t: float, client: int, conn: int) -> None: raise NotImplementedError
 
 
-_METHOD = {Request: Driver.request, Respond: Driver.respond, Push: Driver.push, Backoff: Driver.backoff,
-           Think: Driver.think, Reply: Driver.reply, Reconnect: Driver.reconnect, Dropped: Driver.dropped}
-_METHOD_NAME = {kind: method.__name__ for kind, method in _METHOD.items()}
-
-
 def drive(driver: Driver, t: float, effects) -> None:
     """Hand each driver effect, in order, to the ``driver`` method of its kind."""
     for e in effects:
-        getattr(driver, _METHOD_NAME[type(e)])(t, *e)
+        kind = type(e)
+        if kind is Push:
+            driver.push(t, e.event, e.conns)
+        elif kind is Attempt:
+            driver.request(t, e)
+        elif kind is Respond:
+            driver.respond(t, e.attempt, e.status, e.body)
+        elif kind is Think:
+            driver.think(t, e.session, e.delay, e.content)
+        elif kind is Reply:
+            driver.reply(t, e.session, e.content, e.delay)
+        elif kind is Backoff:
+            driver.backoff(t, e.client, e.send, e.delay)
+        elif kind is Reconnect:
+            driver.reconnect(t, e.client, e.delay)
+        elif kind is Dropped:
+            driver.dropped(t, e.client, e.conn)
+        else:
+            raise TypeError(f"not a driver effect: {e!r}")

@@ -22,7 +22,7 @@ from model.invariants import INVARIANTS, Monitor
 from model.observe import Observer
 from model.strategies import resolve_strategy
 from model.system import World
-from model.vocab import Backoff, Driver, Dropped, Push, Reconnect, Reply, Request, Respond, Think, drive
+from model.vocab import Attempt, Driver, Push, Reply, Respond, Think, drive
 from simulations.io.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
@@ -319,8 +319,8 @@ class Simulator(Driver):
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
                 seq += 1
                 heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e.status, e.body))
-            elif kind is Request:
-                a = e.attempt
+            elif kind is Attempt:
+                a = e
                 if a.fault is None:
                     a.fault = self.draw_fault()
                 lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()

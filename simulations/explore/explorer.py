@@ -15,15 +15,13 @@ from model.config import Scenario
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
 from model.strategies import resolve_strategy
 from model.system import (
-    AWAITING,
-    TIMED_OUT,
     World,
     attempt_key,
     clone_world,
     copy_attempt,
     world_key,
 )
-from model.vocab import Driver, drive
+from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as reduction_applicable
 
