@@ -43,11 +43,6 @@ def applied_sse(version: int) -> Apply:
     return _APPLIED_SSE[version]
 
 
-def event_runs(event: Event) -> tuple:
-    """The canonical runs an SSE event (or a response body) carries (``event.runs()``)."""
-    return event.runs()
-
-
 def merge_runs(runs: tuple, event: Event) -> tuple:
     """``runs`` plus the event's messages they do not hold (by server index), adjacent runs merged.
 

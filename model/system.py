@@ -165,14 +165,10 @@ class World:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.clients[client]
-        strategy = c.strategy
-        effects = strategy.on_send(t, send, content)
+        effects = c.strategy.on_send(t, send, content)
         if len(effects) == 1 and type(effects[0]) is Post:  # the common case: _client's work, inline
             out = [self._attempt(t, c, effects[0])]
-            view = strategy.view  # self._report_view(t, c, "send"), inline
-            if view is not c.last_view and view != c.last_view:
-                c.last_view = view
-                self.obs.view(t, client, "send", view)
+            self._report_view(t, c, "send")
             return out
         return self._client(t, c, "send", effects)
 
@@ -185,11 +181,8 @@ class World:
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
         effects = c.strategy.on_response(t, attempt, status, body)
-        if not effects:  # most answers (a 2xx to the seed): _client's work, inline
-            view = c.strategy.view  # self._report_view(t, c, "response"), inline
-            if view is not c.last_view and view != c.last_view:
-                c.last_view = view
-                self.obs.view(t, c.index, "response", view)
+        if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
+            self._report_view(t, c, "response")
             return []
         return self._client(t, c, "response", effects)
 
