@@ -229,5 +229,5 @@ def test_the_base_strategy_does_nothing_and_reports_its_effects_typed():
 def test_the_readmes_plugin_example_is_the_tested_file():
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Plug-in strategies"):]
-    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    block = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     assert block in (ROOT / "tests" / "plugins" / "example.py").read_text()
