@@ -1,20 +1,12 @@
-"""Client strategies (SPEC §2.2): the built-ins and the protocol a user's ``module:Class`` implements.
+"""Client strategies (SPEC §2.2): the ``Strategy`` base a plug-in subclasses, and the built-ins.
 
-A strategy is pure client logic. Each handler gets the time and its input and returns a list of effects
-(plain tuples); it never schedules or sends anything itself. The view it exposes is ``self.view``:
-``(canonical runs, optimistic sends, (is_typing, is_processing))`` where a canonical run
-``(session, lo, hi)`` stands for the server messages ``lo … hi-1`` of that session's log, and the
-optimistic entries follow the canonical ones, in the order given.
-
-Effects a strategy may return:
-  ("post", send, content, cmid_or_None, deadline_or_None)   send a POST attempt
-  ("timer", send, delay)                                   call on_retry(send) after delay
-  ("cancel_timer", send)                                   the pending retry timer no longer matters
-  ("abandon", send)                                        stop awaiting the send's outstanding attempt
-  ("error", send)                                          show the user an error for this send
-  ("rollback", send, view_before, view_after)              made by ``_rollback`` only
-  ("unconfirmed", send)                                    the entry now shows as unconfirmed
-  ("apply", version, source)                               a server state was applied ("sse" or "post")
+A strategy is pure client logic, like a Stateright actor: each ``on_*`` handler gets the time and
+its input and returns a list of effects (``model.vocab``: ``Post``, ``Timer``, ``CancelTimer``,
+``Abandon``, ``ShowError``, ``Rollback``, ``Unconfirmed``, ``Apply``); it never schedules or sends
+anything itself. The view it exposes is ``self.view``: ``(canonical runs, optimistic sends,
+(is_typing, is_processing))`` where a canonical run ``(session, lo, hi)`` stands for the server
+messages ``lo … hi-1`` of that session's log, and the optimistic entries follow the canonical ones,
+in the order given.
 """
 
 from __future__ import annotations
@@ -25,51 +17,121 @@ import sys
 
 from model.config import StrategyOptions
 from model.errors import InputError
+from model.vocab import (
+    Abandon,
+    Apply,
+    CancelTimer,
+    Event,
+    Message,
+    Post,
+    Rollback,
+    ShowError,
+    Timer,
+    Unconfirmed,
+)
 
 NO_FLAGS = (False, False)
 EMPTY_VIEW = ((), (), NO_FLAGS)
 
+_APPLIED_SSE: list[Apply] = []  # version -> Apply(version, "sse"), made once: records are immutable
 
-def event_runs(event) -> tuple:
-    """The canonical runs an SSE event (or a response body) carries."""
-    session, _version, lo, hi = event[0], event[1], event[2], event[3]
-    return ((session, lo, hi),) if hi > lo else ()
+
+def applied_sse(version: int) -> Apply:
+    """``Apply(version, "sse")``, the same record every time (the seed applies every SSE event)."""
+    while len(_APPLIED_SSE) <= version:
+        _APPLIED_SSE.append(Apply(len(_APPLIED_SSE), "sse"))
+    return _APPLIED_SSE[version]
+
+
+def merge_runs(runs: tuple, event: Event) -> tuple:
+    """``runs`` plus the event's messages they do not hold (by server index), adjacent runs merged.
+
+    How a strategy that keeps its own canonical runs applies a delta without duplicating a message.
+    """
+    session, lo, hi = event.session, event.lo, event.hi
+    out = list(runs)
+    for i in range(lo, hi):
+        if any(s == session and a <= i < b for s, a, b in out):
+            continue
+        if out and out[-1][0] == session and out[-1][2] == i:
+            out[-1] = (session, out[-1][1], i + 1)
+        else:
+            out.append((session, i, i + 1))
+    return tuple(out)
+
+
+class SessionView:
+    """What a client can know of its session: its name and the messages its events carried.
+
+    Read-only. A real client reads a message's index and client message id off the messages its
+    SSE events and response bodies deliver; ask only about indices your view holds.
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session):
+        self._session = session
+
+    @property
+    def name(self) -> str:
+        return self._session.name
+
+    def index_of(self, cmid: str) -> int | None:
+        """The server index of the message committed with client message id ``cmid``, if any."""
+        return self._session.by_cmid.get(cmid)
+
+    def message(self, index: int) -> Message:
+        """The committed message at server index ``index``: sender, content, client message id."""
+        return self._session.log[index]
 
 
 class Strategy:
-    """Base class and protocol. Subclasses override the ``on_*`` handlers they need."""
+    """The base of every strategy: override the ``on_*`` handlers you need; each returns effects.
+
+    Class attributes: ``name`` (shown in reports), ``asks_snapshot`` (a snapshot first on every
+    (re)connect), ``option_keys`` (the ``[strategy_options]`` keys it reads beyond the built-in four).
+    The constructor gets ``(client, session, options, max_message_length)``: ``session`` is a
+    read-only ``SessionView``, ``options`` the scenario's ``[strategy_options]``.
+    """
 
     name = "base"
-    asks_snapshot = False  # connection parameter: snapshot first on every (re)connect
-    option_keys: tuple[str, ...] = ()  # [strategy_options] keys it reads beyond the four built-in
+    asks_snapshot = False
+    option_keys: tuple[str, ...] = ()
 
-    def __init__(self, client: int, session, options: StrategyOptions, max_message_length: int):
+    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
         self.client = client
-        self.session = session  # read-only: .name, .log (Message tuples), .by_cmid
+        self.session = session
         self.options = options
         self.max_len = max_message_length
         self.view = EMPTY_VIEW
 
     # --- inputs -------------------------------------------------------------------------------
     def on_send(self, t: float, send: int, content: str) -> list:
+        """The user sends ``content``; ``send`` identifies this send from now on."""
         return []
 
-    def on_response(self, t: float, attempt, status: int, body) -> list:
+    def on_response(self, t: float, attempt, status: int, body: Event) -> list:
+        """An in-time answer to ``attempt`` (``.send``, ``.n``, ``.cmid``); ``body``: a snapshot."""
         return []
 
     def on_timeout(self, t: float, attempt) -> list:
+        """``attempt`` timed out: its answer, if any, will be ignored."""
         return []
 
     def on_retry(self, t: float, send: int) -> list:
+        """The ``Timer`` the strategy set for ``send`` fired."""
         return []
 
-    def on_event(self, t: float, event) -> list:
+    def on_event(self, t: float, event: Event) -> list:
+        """An SSE event arrived."""
         return []
 
     def on_open(self, t: float) -> list:
+        """The SSE connection (re)opened."""
         return []
 
     def on_close(self, t: float) -> list:
+        """The SSE connection dropped."""
         return []
 
     # --- queries ------------------------------------------------------------------------------
@@ -96,15 +158,28 @@ class Strategy:
         """The seed's client-side validation: non-empty and not longer than the maximum."""
         return bool(content) and len(content) <= self.max_len
 
+    def show_optimistic(self, send: int) -> None:
+        """Append ``send`` to the view's optimistic entries."""
+        canon, opt, flags = self.view
+        self.view = (canon, (*opt, send), flags)
+
+    def replace_view(self, event: Event, source: str = "sse") -> Apply:
+        """Show exactly the server state ``event`` carries (the seed's full replacement: optimistic
+        entries go too); return the ``Apply`` effect that reports it."""
+        self.view = (event.runs(), (), (event.typing, event.processing))
+        return Apply(event.version, source)
+
     def remove_entry(self, send: int) -> None:
         """Remove the optimistic entry of ``send`` from the view (override in planted bugs only)."""
         canon, opt, flags = self.view
         self.view = (canon, tuple(s for s in opt if s != send), flags)
 
-    def _rollback(self, send: int) -> tuple:
+    def rollback(self, send: int) -> Rollback:
+        """Remove the optimistic entry of ``send`` (through ``remove_entry``); return the ``Rollback``
+        effect that reports the view before and after, for the checkers to judge."""
         before = self.view
         self.remove_entry(send)
-        return ("rollback", send, before, self.view)
+        return Rollback(send, before, self.view)
 
 
 def _freeze(value):
@@ -124,10 +199,10 @@ class Seed(Strategy):
 
     def on_send(self, t, send, content):
         if not self.valid(content):
-            return [("error", send)]
-        canon, opt, flags = self.view
-        self.view = (canon, opt + (send,), flags)
-        return [("post", send, content, None, None)]
+            return [ShowError(send)]
+        canon, opt, flags = self.view  # self.show_optimistic(send), inline: every send
+        self.view = (canon, (*opt, send), flags)
+        return [Post(send, content)]
 
     def on_response(self, t, attempt, status, body):
         if 200 <= status < 300:
@@ -138,15 +213,19 @@ class Seed(Strategy):
         return self.failed(t, attempt.send)
 
     def failed(self, t, send):
-        return [self._rollback(send), ("error", send)]
+        return [self.rollback(send), ShowError(send)]
 
     def state_key(self):
         return self.view
 
     def on_event(self, t, event):
-        lo, hi = event[2], event[3]  # event_runs(event), inline: every delivery
-        self.view = (((event[0], lo, hi),) if hi > lo else (), (), (event[4], event[5]))
-        return [("apply", event[1], "sse")]
+        # [self.replace_view(event)], inline: every delivery (tests/test_vocab.py checks they agree)
+        session, version, lo, hi, typing, processing, _snapshot = event
+        self.view = (((session, lo, hi),) if hi > lo else (), (), (typing, processing))
+        try:
+            return [_APPLIED_SSE[version]]
+        except IndexError:
+            return [applied_sse(version)]
 
 
 class DualWrite(Seed):
@@ -156,8 +235,7 @@ class DualWrite(Seed):
 
     def on_response(self, t, attempt, status, body):
         if 200 <= status < 300:
-            self.view = (event_runs(body), (), (body[4], body[5]))
-            return [("apply", body[1], "post")]
+            return [self.replace_view(body, "post")]
         return self.failed(t, attempt.send)
 
 
@@ -180,11 +258,11 @@ class SeedRetry(Seed):
         used = self.retried.get(send, 0)
         if used < self.options.retries:
             self.retried[send] = used + 1
-            return [("timer", send, self.options.backoff(used + 1))]
+            return [Timer(send, self.options.backoff(used + 1))]
         return super().failed(t, send)
 
     def on_retry(self, t, send):
-        return [("post", send, self.content[send], None, None)]
+        return [Post(send, self.content[send])]
 
     def state_key(self):
         return (self.view, tuple(sorted(self.retried.items())))
@@ -212,7 +290,8 @@ class Reconciled(Strategy):
         return f"c{self.client}-{send}"
 
     def holds(self, send: int) -> bool:
-        index = self.session.by_cmid.get(self.cmid(send))
+        """Whether the canonical runs hold the message committed for ``send``."""
+        index = self.session.index_of(self.cmid(send))
         if index is None:
             return False
         name = self.session.name
@@ -223,7 +302,7 @@ class Reconciled(Strategy):
 
     def on_send(self, t, send, content):
         if not self.valid(content):
-            return [("error", send)]
+            return [ShowError(send)]
         self.content[send] = content
         self.fails[send] = 0
         self.pending.append(send)
@@ -237,20 +316,20 @@ class Reconciled(Strategy):
         return [self._post(t, self.active)]
 
     def _post(self, t, send):
-        return ("post", send, self.content[send], self.cmid(send), t + self.options.request_deadline)
+        return Post(send, self.content[send], self.cmid(send), t + self.options.request_deadline)
 
     def _decide(self, send, effects):
         self.pending.remove(send)
         if self.active == send:
             self.active = None
-            effects.append(("abandon", send))
-            effects.append(("cancel_timer", send))
+            effects.append(Abandon(send))
+            effects.append(CancelTimer(send))
 
     def _fail_definitely(self, t, send):
         effects = []
         self._decide(send, effects)
-        effects.append(self._rollback(send))
-        effects.append(("error", send))
+        effects.append(self.rollback(send))
+        effects.append(ShowError(send))
         self.render()
         return effects + self._start_next(t)
 
@@ -259,7 +338,7 @@ class Reconciled(Strategy):
         if send not in self.pending:
             return []
         if 200 <= status < 300:
-            self.ok_version[send] = max(self.ok_version.get(send, -1), body[1])
+            self.ok_version[send] = max(self.ok_version.get(send, -1), body.version)
             if self.ok_version[send] <= self.applied and not self.holds(send):
                 return self._fail_definitely(t, send)
             return []
@@ -277,8 +356,8 @@ class Reconciled(Strategy):
         effects = []
         if self.fails[send] >= max(self.options.retries, 1) and send not in self.unconfirmed:
             self.unconfirmed.add(send)
-            effects.append(("unconfirmed", send))
-        effects.append(("timer", send, self.options.backoff(self.fails[send])))
+            effects.append(Unconfirmed(send))
+        effects.append(Timer(send, self.options.backoff(self.fails[send])))
         return effects
 
     def on_retry(self, t, send):
@@ -287,24 +366,21 @@ class Reconciled(Strategy):
         return [self._post(t, send)]
 
     def on_event(self, t, event):
-        version = event[1]
+        version = event.version
         if version <= self.applied:
             return []
-        if event[6]:
-            self.canon = event_runs(event)
-        else:
-            self.canon = _add_missing(self.canon, event)
+        self.canon = event.runs() if event.snapshot else merge_runs(self.canon, event)
         self.applied = version
-        self.flags = (event[4], event[5])
-        effects = [("apply", version, "sse")]
+        self.flags = (event.typing, event.processing)
+        effects = [Apply(version, "sse")]
         for send in list(self.pending):
             if self.holds(send):
                 self._decide(send, effects)
             elif self.ok_version.get(send, version + 1) <= version:
                 self.render()
                 self._decide(send, effects)
-                effects.append(self._rollback(send))
-                effects.append(("error", send))
+                effects.append(self.rollback(send))
+                effects.append(ShowError(send))
         self.render()
         return effects + self._start_next(t)
 
@@ -319,20 +395,6 @@ class Reconciled(Strategy):
                 tuple(sorted((s, min(n, cap)) for s, n in self.fails.items() if s in self.pending)),
                 tuple(sorted((s, v) for s, v in self.ok_version.items() if s in self.pending)),
                 tuple(sorted(self.unconfirmed & set(self.pending))))
-
-
-def _add_missing(canon: tuple, event) -> tuple:
-    """Append the delta's messages the canonical runs do not hold (by server index), keeping runs merged."""
-    session, lo, hi = event[0], event[2], event[3]
-    runs = list(canon)
-    for i in range(lo, hi):
-        if any(s == session and a <= i < b for s, a, b in runs):
-            continue
-        if runs and runs[-1][0] == session and runs[-1][2] == i:
-            runs[-1] = (session, runs[-1][1], i + 1)
-        else:
-            runs.append((session, i, i + 1))
-    return tuple(runs)
 
 
 BUILTIN = {cls.name: cls for cls in (Seed, DualWrite, SeedRetry, Reconciled)}

@@ -1,43 +1,50 @@
 """The system model: server sessions, SSE streams and clients running a strategy (SPEC §2).
 
-Handlers mutate the world and return driver effects — what happens next — and never schedule anything:
-  ("post", attempt)                        a POST attempt leaves the client
-  ("respond", attempt, status, body)       the server answers (the response leg starts)
-  ("push", client, conn, event)            the server pushes an SSE event on a connection
-  ("timer", client, send, delay)           a client's retry backoff starts
-  ("think", session, delay) / ("reply", session, content, delay)   assistant timers
-  ("reconnect", client, delay)             the client will reconnect
-  ("dropped", client, conn)                a connection dropped: its in-flight events are lost or drain
-The simulator gives effects times; the explorer turns them into enabled steps. ``pending`` counts the
-work of SPEC §2.6 so both can tell quiescence.
+``World`` is the single place where system state changes. Its handlers carry out the strategies'
+effects and return driver effects, what happens next (``model.vocab``: an ``Attempt`` leaving,
+``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``); they never
+schedule anything.
+The simulator gives driver effects times; the explorer turns them into enabled steps. ``pending``
+counts the work of SPEC §2.6 so both can tell quiescence.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from model.config import Scenario
 from model.observe import Observer
-from model.strategies import Strategy
+from model.strategies import SessionView, Strategy
+from model.vocab import (
+    ABANDONED,
+    ANSWERED,
+    AWAITING,
+    TIMED_OUT,
+    Abandon,
+    Apply,
+    Attempt,
+    Backoff,
+    CancelTimer,
+    Dropped,
+    Event,
+    Message,
+    Post,
+    Push,
+    Reconnect,
+    Reply,
+    Respond,
+    Rollback,
+    ShowError,
+    Think,
+    Timer,
+    Unconfirmed,
+)
 
 EVENT_OVERHEAD = 40  # bytes of an SSE event besides its messages (id, version, flags, framing)
 MESSAGE_OVERHEAD = 60  # bytes of a message besides its content (ids, sender, timestamp, JSON)
 
-AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)
 STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
           "error_before_commit": 500, "accepted_dropped": 200, "error_after_commit": 500, "ok": 200}
 
-
-class Message(NamedTuple):
-    index: int
-    sender: str
-    content: str
-    cmid: str | None
-    send: int | None  # ground truth: the user send this message stands for
-    client: int | None
-
-
-# Message(*fields) without the NamedTuple's Python-level __new__ (a commit's path)
+# Record(*fields) without the NamedTuple's Python-level __new__: the records built on every event
 _new_tuple = tuple.__new__
 
 
@@ -49,6 +56,7 @@ class Session:
         "clients",
         "cum_bytes",
         "history",
+        "latest",
         "log",
         "name",
         "processing",
@@ -64,52 +72,32 @@ class Session:
         self.typing = self.processing = False
         self.by_cmid: dict[str, int] = {}
         self.history = [(0, False, False)]  # version -> (messages, typing, processing)
-        self.streams: dict[int, int] = {}  # client -> open connection id
+        self.latest: Event | None = None  # the event of the newest version, as pushed
+        self.streams: tuple = ()  # (client, open connection id) pairs, in order of opening
         self.cum_bytes = [0]
         self.clients: list[int] = []
 
-    def event(self, version: int, snapshot: bool) -> tuple:
+    def event(self, version: int, snapshot: bool) -> Event:
         """The SSE event of ``version`` as first sent: a snapshot or that change's delta."""
         n, typing, processing = self.history[version]
         lo = 0 if snapshot or version == 0 else self.history[version - 1][0]
-        return (self.name, version, lo, n, typing, processing, snapshot)
+        return Event(self.name, version, lo, n, typing, processing, snapshot)
 
-    def nbytes(self, event: tuple) -> int:
-        lo, hi = event[2], event[3]
+    def snapshot(self) -> Event:
+        """The snapshot of the current version."""
+        latest = self.latest
+        return latest if latest is not None and latest.snapshot else self.event(self.version, True)
+
+    def nbytes(self, event: Event) -> int:
+        """The size of ``event`` on the wire."""
+        lo, hi = event.lo, event.hi
         return EVENT_OVERHEAD + self.cum_bytes[hi] - self.cum_bytes[lo] + MESSAGE_OVERHEAD * (hi - lo)
 
-    def append(self, message: Message) -> None:
-        self.log.append(message)
-        self.cum_bytes.append(self.cum_bytes[-1] + len(message.content))
+    def open_stream(self, client: int, conn: int) -> None:
+        self.streams = (*self.streams, (client, conn))
 
-        if message.cmid is not None:
-            self.by_cmid[message.cmid] = message.index
-
-
-class Attempt:
-    """One POST attempt of a send."""
-
-    __slots__ = (
-        "client",
-        "cmid",
-        "content",
-        "deadline",
-        "fault",
-        "id",
-        "n",
-        "request_latency",
-        "response_latency",
-        "send",
-        "sent_at",
-        "state",
-    )
-
-    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
-        self.id, self.client, self.send, self.n = id, client, send, n
-        self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
-        self.fault = None
-        self.request_latency = self.response_latency = None
-        self.state = AWAITING
+    def close_stream(self, client: int) -> None:
+        self.streams = tuple(pair for pair in self.streams if pair[0] != client)
 
 
 class Client:
@@ -143,10 +131,10 @@ class World:
         for i, cc in enumerate(scenario.clients):
             session = self.sessions.setdefault(cc.session, Session(cc.session))
             session.clients.append(i)
-            strategy = strategy_cls(i, session, scenario.strategy_options,
+            strategy = strategy_cls(i, SessionView(session), scenario.strategy_options,
                                     scenario.server.max_message_length)
             self.clients.append(Client(i, session, strategy))
-            session.streams[i] = 0
+            session.open_stream(i, 0)
         self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
         self.sends: list[tuple[int, str]] = []  # send id -> (client, content)
         self.send_specs: dict[int, object] = {}  # send id -> scripted SendSpec (first-attempt overrides)
@@ -177,18 +165,14 @@ class World:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.clients[client]
-        strategy = c.strategy
-        effects = strategy.on_send(t, send, content)
-        if len(effects) == 1 and effects[0][0] == "post":  # the common case: _client's work, inline
-            out = [("post", self._attempt(t, c, effects[0]))]
-            view = strategy.view
-            if view is not c.last_view and view != c.last_view:
-                c.last_view = view
-                self.obs.view(t, client, "send", view)
+        effects = c.strategy.on_send(t, send, content)
+        if len(effects) == 1 and type(effects[0]) is Post:  # the common case: _client's work, inline
+            out = [self._attempt(t, c, effects[0])]
+            self._report_view(t, c, "send")
             return out
         return self._client(t, c, "send", effects)
 
-    def client_response(self, t: float, attempt: Attempt, status: int, body) -> list:
+    def client_response(self, t: float, attempt: Attempt, status: int, body: Event) -> list:
         c = self.clients[attempt.client]
         if attempt.state != AWAITING:
             return []
@@ -196,13 +180,9 @@ class World:
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
-        strategy = c.strategy
-        effects = strategy.on_response(t, attempt, status, body)
-        if not effects:  # most answers (a 2xx to the seed): only _client's view report, inline
-            view = strategy.view
-            if view is not c.last_view and view != c.last_view:
-                c.last_view = view
-                self.obs.view(t, c.index, "response", view)
+        effects = c.strategy.on_response(t, attempt, status, body)
+        if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
+            self._report_view(t, c, "response")
             return []
         return self._client(t, c, "response", effects)
 
@@ -225,17 +205,17 @@ class World:
         c = self.clients[client]
         return self._client(t, c, "retry", c.strategy.on_retry(t, send))
 
-    def sse_deliver(self, t: float, client: int, conn: int, event: tuple) -> list:
+    def sse_deliver(self, t: float, client: int, conn: int, event: Event) -> list:
         self.pending -= 1
         c = self.clients[client]
-        c.last_version = event[1]
+        c.last_version = version = event.version
         obs = self.obs
-        obs.deliver(t, client, conn, event[1])
+        obs.deliver(t, client, conn, version)
         effects = c.strategy.on_event(t, event)
-        if len(effects) == 1 and effects[0][0] == "apply":  # the common case: _client's work, inline
+        if len(effects) == 1 and type(effects[0]) is Apply:  # the common case: _client's work, inline
             e = effects[0]
-            obs.apply(t, client, e[1], e[2])
-            view = c.strategy.view
+            obs.apply(t, client, e.version, e.source)
+            view = c.strategy.view  # self._report_view(t, c, "sse"), inline
             if view is not c.last_view and view != c.last_view:
                 c.last_view = view
                 obs.view(t, client, "sse", view)
@@ -251,11 +231,11 @@ class World:
         if not c.connected:
             return []
         c.connected = False
-        c.session.streams.pop(client, None)
+        c.session.close_stream(client)
         self.pending += 1
         self.obs.disconnect(t, client, c.conn, len(c.outstanding))
         out = self._client(t, c, "close", c.strategy.on_close(t))
-        return out + [("dropped", client, c.conn), ("reconnect", client, self.scenario.sse.reconnect_delay)]
+        return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
 
     def reconnect(self, t: float, client: int) -> list:
         c = self.clients[client]
@@ -263,65 +243,75 @@ class World:
         c.connected = True
         c.conn += 1
         s = c.session
-        s.streams[client] = c.conn
+        s.open_stream(client, c.conn)
         resume = "snapshot" if c.strategy.asks_snapshot else self.scenario.sse.resume
         self.obs.reconnect(t, client, c.conn, resume)
         out = []
         if resume == "snapshot":
-            out.append(self._push(t, s, client, c.conn, s.event(s.version, True)))
+            out.append(self._push(t, s, client, c.conn, s.snapshot()))
         elif resume == "last-event-id":
             for v in range(c.last_version + 1, s.version + 1):
                 out.append(self._push(t, s, client, c.conn, s.event(v, self.sse_payload_snapshot)))
         return out + self._client(t, c, "open", c.strategy.on_open(t))
 
     def _client(self, t: float, c: Client, cause: str, effects) -> list:
-        """Carry out a strategy's effects; report its view if it changed; return driver effects."""
+        """Carry out a strategy's effects; report its view if it changed; return driver effects.
+
+        The one decoding of strategy effects (``model.vocab``), most frequent kinds first.
+        """
         out = []
         obs = self.obs
         for e in effects:
-            kind = e[0]
-            if kind == "apply":  # the most frequent: every SSE event applied
-                obs.apply(t, c.index, e[1], e[2])
-            elif kind == "post":
-                a = self._attempt(t, c, e)
-                out.append(("post", a))
-            elif kind == "error":
-                obs.error(t, c.index, e[1])
-            elif kind == "rollback":
-                obs.rollback(t, c.index, e[1], e[2], e[3])
-            elif kind == "timer":
-                key = (c.index, e[1])
+            kind = type(e)
+            if kind is Apply:  # every SSE event applied
+                obs.apply(t, c.index, e.version, e.source)
+            elif kind is Post:
+                out.append(self._attempt(t, c, e))
+            elif kind is ShowError:
+                obs.error(t, c.index, e.send)
+            elif kind is Rollback:
+                obs.rollback(t, c.index, e.send, e.before, e.after)
+            elif kind is Timer:
+                key = (c.index, e.send)
                 if key not in self.timers:
                     self.timers.add(key)
                     self.pending += 1
-                out.append(("timer", c.index, e[1], e[2]))
-            elif kind == "cancel_timer":
-                key = (c.index, e[1])
+                out.append(Backoff(c.index, e.send, e.delay))
+            elif kind is CancelTimer:
+                key = (c.index, e.send)
                 if key in self.timers:
                     self.timers.discard(key)
                     self.pending -= 1
-            elif kind == "abandon":
-                a = c.outstanding.pop(e[1], None)
+            elif kind is Abandon:
+                a = c.outstanding.pop(e.send, None)
                 if a is not None and a.state == AWAITING:
                     a.state = ABANDONED
                     self.pending -= 1
-            elif kind == "unconfirmed":
-                obs.unconfirmed(t, c.index, e[1])
+            elif kind is Unconfirmed:
+                obs.unconfirmed(t, c.index, e.send)
             else:
-                raise ValueError(f"strategy {self.strategy_name!r} returned unknown effect {kind!r}")
+                raise ValueError(f"strategy {self.strategy_name!r} returned {e!r}, not an effect of "
+                                 "model.vocab (Post, Timer, CancelTimer, Abandon, ShowError, "
+                                 "Rollback, Unconfirmed, Apply)")
+        self._report_view(t, c, cause)
+        return out
+
+    def _report_view(self, t: float, c: Client, cause: str) -> None:
+        """Report the client's view if it changed since the last report."""
         view = c.strategy.view
         if view is not c.last_view and view != c.last_view:
             c.last_view = view
-            obs.view(t, c.index, cause, view)
-        return out
+            self.obs.view(t, c.index, cause, view)
 
-    def _attempt(self, t: float, c: Client, e: tuple) -> Attempt:
-        send = e[1]
+    def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
+        send = post.send
         prev = c.outstanding.get(send)
         key = (c.index, send)
-        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1  # _attempt_count, inline
-        deadline = e[4] if e[4] is None else round(e[4] * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
-        a = Attempt(self.attempts, c.index, send, n, e[2], e[3], deadline, t)
+        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
+        deadline = post.deadline
+        if deadline is not None:
+            deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
+        a = Attempt(self.attempts, c.index, send, n, post.content, post.cmid, deadline, t)
         self.attempts += 1
         self._counts[key] = n
         spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
@@ -331,9 +321,6 @@ class World:
         c.outstanding[send] = a
         self.pending += 2  # the request travelling, and the client awaiting its outcome
         return a
-
-    def _attempt_count(self, c: Client, send: int) -> int:
-        return self._counts.get((c.index, send), 0)
 
     # --- server side --------------------------------------------------------------------------
     def server_receive(self, t: float, a: Attempt) -> list:
@@ -363,15 +350,15 @@ class World:
             server = self.server
             if server.assistant:
                 self.pending += 1
-                out.append(("think", s.name, server.think_delay, a.content))
+                out.append(_new_tuple(Think, (s.name, server.think_delay, a.content)))
         if fault != "response_lost":
-            version = s.version  # s.event(version, True), inline
-            n, typing, processing = s.history[version]
-            out.append(("respond", a, status, (s.name, version, 0, n, typing, processing, True)))
+            body = s.latest  # s.snapshot(), inline: every answer
+            if body is None or not body.snapshot:
+                body = s.event(s.version, True)
+            out.append(_new_tuple(Respond, (a, status, body)))
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:
-        # s.append(message), inline: every commit
         s.log.append(message)
         cum_bytes = s.cum_bytes
         cum_bytes.append(cum_bytes[-1] + len(message.content))
@@ -383,9 +370,7 @@ class World:
 
     def _change(self, t: float, s: Session, message: Message | None) -> list:
         version = s.version = s.version + 1
-        n, typing, processing = entry = (len(s.log), s.typing, s.processing)
-        history = s.history
-        history.append(entry)
+        n, typing, processing = len(s.log), s.typing, s.processing
         obs = self.obs
         if message is not None:
             obs.commit(t, s.name, message.index, message.send, message.sender, version, typing, processing)
@@ -393,23 +378,26 @@ class World:
             obs.flags(t, s.name, version, typing, processing)
         # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change
         snapshot = self.sse_payload_snapshot
-        lo = 0 if snapshot else history[version - 1][0]
+        history = s.history
+        lo = 0 if snapshot else history[-1][0]
+        history.append((n, typing, processing))
         name = s.name
-        event = (name, version, lo, n, typing, processing, snapshot)
+        s.latest = event = _new_tuple(Event, (name, version, lo, n, typing, processing, snapshot))
+        streams = s.streams
+        if not streams:
+            return []
         cum = s.cum_bytes
         nbytes = EVENT_OVERHEAD + cum[n] - cum[lo] + MESSAGE_OVERHEAD * (n - lo)
         push = obs.push
-        out = []
-        for client, conn in s.streams.items():  # _push for every open stream, inline
+        for client, conn in streams:
             push(t, name, client, conn, version, nbytes)
-            out.append(("push", client, conn, event))
-        self.pending += len(out)
-        return out
+        self.pending += len(streams)
+        return [_new_tuple(Push, (event, streams))]
 
-    def _push(self, t: float, s: Session, client: int, conn: int, event: tuple) -> tuple:
+    def _push(self, t: float, s: Session, client: int, conn: int, event: Event) -> Push:
         self.pending += 1
-        self.obs.push(t, s.name, client, conn, event[1], s.nbytes(event))
-        return ("push", client, conn, event)
+        self.obs.push(t, s.name, client, conn, event.version, s.nbytes(event))
+        return Push(event, ((client, conn),))
 
     def assistant_think(self, t: float, session: str, content: str) -> list:
         self.pending -= 1
@@ -419,7 +407,7 @@ class World:
             s.typing = s.processing = True
             out = self._change(t, s, None)
         self.pending += 1
-        out.append(("reply", session, f"re: {content}", self.server.reply_delay))
+        out.append(_new_tuple(Reply, (session, f"re: {content}", self.server.reply_delay)))
         return out
 
     def assistant_reply(self, t: float, session: str, content: str) -> list:
@@ -440,8 +428,9 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
         c = object.__new__(Session)
         c.name, c.log, c.version = s.name, list(s.log), s.version
         c.typing, c.processing, c.by_cmid = s.typing, s.processing, dict(s.by_cmid)
-        c.history, c.streams, c.cum_bytes, c.clients = list(s.history), dict(s.streams), list(
-            s.cum_bytes), s.clients
+        c.history, c.streams, c.cum_bytes, c.clients = list(s.history), s.streams, list(s.cum_bytes), \
+            s.clients
+        c.latest = s.latest
         sessions[name] = c
     new.sessions = sessions
     clients = []
@@ -449,7 +438,7 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
         c = object.__new__(Client)
         c.index, c.session = cl.index, sessions[cl.session.name]
         c.strategy = cl.strategy.clone()
-        c.strategy.session = c.session
+        c.strategy.session = SessionView(c.session)
         c.connected, c.conn, c.last_version = cl.connected, cl.conn, cl.last_version
         c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
         c.last_view = cl.last_view
@@ -484,7 +473,7 @@ def world_key(world: World) -> tuple:
     """Everything about the system that can influence what happens next (times excluded)."""
     sessions = tuple(
         (name, tuple((m.sender, m.send) for m in s.log), tuple(s.history),
-         tuple(sorted(s.streams.items())))
+         tuple(sorted(s.streams)))
         for name, s in world.sessions.items())
     clients = tuple(
         (c.connected, c.conn, c.last_version,

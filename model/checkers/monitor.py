@@ -106,7 +106,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.send_client[send] = client
         self.unresolved.add(send)
         self.last_send_t = t
-        lifecycle = self.lifecycle  # Lifecycle.sent: fire's lookup inline, the call only for a gap
+        lifecycle = self.lifecycle  # Lifecycle.fire(USER_SENDS) with its lookup inline; the call only for a gap
         target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), USER_SENDS))
         if target is None:
             lifecycle.fire(t, self.seq, send, USER_SENDS)
@@ -121,7 +121,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             event = RETRY
         else:
             event = ADD_TO_UI
-        lifecycle = self.lifecycle  # Lifecycle.posted: fire's lookup inline, the call only for a gap
+        lifecycle = self.lifecycle  # Lifecycle.fire(event) with its lookup inline; the call only for a gap
         target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), event))
         if target is None:
             lifecycle.fire(t, self.seq, send, event)

@@ -1,8 +1,8 @@
 """The discrete-event simulator: a heap of (time, seq, kind, ...) driving the model's handlers.
 
 Deterministic: equal times run in scheduling order (``seq``), all randomness comes from one
-``random.Random(seed)``. The model's handlers return effects; this module alone gives them times.
-Every computed instant is rounded to the nanosecond (``round((t + d) * 1e9) / 1e9``: the nearest
+``random.Random(seed)``. The model's handlers return driver effects (``model.vocab``); this module
+alone gives them times. Every computed instant is rounded to the nanosecond (``ns``: the nearest
 float to a whole number of nanoseconds, which is what the decimal literal gives), so that instants
 equal in decimal are equal here: 0.1 + 0.7 is 0.8, exactly the 0.8 timeout it ties with (SPEC §2.6:
 a response exactly at its timeout is ignored; scripted scenarios must agree exactly).
@@ -22,6 +22,7 @@ from model.invariants import INVARIANTS, Monitor
 from model.observe import Observer
 from model.strategies import resolve_strategy
 from model.system import World
+from model.vocab import Attempt, Driver, Push, Reply, Respond, Think, drive
 from simulations.io.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
@@ -60,6 +61,11 @@ class RunResult:
                 "sends": self.sends, "committed": self.committed,
                 "violations": {k: self.violations[k] for k in INVARIANTS},
                 "chart_gaps": self.chart_gaps, "metrics": self.metrics}
+
+
+def ns(t: float) -> float:
+    """``t`` rounded to the nanosecond: every instant the simulator computes goes through this."""
+    return round(t * 1e9) / 1e9
 
 
 def warnings_for(scenario: Scenario, strategy: str) -> list[str]:
@@ -106,8 +112,8 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
     )
 
 
-class Simulator:
-    """Owns the clock, the heap and the RNG; interprets the model's effects."""
+class Simulator(Driver):
+    """Owns the clock, the heap and the RNG; gives the model's driver effects their times."""
 
     def __init__(self, scenario: Scenario, strategy_cls: type, rng: random.Random, obs: Observer):
         self.scenario, self.rng, self.obs = scenario, rng, obs
@@ -141,7 +147,7 @@ class Simulator:
             self.inputs += wl.count * len(scenario.clients)
             self.wl_left = [wl.count] * len(scenario.clients)
             for c in range(len(scenario.clients)):
-                self.schedule(round(rng.expovariate(wl.rate) * 1e9) / 1e9, WORKLOAD, c, None, None)
+                self.schedule(ns(rng.expovariate(wl.rate)), WORKLOAD, c, None, None)
         if sse.disconnect_rate > 0:
             for c in range(len(scenario.clients)):
                 self._poisson(0.0, c)
@@ -152,7 +158,7 @@ class Simulator:
 
     def _poisson(self, t: float, client: int) -> None:
         self.epoch[client] += 1
-        self.schedule(round((t + self.rng.expovariate(self.scenario.sse.disconnect_rate)) * 1e9) / 1e9, POISSON, client,
+        self.schedule(ns(t + self.rng.expovariate(self.scenario.sse.disconnect_rate)), POISSON, client,
                       self.epoch[client], None)
 
     def run(self) -> None:
@@ -215,7 +221,7 @@ class Simulator:
                 if effects:
                     apply(t, effects)
                 if horizon is None and self.inputs == 0:
-                    horizon = round((t + HORIZON) * 1e9) / 1e9
+                    horizon = ns(t + HORIZON)
                     limit = min(limit, horizon)
                 if world.pending:
                     was_quiet = False
@@ -270,54 +276,51 @@ class Simulator:
         self.wl_left[client] = left
         if left > 0:
             self.seq += 1
-            heappush(self.heap, (round((t + self.rng.expovariate(wl.rate)) * 1e9) / 1e9, self.seq, WORKLOAD, client, None,
-                                  None))
+            heappush(self.heap, (ns(t + self.rng.expovariate(wl.rate)), self.seq, WORKLOAD, client, None, None))
         k = wl.count - left
         length = wl.content_length
         content = (f"c{client}m{k}:" + "x" * length)[:length]
         return self.world.user_send(t, client, content)
 
     def draw_fault(self) -> str:
+        """A fault drawn for a POST attempt, by the scenario's probabilities ("ok" if none)."""
         if not self.faults:
             return "ok"
         u = self.rng.random()
-        if u >= self.no_fault_from:
-            return "ok"
-        for f, p in self.faults:
-            if u < p:
-                return f
-            u -= p
-        return "ok"
+        return "ok" if u >= self.no_fault_from else _fault_of(self.faults, u)
 
     def apply(self, t: float, effects) -> None:
-        """Give the model's effects their times (``push`` first: by far the most frequent).
+        """Give the model's driver effects their times: ``drive(self, t, effects)``, inlined.
 
-        ``seq`` is kept in a local and stored back around every method that schedules.
+        The methods below are the plain reference of each kind; this loop does the same work
+        without a call per effect (``push`` first: by far the most frequent). ``seq`` is kept in a
+        local and stored back around every method that schedules. tests/test_vocab.py runs both.
         """
         last_conn, last_time, heap, delay = self.last_conn, self.last_time, self.heap, self.delay
         seq = self.seq
         for e in effects:
-            kind = e[0]
-            if kind == "push":
-                _, client, conn, event = e
-                d = round((t + delay()) * 1e9) / 1e9
-                if last_conn[client] != conn:
-                    if conn < last_conn[client]:
-                        raise AssertionError(f"push to client {client}'s closed connection {conn}")
-                    last_conn[client] = conn
-                    last_time[client] = 0.0
-                if last_time[client] > d:  # noqa: PLR1730 -- max() is a call per push, the hottest effect
-                    d = last_time[client]
-                last_time[client] = d
-                seq += 1
-                heappush(heap, (d, seq, DELIVER, client, conn, event))
-            elif kind == "respond":
-                a = e[1]
+            kind = type(e)
+            if kind is Push:
+                event = e.event
+                for client, conn in e.conns:
+                    d = round((t + delay()) * 1e9) / 1e9  # ns(t + delay()), inline
+                    if last_conn[client] != conn:
+                        if conn < last_conn[client]:
+                            raise AssertionError(f"push to client {client}'s closed connection {conn}")
+                        last_conn[client] = conn
+                        last_time[client] = 0.0
+                    if last_time[client] > d:  # noqa: PLR1730 -- max() is a call per push, the hottest effect
+                        d = last_time[client]
+                    last_time[client] = d
+                    seq += 1
+                    heappush(heap, (d, seq, DELIVER, client, conn, event))
+            elif kind is Respond:
+                a = e.attempt
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
                 seq += 1
-                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e[2], e[3]))
-            elif kind == "post":
-                a = e[1]
+                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e.status, e.body))
+            elif kind is Attempt:
+                a = e
                 if a.fault is None:
                     a.fault = self.draw_fault()
                 lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
@@ -325,24 +328,57 @@ class Simulator:
                 heappush(heap, (round((t + lat) * 1e9) / 1e9, seq + 1, ARRIVE, a, None, None))
                 heappush(heap, (round((t + self.timeout) * 1e9) / 1e9, seq + 2, TIMEOUT, a, None, None))
                 seq += 2
-            elif kind == "think":
+            elif kind is Think:
                 seq += 1
-                heappush(heap, (round((t + e[2]) * 1e9) / 1e9, seq, THINK, e[1], e[3], None))
-            elif kind == "reply":
+                heappush(heap, (round((t + e.delay) * 1e9) / 1e9, seq, THINK, e.session, e.content, None))
+            elif kind is Reply:
                 seq += 1
-                heappush(heap, (round((t + e[3]) * 1e9) / 1e9, seq, REPLY, e[1], e[2], None))
+                heappush(heap, (round((t + e.delay) * 1e9) / 1e9, seq, REPLY, e.session, e.content, None))
             else:
                 self.seq = seq
-                if kind == "timer":
-                    self.schedule(round((t + e[3]) * 1e9) / 1e9, RETRY, e[1], e[2], None)
-                elif kind == "reconnect":
-                    self.schedule(round((t + e[2]) * 1e9) / 1e9, RECONNECT, e[1], None, None)
-                elif kind == "dropped":
-                    self._drop(t, e[1], e[2])
-                else:
-                    raise AssertionError(kind)
+                drive(self, t, (e,))
                 seq = self.seq
         self.seq = seq
+
+    # --- the driver effects, one method each: the plain reference of ``apply`` ------------------
+    def push(self, t: float, event, conns: tuple) -> None:
+        for client, conn in conns:
+            d = ns(t + self.delay())
+            if self.last_conn[client] != conn:  # FIFO per connection, from its first push on
+                if conn < self.last_conn[client]:
+                    raise AssertionError(f"push to client {client}'s closed connection {conn}")
+                self.last_conn[client] = conn
+                self.last_time[client] = 0.0
+            d = max(d, self.last_time[client])
+            self.last_time[client] = d
+            self.schedule(d, DELIVER, client, conn, event)
+
+    def respond(self, t: float, attempt, status: int, body) -> None:
+        lat = attempt.response_latency.sample(self.rng) if attempt.response_latency else self.resp()
+        self.schedule(ns(t + lat), RESPONSE, attempt, status, body)
+
+    def request(self, t: float, attempt) -> None:
+        if attempt.fault is None:
+            attempt.fault = self.draw_fault()
+        lat = attempt.request_latency.sample(self.rng) if attempt.request_latency else self.req()
+        self.obs.post(t, attempt.client, attempt.send, attempt.n, attempt.fault)
+        self.schedule(ns(t + lat), ARRIVE, attempt, None, None)
+        self.schedule(ns(t + self.timeout), TIMEOUT, attempt, None, None)
+
+    def think(self, t: float, session: str, delay: float, content: str) -> None:
+        self.schedule(ns(t + delay), THINK, session, content, None)
+
+    def reply(self, t: float, session: str, content: str, delay: float) -> None:
+        self.schedule(ns(t + delay), REPLY, session, content, None)
+
+    def backoff(self, t: float, client: int, send: int, delay: float) -> None:
+        self.schedule(ns(t + delay), RETRY, client, send, None)
+
+    def reconnect(self, t: float, client: int, delay: float) -> None:
+        self.schedule(ns(t + delay), RECONNECT, client, None, None)
+
+    def dropped(self, t: float, client: int, conn: int) -> None:
+        self._drop(t, client, conn)
 
     def _drop(self, t: float, client: int, conn: int) -> None:
         """A connection dropped: its in-flight events are lost, or drain late (old_stream_drains).
@@ -361,7 +397,7 @@ class Simulator:
         if sse.old_stream_drains:
             lost.sort(key=_seq_of)
             for entry in lost:
-                self.schedule(round((entry[0] + sse.old_stream_delay) * 1e9) / 1e9, DRAINED, client, conn, entry[5])
+                self.schedule(ns(entry[0] + sse.old_stream_delay), DRAINED, client, conn, entry[5])
         else:
             self.world.sse_lost(len(lost))
 

@@ -15,14 +15,13 @@ from model.config import Scenario
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
 from model.strategies import resolve_strategy
 from model.system import (
-    AWAITING,
-    TIMED_OUT,
     World,
     attempt_key,
     clone_world,
     copy_attempt,
     world_key,
 )
+from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as reduction_applicable
 
@@ -189,31 +188,7 @@ class Model:
         return new
 
     def _apply(self, node: Node, effects) -> None:
-        net, world = node.net, node.world
-        for e in effects:
-            kind = e[0]
-            if kind == "post":
-                a = e[1]
-                world.obs.post(float(node.depth), a.client, a.send, a.n, a.fault or "?")
-                net.requests.append(a)
-            elif kind == "respond":
-                net.responses.append((e[1], e[2], e[3]))
-            elif kind == "push":
-                net.sse.setdefault((e[1], e[2]), []).append(e[3])
-            elif kind == "think":
-                net.assistant.append(("think", e[1], e[3]))
-            elif kind == "reply":
-                net.assistant.append(("reply", e[1], e[2]))
-            elif kind == "reconnect":
-                net.reconnecting.append(e[1])
-            elif kind == "dropped":
-                q = net.sse.pop((e[1], e[2]), [])
-                if q and self.scenario.sse.old_stream_drains:
-                    net.drained.setdefault((e[1], e[2]), []).extend(q)
-                elif q:
-                    world.sse_lost(len(q))
-            elif kind == "timer":
-                pass  # world.timers holds the armed retry timers; backoffs are abstracted away
+        drive(_Network(node.net, node.world, self.scenario.sse.old_stream_drains), float(node.depth), effects)
 
     def _collect(self, node: Node) -> None:
         """Drop what can no longer change anything, so that unbounded retries stay finite.
@@ -231,6 +206,49 @@ class Model:
                 net.requests = [a for a in net.requests if not (a.deadline is not None
                                                                 and a.state == TIMED_OUT)]
                 node.world.pending -= len(dead)
+
+
+class _Network(Driver):
+    """The explorer's driver: a driver effect becomes work in flight, which enables a step.
+
+    Times and backoffs are abstracted away (SPEC §1.3): any step in flight may come next.
+    """
+
+    __slots__ = ("drains", "net", "world")
+
+    def __init__(self, net: Net, world: World, drains: bool):
+        self.net, self.world, self.drains = net, world, drains
+
+    def request(self, t, attempt):
+        self.world.obs.post(t, attempt.client, attempt.send, attempt.n, attempt.fault or "?")
+        self.net.requests.append(attempt)
+
+    def respond(self, t, attempt, status, body):
+        self.net.responses.append((attempt, status, body))
+
+    def push(self, t, event, conns):
+        sse = self.net.sse
+        for key in conns:
+            sse.setdefault(key, []).append(event)
+
+    def think(self, t, session, delay, content):
+        self.net.assistant.append(("think", session, content))
+
+    def reply(self, t, session, content, delay):
+        self.net.assistant.append(("reply", session, content))
+
+    def reconnect(self, t, client, delay):
+        self.net.reconnecting.append(client)
+
+    def dropped(self, t, client, conn):
+        q = self.net.sse.pop((client, conn), [])
+        if q and self.drains:
+            self.net.drained.setdefault((client, conn), []).extend(q)
+        elif q:
+            self.world.sse_lost(len(q))
+
+    def backoff(self, t, client, send, delay):
+        pass  # world.timers holds the armed retry timers
 
 
 @dataclass
@@ -346,17 +364,16 @@ def describe(model: Model, node: Node, action: tuple) -> str:
         return f"POST {content!r} (send {a.send}, attempt {a.n}) reaches the server; fault {action[2]}"
     if kind == "response":
         a, status, body = net.responses[action[1]]
-        return f"client {a.client} gets HTTP {status} for send {a.send} attempt {a.n} (body v{body[1]})"
+        return f"client {a.client} gets HTTP {status} for send {a.send} attempt {a.n} (body v{body.version})"
     if kind == "timeout":
         return f"client {action[1]}'s POST for send {action[2]} times out"
     if kind in ("deliver", "drain"):
         q = (net.sse if kind == "deliver" else net.drained)[(action[1], action[2])]
         ev = q[0]
-        what = "snapshot" if ev[6] else "delta"
-        msgs = ev[3] - ev[2]
-        flags = " typing" if ev[4] else ""
+        what = "snapshot" if ev.snapshot else "delta"
+        flags = " typing" if ev.typing else ""
         old = " from the dropped stream" if kind == "drain" else ""
-        return f"client {action[1]} gets SSE v{ev[1]} {what} ({msgs} messages{flags}){old}"
+        return f"client {action[1]} gets SSE v{ev.version} {what} ({ev.hi - ev.lo} messages{flags}){old}"
     if kind == "retry":
         return f"client {action[1]} retries send {action[2]}"
     if kind == "assistant":

@@ -15,7 +15,7 @@ be longer than the shortest; ``tests/test_reduction.py`` checks the verdicts on 
 from __future__ import annotations
 
 from model.strategies import Strategy
-from model.system import AWAITING
+from model.vocab import AWAITING
 
 CLIENT_STEPS = frozenset(("deliver", "drain", "response", "timeout", "retry", "reconnect"))
 INPUTS = frozenset(("send", "disconnect"))

@@ -8,6 +8,7 @@ that the explorer finds each on a small scenario, with the length of its shortes
 from __future__ import annotations
 
 from model.strategies import Reconciled, Seed
+from model.vocab import Post
 
 
 class RollbackByContent(Seed):
@@ -27,12 +28,11 @@ class RollbackByContent(Seed):
     def remove_entry(self, send):
         text = self.content.get(send)
         canon, opt, flags = self.view
-        log = self.session.log
         runs = []
         for s, lo, hi in canon:  # split the canonical runs around messages with that content
             start = lo
             for i in range(lo, hi):
-                if s == self.session.name and log[i].content == text:
+                if s == self.session.name and self.session.message(i).content == text:
                     if i > start:
                         runs.append((s, start, i))
                     start = i + 1
@@ -48,7 +48,7 @@ class NoVersionCheck(Reconciled):
     name = "no-version-check"
 
     def on_event(self, t, event):
-        self.applied = min(self.applied, event[1] - 1)  # the bug: forget what was applied
+        self.applied = min(self.applied, event.version - 1)  # the bug: forget what was applied
         return super().on_event(t, event)
 
 
@@ -61,7 +61,7 @@ class RetryWithoutId(Reconciled):
     def on_retry(self, t, send):
         if send not in self.pending:
             return []
-        return [("post", send, self.content[send], None, t + self.options.request_deadline)]
+        return [Post(send, self.content[send], None, t + self.options.request_deadline)]
 
 
 class RebaseDropsPending(Reconciled):
@@ -87,5 +87,7 @@ class GapBlindResume(Reconciled):
     asks_snapshot = False
 
     def on_open(self, t):
-        self.applied = max(self.applied, self.session.version)  # the bug: skip the gap
+        # The bug: skip the gap. It reads what no client knows (the server's current version),
+        # through the session view's private handle: planted bugs may cheat, plug-ins need not.
+        self.applied = max(self.applied, self.session._session.version)
         return super().on_open(t)

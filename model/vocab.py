@@ -1,0 +1,253 @@
+"""The model's vocabulary: every record its parts exchange, named and typed, in one place.
+
+Three families, all ``NamedTuple`` s (immutable, hashable, equal to the plain tuple of their fields,
+read by field name). A consumer tells the kinds apart by class (``type(e) is Push``).
+
+**What travels.** ``Event`` is an SSE event and also the body of a POST response (always a
+snapshot there); ``Message`` is one committed message of a session's log; ``Attempt`` is one POST
+attempt (the one mutable record: the ``World`` tracks its state).
+
+**Strategy effects**, what a client strategy returns from its handlers; ``World`` carries them out
+(``model.system``): ``Post``, ``Timer``, ``CancelTimer``, ``Abandon``, ``ShowError``, ``Rollback``,
+``Unconfirmed``, ``Apply``.
+
+**Driver effects**, what the ``World``'s handlers return: what happens next, for a driver to give a
+time (the simulator) or to turn into enabled steps (the explorer): an ``Attempt`` (it leaves the
+client), ``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``.
+``Driver`` names one method per kind and ``drive`` is the decoding: the one place that maps a driver
+effect to its method.
+
+Records made on every event are built with ``tuple.__new__(Kind, (fields...))`` in the hot paths,
+which skips the NamedTuple's Python-level ``__new__`` and gives an equal record.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+# --- server state -----------------------------------------------------------------------------------
+class Message(NamedTuple):
+    """One committed message: its index in the session's log, and who and what it stands for."""
+
+    index: int
+    sender: str  # "user" or "assistant"
+    content: str
+    cmid: str | None  # the client message id its POST carried, if any
+    send: int | None  # ground truth: the user send it stands for (None: the assistant's)
+    client: int | None  # the client whose POST committed it
+
+
+AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)  # an Attempt's states
+
+
+class Attempt:
+    """One POST attempt of a send: what the client sent, and where it stands.
+
+    Strategies read ``send``, ``n`` (1 for the send's first attempt), ``content``, ``cmid`` and
+    ``deadline``. As a driver effect it means: this attempt leaves the client now.
+    """
+
+    __slots__ = (
+        "client",
+        "cmid",
+        "content",
+        "deadline",
+        "fault",
+        "id",
+        "n",
+        "request_latency",
+        "response_latency",
+        "send",
+        "sent_at",
+        "state",
+    )
+
+    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
+        self.id, self.client, self.send, self.n = id, client, send, n
+        self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
+        self.fault = None  # drawn when it leaves, unless a scripted send fixed it
+        self.request_latency = self.response_latency = None  # scripted overrides (first attempt)
+        self.state = AWAITING
+
+
+class Event(NamedTuple):
+    """An SSE event, or a POST response's body: the server state at ``version``.
+
+    It carries the session's messages ``lo … hi-1`` (all of them, ``lo == 0``, when ``snapshot``)
+    and the session's flags. A canonical run ``(session, lo, hi)`` names the same messages in a view.
+    """
+
+    session: str
+    version: int
+    lo: int
+    hi: int
+    typing: bool
+    processing: bool
+    snapshot: bool
+
+    def runs(self) -> tuple:
+        """The canonical runs the event carries: ``((session, lo, hi),)``, or ``()`` when empty."""
+        return ((self.session, self.lo, self.hi),) if self.hi > self.lo else ()
+
+    @property
+    def flags(self) -> tuple[bool, bool]:
+        """``(typing, processing)``, as a view shows them."""
+        return (self.typing, self.processing)
+
+
+# --- strategy effects: a strategy -> the World ------------------------------------------------------
+class Post(NamedTuple):
+    """Send a POST attempt for ``send`` (a retry when the send already had one)."""
+
+    send: int
+    content: str
+    cmid: str | None = None  # client message id: the server commits each id once
+    deadline: float | None = None  # absolute time after which the server refuses it (expired)
+
+
+class Timer(NamedTuple):
+    """Call the strategy's ``on_retry(send)`` after ``delay`` seconds (one armed timer per send)."""
+
+    send: int
+    delay: float
+
+
+class CancelTimer(NamedTuple):
+    """The armed retry timer of ``send`` no longer matters."""
+
+    send: int
+
+
+class Abandon(NamedTuple):
+    """Stop awaiting the outstanding attempt of ``send`` (its answer will be ignored)."""
+
+    send: int
+
+
+class ShowError(NamedTuple):
+    """Show the user an error for ``send``."""
+
+    send: int
+
+
+class Rollback(NamedTuple):
+    """The optimistic entry of ``send`` was removed: the view went from ``before`` to ``after``.
+
+    Made by ``Strategy.rollback(send)``; the checkers judge what it really removed.
+    """
+
+    send: int
+    before: tuple
+    after: tuple
+
+
+class Unconfirmed(NamedTuple):
+    """The entry of ``send`` now shows as unconfirmed (its outcome is not known yet)."""
+
+    send: int
+
+
+class Apply(NamedTuple):
+    """A server state, ``version``, was applied to the view; ``source`` is "sse" or "post"."""
+
+    version: int
+    source: str
+
+
+STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unconfirmed, Apply)
+
+
+# --- driver effects: the World -> the simulator or the explorer -------------------------------------
+class Respond(NamedTuple):
+    """The server answers ``attempt`` with ``status`` and ``body`` (the response leg starts)."""
+
+    attempt: Attempt
+    status: int
+    body: Event
+
+
+class Push(NamedTuple):
+    """The server pushes ``event`` on each connection of ``conns``, ``(client, conn)`` pairs, in order."""
+
+    event: Event
+    conns: tuple
+
+
+class Backoff(NamedTuple):
+    """A client's retry timer for ``send`` starts; it fires after ``delay`` seconds."""
+
+    client: int
+    send: int
+    delay: float
+
+
+class Think(NamedTuple):
+    """The assistant of ``session`` starts typing after ``delay``, then replies to ``content``."""
+
+    session: str
+    delay: float
+    content: str
+
+
+class Reply(NamedTuple):
+    """The assistant of ``session`` commits ``content`` after ``delay``."""
+
+    session: str
+    content: str
+    delay: float
+
+
+class Reconnect(NamedTuple):
+    """``client`` reconnects its SSE stream after ``delay``."""
+
+    client: int
+    delay: float
+
+
+class Dropped(NamedTuple):
+    """Connection ``conn`` of ``client`` dropped: its in-flight events are lost, or drain late."""
+
+    client: int
+    conn: int
+
+
+class Driver:
+    """What a driver does with each kind of driver effect, one method each; ``t`` is the time now.
+
+    The simulator gives the effects times, the explorer keeps them as enabled steps; both receive
+    them through ``drive``.
+    """
+
+    def request(self, t: float, attempt: Attempt) -> None: raise NotImplementedError
+    def respond(self, t: float, attempt, status: int, body: Event) -> None: raise NotImplementedError
+    def push(self, t: float, event: Event, conns: tuple) -> None: raise NotImplementedError
+    def backoff(self, t: float, client: int, send: int, delay: float) -> None: raise NotImplementedError
+    def think(self, t: float, session: str, delay: float, content: str) -> None: raise NotImplementedError
+    def reply(self, t: float, session: str, content: str, delay: float) -> None: raise NotImplementedError
+    def reconnect(self, t: float, client: int, delay: float) -> None: raise NotImplementedError
+    def dropped(self, t: float, client: int, conn: int) -> None: raise NotImplementedError
+
+
+def drive(driver: Driver, t: float, effects) -> None:
+    """Hand each driver effect, in order, to the ``driver`` method of its kind."""
+    for e in effects:
+        kind = type(e)
+        if kind is Push:
+            driver.push(t, e.event, e.conns)
+        elif kind is Attempt:
+            driver.request(t, e)
+        elif kind is Respond:
+            driver.respond(t, e.attempt, e.status, e.body)
+        elif kind is Think:
+            driver.think(t, e.session, e.delay, e.content)
+        elif kind is Reply:
+            driver.reply(t, e.session, e.content, e.delay)
+        elif kind is Backoff:
+            driver.backoff(t, e.client, e.send, e.delay)
+        elif kind is Reconnect:
+            driver.reconnect(t, e.client, e.delay)
+        elif kind is Dropped:
+            driver.dropped(t, e.client, e.conn)
+        else:
+            raise TypeError(f"not a driver effect: {e!r}")
