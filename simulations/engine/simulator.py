@@ -26,6 +26,8 @@ from simulations.io.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
 HORIZON = 86_400.0  # simulated seconds after the last input within which a run must become quiescent
+MAX_EVENTS = 10_000_000  # events one run may process (plus at most STALL_STEPS at its last instant)
+MAX_TIME = 1e8  # simulated seconds (about 3 years) a run may reach
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
@@ -194,6 +196,8 @@ class Simulator:
                 else:
                     same = 0
                     now = t
+                    if events >= MAX_EVENTS or t > MAX_TIME:  # checked as time advances: no cost per step
+                        raise SsesimError(too_much_work(self.scenario.source, events, t))
                 events += 1
                 if kind == DELIVER:
                     effects = deliver(t, a, b, c)
@@ -327,16 +331,16 @@ class Simulator:
                 seq += 2
             elif kind == "think":
                 seq += 1
-                heappush(heap, (round((t + e[2]) * 1e9) / 1e9, seq, THINK, e[1], e[3], None))
+                heappush(heap, (round((t + e[2].sample(self.rng)) * 1e9) / 1e9, seq, THINK, e[1], e[3], None))
             elif kind == "reply":
                 seq += 1
-                heappush(heap, (round((t + e[3]) * 1e9) / 1e9, seq, REPLY, e[1], e[2], None))
+                heappush(heap, (round((t + e[3].sample(self.rng)) * 1e9) / 1e9, seq, REPLY, e[1], e[2], None))
             else:
                 self.seq = seq
                 if kind == "timer":
                     self.schedule(round((t + e[3]) * 1e9) / 1e9, RETRY, e[1], e[2], None)
                 elif kind == "reconnect":
-                    self.schedule(round((t + e[2]) * 1e9) / 1e9, RECONNECT, e[1], None, None)
+                    self.schedule(round((t + e[2].sample(self.rng)) * 1e9) / 1e9, RECONNECT, e[1], None, None)
                 elif kind == "dropped":
                     self._drop(t, e[1], e[2])
                 else:
@@ -360,10 +364,21 @@ class Simulator:
         heapify(heap)
         if sse.old_stream_drains:
             lost.sort(key=_seq_of)
+            extra = sse.old_stream_delay.sample(self.rng)  # one draw per drained stream, at the drop
             for entry in lost:
-                self.schedule(round((entry[0] + sse.old_stream_delay) * 1e9) / 1e9, DRAINED, client, conn, entry[5])
+                self.schedule(round((entry[0] + extra) * 1e9) / 1e9, DRAINED, client, conn, entry[5])
         else:
             self.world.sse_lost(len(lost))
+
+
+def too_much_work(source: str, events: int, t: float) -> str:
+    """The one line of a run stopped by MAX_EVENTS or MAX_TIME (bad input: exit status 2)."""
+    if events >= MAX_EVENTS:
+        what = f"more than {MAX_EVENTS} events (at t={t:g} s)"
+    else:
+        what = f"simulated time past {MAX_TIME:g} s"
+    return (f"{source}: stopped: {what}, more work than a run may do; lower the rates or counts "
+            "(a disconnect or retry loop?), or set `until`")
 
 
 def _seq_of(entry: tuple) -> int:
