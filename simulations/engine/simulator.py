@@ -26,7 +26,7 @@ from simulations.io.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
 HORIZON = 86_400.0  # simulated seconds after the last input within which a run must become quiescent
-MAX_EVENTS = 10_000_000  # events one run may process (plus at most STALL_STEPS at its last instant)
+MAX_EVENTS = 5_000_000  # events one run may process (about a million sends)
 MAX_TIME = 1e8  # simulated seconds (about 3 years) a run may reach
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \

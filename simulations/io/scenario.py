@@ -147,8 +147,9 @@ def _workload(w, n_clients: int, source: str) -> Workload:
     total = w.count * n_clients * w.content_length
     if total > declared.MAX_CONTENT:
         raise InputError(source, "workload.content_length",
-                         f"{w.count} sends x {n_clients} client(s) x {w.content_length} characters is "
-                         f"{total} characters, above the {declared.MAX_CONTENT} a run may generate")
+                         f"count x clients x content_length must be <= {declared.MAX_CONTENT} characters "
+                         f"(all the workload's messages), got {w.count} x {n_clients} x "
+                         f"{w.content_length} = {total}")
     return Workload(rate=w.rate, count=w.count, content_length=w.content_length)
 
 

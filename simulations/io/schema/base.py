@@ -189,6 +189,11 @@ def problem_of(err: dict, words: Words = TOML) -> tuple[list, str]:
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "says":
         return [], f"{err['msg']}, got {shown(value, words)}"
+    if kind.startswith("at:"):  # a union told apart by one key (a callable discriminator): name the key
+        name = kind[3:]
+        if not isinstance(value, dict) or name not in value:
+            return [name], f"missing ({err['msg'].removeprefix('must be ')})"
+        return [name], f"{err['msg']}, got {shown(value[name], words)}"
     if kind == "unknown_key":
         return [ctx["key"]], f"unknown key (expected one of: {ctx['choices']})"
     if kind == "missing":
@@ -251,7 +256,7 @@ def read_json(raw: bytes | str, source: str, key: str | None = None):
     except UnicodeDecodeError as exc:
         raise InputError(source, key, f"not UTF-8 text (byte {exc.start + 1})") from None
     try:
-        return json.loads(text)
+        return json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         raise InputError(source, key, f"invalid JSON: {json_problem(exc)}") from None
     except RecursionError:
