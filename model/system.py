@@ -8,6 +8,7 @@ Handlers mutate the world and return driver effects — what happens next — an
   ("think", session, delay) / ("reply", session, content, delay)   assistant timers
   ("reconnect", client, delay)             the client will reconnect
   ("dropped", client, conn)                a connection dropped: its in-flight events are lost or drain
+The think, reply and reconnect delays are ``model.config.Dist``s, which the driver draws (SPEC §2.5).
 The simulator gives effects times; the explorer turns them into enabled steps. ``pending`` counts the
 work of SPEC §2.6 so both can tell quiescence.
 """
