@@ -86,15 +86,20 @@ class Table(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     open_keys: ClassVar[bool] = False  # True: unknown keys are kept for the loader to judge
 
+    _keys: ClassVar[frozenset] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs):
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._keys = frozenset(cls.model_fields)
+
     @model_validator(mode="before")
     @classmethod
     def _known_keys(cls, data):
-        if isinstance(data, dict) and not cls.open_keys:
-            fields = cls.model_fields
-            for key in data:
-                if key not in fields:
-                    raise PydanticCustomError("unknown_key", "unknown key (expected one of: {choices})",
-                                              {"key": key, "choices": ", ".join(sorted(fields))})
+        if isinstance(data, dict) and not cls.open_keys and not cls._keys.issuperset(data):
+            key = next(k for k in data if k not in cls._keys)
+            raise PydanticCustomError("unknown_key", "unknown key (expected one of: {choices})",
+                                      {"key": key, "choices": ", ".join(sorted(cls._keys))})
         return data
 
 
@@ -276,20 +281,42 @@ def json_problem(exc: json.JSONDecodeError) -> str:
 def check_depth(data: Any, source: str, words: Words = TOML, prefix: str | None = None,
                 limit: int = MAX_DEPTH) -> None:
     """Refuse tables and arrays nested deeper than ``limit`` (iteratively: no recursion to overflow)."""
-    stack = [(data, 0, [])]
+    if _depth_exceeds(data, limit):
+        path = _deep_path(data, limit)
+        key = render_key(path) or None
+        if prefix is not None:
+            key = f"{prefix}: {key}" if key else prefix
+        raise InputError(source, key, f"{words.table}s and arrays nested more than {limit} deep")
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    stack = [(data, 0)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, depth, path = stack.pop()
+        node, depth = pop()
         if isinstance(node, dict):
-            items = node.items()
+            children = node.values()
         elif isinstance(node, list):
-            items = enumerate(node)
+            children = node
         else:
             continue
         if depth >= limit:
-            key = render_key(path) or None
-            if prefix is not None:
-                key = f"{prefix}: {key}" if key else prefix
-            raise InputError(source, key, f"{words.table}s and arrays nested more than {limit} deep")
-        for k, v in items:
+            return True
+        for child in children:
+            if isinstance(child, (dict, list)):
+                push((child, depth + 1))
+    return False
+
+
+def _deep_path(data: Any, limit: int) -> list:
+    """The key path of the first container at depth ``limit`` (for the error line)."""
+    stack = [(data, [])]
+    while stack:
+        node, path = stack.pop()
+        if len(path) >= limit:
+            return path
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in reversed(list(items)):
             if isinstance(v, (dict, list)):
-                stack.append((v, depth + 1, [*path, k]))
+                stack.append((v, [*path, k]))
+    return []
