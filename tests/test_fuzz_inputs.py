@@ -27,7 +27,7 @@ from simulations.io.scenario import builtin_scenarios, load_scenario
 from simulations.io.sweep_file import load_sweep
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
-FAST = settings(max_examples=40, deadline=None, derandomize=True,
+FAST = settings(max_examples=30, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
 SLOW_EXAMPLES = 2_600  # x 4 properties below: > 10,000 in all
@@ -56,7 +56,7 @@ def deep(depth: int, leaf, kind: str):
 
 def wild() -> st.SearchStrategy:
     """Any value a mistaken or hostile file might hold where ssesim expects something else."""
-    scalars = st.one_of(numbers(), st.booleans(), TEXT, st.just("A\nB"))
+    scalars = st.one_of(numbers(), st.booleans(), TEXT, st.sampled_from(["A\nB", "\r", "\x85\u2028"]))
     nested = st.builds(deep, st.integers(1, 60), scalars, st.sampled_from(["table", "array"]))
     return st.one_of(scalars, nested,
                      st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
@@ -76,7 +76,8 @@ SCENARIO_PATHS = [
     "sends", "sends.0.at", "sends.0.client", "sends.0.content", "sends.0.fault",
     "sends.0.request_latency", "sends.0.response_latency", "events", "events.0.at", "events.0.client",
     "explore.faults", "explore.max_disconnects", "explore.sometimes", "unknown_key",
-    "sse.delay.mean", "post.request_latency.sigma",
+    "sse.delay.mean", "post.request_latency.sigma", "strategy_options.a\nb", "sse.x\u2028y",
+    "clients.0.\x1c",
 ]
 DISTS = st.sampled_from([
     {"dist": "lognormal", "median": 1, "sigma": 1e6}, {"dist": "lognormal", "median": 1e300, "sigma": 1},
@@ -235,6 +236,9 @@ def sweep_tables(draw) -> dict:
         d[draw(st.sampled_from(["grid", "grids"]))] = grid if draw(st.booleans()) else {"s": grid}
     if draw(st.booleans()):
         d["scenario"] = draw(mutated_scenarios())
+    if draw(st.integers(0, 3)) == 0:
+        d["base"] = draw(st.one_of(TEXT, st.sampled_from(["no\nsuch.toml", str(SCENARIOS["two-tabs"]),
+                                                          "", "."])))
     if draw(st.integers(0, 6)) == 0:
         set_path(d, draw(st.sampled_from(["name", "seeds", "grid", "scenario", "base", "extra"])), draw(wild()))
     return d

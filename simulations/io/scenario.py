@@ -29,7 +29,7 @@ from model.config import (
 from model.errors import InputError
 from model.strategies import resolve_strategy
 from simulations.io.schema import scenario as declared
-from simulations.io.schema.base import check_depth, validate
+from simulations.io.schema.base import check_depth, render_key, validate
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a scenario or sweep file larger than this is refused unread
@@ -135,7 +135,7 @@ def _options(table, declared_keys: set, source: str) -> StrategyOptions:
     extra = tuple(sorted((table.model_extra or {}).items()))
     for key, _ in extra:
         if key not in declared_keys:
-            raise InputError(source, f"strategy_options.{key}",
+            raise InputError(source, render_key(["strategy_options", key]),
                              f"unknown key (expected one of: {', '.join(sorted(known | declared_keys))}; "
                              "a plug-in strategy declares its own in option_keys)")
     return StrategyOptions(retries=table.retries, retry_backoff=table.retry_backoff,

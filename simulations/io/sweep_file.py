@@ -42,7 +42,7 @@ from model.errors import InputError
 from model.strategies import resolve_strategy
 from simulations.io.scenario import parse_scenario, read_toml
 from simulations.io.schema import sweep as declared
-from simulations.io.schema.base import validate
+from simulations.io.schema.base import one_line, validate
 
 BUILTIN_SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
 
@@ -148,7 +148,8 @@ def cell_data(base: dict, cell: Cell, source: str) -> dict:
             node = table.setdefault(part, {})
             if not isinstance(node, dict):
                 prefix = ".".join(parts[: i + 1])
-                raise InputError(source, f"grid.{key}", f"{prefix} is not a table in the base scenario")
+                raise InputError(source, one_line(f"grid.{key}"),
+                                 one_line(f"{prefix} is not a table in the base scenario"))
             table = node
         table[parts[-1]] = copy.deepcopy(value)
     return data
@@ -160,7 +161,7 @@ def _base(f, data: dict, source: str, base_dir: Path) -> tuple[dict, str]:
     if f.base is not None:
         base_path = base_dir / f.base
         if not base_path.is_file():
-            raise InputError(source, "base", f"no such scenario file: {base_path}")
+            raise InputError(source, "base", f"no such scenario file: {one_line(str(base_path))}")
         base, base_source = read_toml(base_path, "scenario file"), str(base_path)
     if f.scenario is not None:
         base = _merge(base, data["scenario"])
@@ -255,8 +256,8 @@ def _validate_cells(sweep: Sweep, base_source: str, parse: Callable) -> None:
             if key is None:
                 raise
             study = "grid" if cell.study == "main" else f"grids.{cell.study}"
-            raise InputError(sweep.source, f"{study}.{key}",
-                             f"at {cell.label}: {exc.key}: {exc.problem}") from None
+            raise InputError(sweep.source, one_line(f"{study}.{key}"),
+                             one_line(f"at {cell.label}: {exc.key}: {exc.problem}")) from None
 
 
 def _touches(key: str | None, grid_keys) -> bool:

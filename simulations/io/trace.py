@@ -203,7 +203,8 @@ def _check_refs(kind, rec, monitor: Monitor, where, line_no):
                     m = monitor.mirrors.get(s)
                     if m is None or hi > len(m.sends):
                         raise InputError(where, f"{at}: {key}.canonical",
-                                         f"run [{s}, {lo}, {hi}] names messages not committed yet")
+                                         f"run [{json.dumps(s)}, {lo}, {hi}] names messages not "
+                                         "committed yet")
 
 
 _SEND_REFS = ("post", "arrive", "response", "timeout", "error", "rollback", "unconfirmed")

@@ -156,6 +156,14 @@ def shown(value: Any, words: Words = TOML) -> str:
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Every character str.splitlines() breaks at, and the other control characters: escaped in messages.
+_BREAKS = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+           for c in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters escaped: an error stays one line."""
+    return text.translate(_BREAKS)
 
 
 def render_key(parts) -> str:
@@ -224,8 +232,7 @@ def problem_of(err: dict, words: Words = TOML) -> tuple[list, str]:
         return [], f"must be a string, got {shown(value, words)}"
     if kind == "bool_type":
         return [], f"must be true or false, got {shown(value, words)}"
-    msg = str(err.get("msg", kind))
-    return [], " ".join(msg.split())  # a custom error's own sentence, on one line
+    return [], one_line(str(err.get("msg", kind)))  # a custom error's own sentence
 
 
 def input_error(exc: ValidationError, data: Any, source: str, words: Words = TOML,
