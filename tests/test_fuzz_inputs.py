@@ -252,7 +252,7 @@ def sweep_property(tmp_path_factory, capsys, data) -> None:
     except InputError as exc:
         assert "\n" not in str(exc)
         # the command line says the same in one line, exit 2, and creates nothing
-        status, out, err = case.run(capsys, "sweep", case.input, "--out", case.out, "--quiet")
+        status, _out, err = case.run(capsys, "sweep", case.input, "--out", case.out, "--quiet")
         assert status == 2 and str(exc) in err and not case.out.exists()
         return
     assert 1 <= sweep.run_count <= 1_000_000  # a valid sweep is a known, bounded size (not run here)

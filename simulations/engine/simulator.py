@@ -10,7 +10,6 @@ a response exactly at its timeout is ignored; scripted scenarios must agree exac
 
 from __future__ import annotations
 
-import math
 import random
 import struct
 from dataclasses import dataclass, field
@@ -168,7 +167,8 @@ class Simulator:
         timeout, apply, dispatch = world.client_timeout, self.apply, self.dispatch
         think, reply, workload = world.assistant_think, world.assistant_reply, self._workload
         until = self.scenario.until
-        limit = math.inf if until is None else until
+        max_events, max_time = MAX_EVENTS, MAX_TIME
+        limit = max_time if until is None else min(until, max_time)
         horizon = None  # HORIZON after the last input; with no input at all, after t = 0
         if self.inputs == 0:
             horizon = limit = min(limit, HORIZON)
@@ -182,6 +182,8 @@ class Simulator:
                     if until is not None and limit >= until:
                         obs.end(until, False)
                         now = until
+                    elif limit >= max_time:
+                        raise SsesimError(too_much_work(self.scenario.source, events, t))
                     else:  # never quiescent: stop at the horizon, unchecked, with a warning
                         self.past_horizon = True
                         obs.end(limit, False)
@@ -196,7 +198,7 @@ class Simulator:
                 else:
                     same = 0
                     now = t
-                    if events >= MAX_EVENTS or t > MAX_TIME:  # checked as time advances: no cost per step
+                    if events >= max_events:  # checked as time advances, not per step
                         raise SsesimError(too_much_work(self.scenario.source, events, t))
                 events += 1
                 if kind == DELIVER:

@@ -15,7 +15,15 @@ import math
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError, core_schema
 
 from model.errors import InputError
@@ -182,19 +190,19 @@ def key_of(loc: tuple, data: Any) -> list:
     """The user's key path of a pydantic error location: union tags dropped, by walking ``data``."""
     parts, node = [], data
     for i, part in enumerate(loc):
-        last = i == len(loc) - 1
-        if isinstance(part, str) and part.startswith("<"):
-            continue
-        if isinstance(node, dict) and part in node:
+        if _has(node, part):
             parts.append(part)
             node = node[part]
-        elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
-            parts.append(part)
-            node = node[part]
-        elif last and isinstance(node, dict):
+        elif i == len(loc) - 1 and isinstance(node, dict) and not str(part).startswith("<"):
             parts.append(part)  # a missing key
-        # else: a union tag (a dist name, a step kind): not a key of the file
+        # else: a union tag (<table>, a dist name, a step kind): not a key of the file
     return parts
+
+
+def _has(node: Any, part) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def problem_of(err: dict, words: Words = TOML) -> tuple[list, str]:

@@ -215,7 +215,7 @@ def _kind(record) -> str | None:
 
 
 # Tags in <>: a kind ("send") is also a field's name, and key_of drops what starts with "<".
-Line = Annotated[Union[tuple(Annotated[model, Tag(f"<{kind}>")] for kind, model in BY_KIND.items())],
+Line = Annotated[Union[tuple(Annotated[model, Tag(f"<{kind}>")] for kind, model in BY_KIND.items())],  # noqa: UP007
                  Discriminator(_kind, custom_error_type="at:kind",
                                custom_error_message=f"must be one of {', '.join(BY_KIND)}")]
 
