@@ -27,7 +27,7 @@ from simulations.io.scenario import builtin_scenarios, load_scenario
 from simulations.io.sweep_file import load_sweep
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
-FAST = settings(max_examples=30, deadline=None, derandomize=True,
+FAST = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
 SLOW_EXAMPLES = 2_600  # x 4 properties below: > 10,000 in all

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import tomllib
+from functools import cache
 from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from strategies import scenario_dicts
 from test_ranges import OUT_OF_RANGE
 
@@ -23,6 +24,7 @@ from simulations.io.sweep_file import BUILTIN_SWEEPS
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@cache
 def validator(name: str):
     schema = json_schema(name)
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -64,6 +66,7 @@ def test_every_builtin_sweep_meets_the_json_schema(path):
     validator("sweep").validate(tomllib.loads(path.read_text()))
 
 
+@settings(max_examples=25)
 @given(scenario_dicts())
 def test_what_the_loader_accepts_the_json_schema_accepts(d):
     validator("scenario").validate(d)
