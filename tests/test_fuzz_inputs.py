@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from strategies import scenario_dicts, to_toml
 
@@ -113,6 +113,31 @@ def mutated_scenarios(draw) -> dict:
     return d
 
 
+# Valid values at the ends of their ranges: runs must end, or stop at a work cap (exit 2, one line).
+EDGES = {
+    "until": [0, 1e6], "post.timeout": [0, 1e6], "post.request_latency": [0, 1e6, {"dist": "lognormal",
+                                                                                   "median": 1e6, "sigma": 10}],
+    "sse.delay": [0, 1e6, {"dist": "exponential", "mean": 1e6}, {"dist": "lognormal", "median": 1e-9,
+                                                                "sigma": 10}],
+    "sse.disconnect_rate": [0, 1e-6, 1e6], "sse.reconnect_delay": [0, 1e6], "sse.old_stream_delay": [1e6],
+    "server.think_delay": [0, 1e6], "server.reply_delay": [0, {"dist": "uniform", "low": 0, "high": 1e6}],
+    "server.max_message_length": [0, 1_000_000], "strategy_options.retries": [0, 1000],
+    "strategy_options.retry_backoff": [0, 1e6], "strategy_options.retry_backoff_max": [0, 1e6],
+    "strategy_options.request_deadline": [0, 1e6], "workload.rate": [1e-6, 1e6],
+    "workload.count": [0, 100_000], "workload.content_length": [0, 1000], "sends.0.at": [1e6],
+    "events.0.at": [0, 1e6], "seed": [-(2**63), 2**63 - 1], "explore.max_disconnects": [1000],
+}
+
+
+@st.composite
+def edge_scenarios(draw) -> dict:
+    d = draw(scenario_dicts(bounded=draw(st.booleans())))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(sorted(EDGES)))
+        set_path(d, path, draw(st.sampled_from(EDGES[path])))
+    return d
+
+
 def huge_int(digits: int) -> str:
     return "9" * digits
 
@@ -180,6 +205,7 @@ class Case:
         status = main([str(a) for a in argv])
         out, err = capsys.readouterr()
         outcome_ok(status, err)
+        event(f"{argv[0]}: exit {status}")  # --hypothesis-show-statistics: how often each
         return status, out, err
 
 
@@ -201,14 +227,14 @@ def scenario_property(tmp_path_factory, capsys, data) -> None:
 
 
 @FAST
-@given(st.one_of(mutated_scenarios(), scenario_texts()))
+@given(st.one_of(mutated_scenarios(), edge_scenarios(), scenario_texts()))
 def test_fuzz_scenarios(tmp_path_factory, capsys, data):
     scenario_property(tmp_path_factory, capsys, data)
 
 
 @pytest.mark.slow
 @SLOW
-@given(st.one_of(mutated_scenarios(), scenario_texts()))
+@given(st.one_of(mutated_scenarios(), edge_scenarios(), scenario_texts()))
 def test_fuzz_scenarios_slow(tmp_path_factory, capsys, data):
     scenario_property(tmp_path_factory, capsys, data)
 
