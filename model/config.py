@@ -1,6 +1,8 @@
 """Scenario configuration as frozen dataclasses, and latency distributions that sample from a passed-in RNG.
 
 Parsing and validating TOML lives in ``simulations.io.scenario``; this module only holds the validated values.
+Every delay and latency is a ``Dist`` (SPEC §2.5, v3.1); a constant draws nothing from the RNG, so a
+scenario of constants gives the same run whatever else draws.
 """
 
 from __future__ import annotations
@@ -95,18 +97,18 @@ class SseConfig:
     delay: Dist = Dist("exponential", mean=0.03)
     payload: str = "snapshot"
     disconnect_rate: float = 0.0
-    reconnect_delay: float = 1.0
+    reconnect_delay: Dist = Dist("constant", value=1.0)
     resume: str = "snapshot"
     old_stream_drains: bool = False
-    old_stream_delay: float = 0.0
+    old_stream_delay: Dist = Dist("constant", value=0.0)
 
 
 @dataclass(frozen=True)
 class ServerConfig:
     max_message_length: int = 2000
     assistant: bool = False
-    think_delay: float = 0.5
-    reply_delay: float = 1.0
+    think_delay: Dist = Dist("constant", value=0.5)
+    reply_delay: Dist = Dist("constant", value=1.0)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ effects and return driver effects, what happens next (``model.vocab``: an ``Atte
 schedule anything.
 The simulator gives driver effects times; the explorer turns them into enabled steps. ``pending``
 counts the work of SPEC §2.6 so both can tell quiescence.
+The think, reply and reconnect delays are ``model.config.Dist``s, which the driver draws (SPEC §2.5).
 """
 
 from __future__ import annotations

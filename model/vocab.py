@@ -23,7 +23,10 @@ which skips the NamedTuple's Python-level ``__new__`` and gives an equal record.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from model.config import Dist
 
 
 # --- server state -----------------------------------------------------------------------------------
@@ -186,7 +189,7 @@ class Think(NamedTuple):
     """The assistant of ``session`` starts typing after ``delay``, then replies to ``content``."""
 
     session: str
-    delay: float
+    delay: Dist  # drawn by the driver when the timer starts (SPEC §2.5)
     content: str
 
 
@@ -195,14 +198,14 @@ class Reply(NamedTuple):
 
     session: str
     content: str
-    delay: float
+    delay: Dist  # drawn by the driver when the timer starts (SPEC §2.5)
 
 
 class Reconnect(NamedTuple):
     """``client`` reconnects its SSE stream after ``delay``."""
 
     client: int
-    delay: float
+    delay: Dist  # drawn by the driver when the timer starts (SPEC §2.5)
 
 
 class Dropped(NamedTuple):
@@ -223,9 +226,9 @@ class Driver:
     def respond(self, t: float, attempt, status: int, body: Event) -> None: raise NotImplementedError
     def push(self, t: float, event: Event, conns: tuple) -> None: raise NotImplementedError
     def backoff(self, t: float, client: int, send: int, delay: float) -> None: raise NotImplementedError
-    def think(self, t: float, session: str, delay: float, content: str) -> None: raise NotImplementedError
-    def reply(self, t: float, session: str, content: str, delay: float) -> None: raise NotImplementedError
-    def reconnect(self, t: float, client: int, delay: float) -> None: raise NotImplementedError
+    def think(self, t: float, session: str, delay: Dist, content: str) -> None: raise NotImplementedError
+    def reply(self, t: float, session: str, content: str, delay: Dist) -> None: raise NotImplementedError
+    def reconnect(self, t: float, client: int, delay: Dist) -> None: raise NotImplementedError
     def dropped(self, t: float, client: int, conn: int) -> None: raise NotImplementedError
 
 

@@ -26,7 +26,8 @@ def seconds(low: float = 0.0, high: float = 1.0) -> st.SearchStrategy[float]:
 
 
 def latencies(high: float = 0.5) -> st.SearchStrategy:
-    """Every latency form of SPEC §2.5: a bare number, and each ``dist`` table kind."""
+    """Every latency form of SPEC §2.5 (every delay key takes them all): a bare number, and each
+    ``dist`` table kind."""
     bare = st.one_of(seconds(0, high), st.integers(0, 1))
     constant = st.builds(lambda v: {"dist": "constant", "value": v}, seconds(0, high))
     uniform = st.tuples(seconds(0, high), seconds(0, high)).map(
@@ -64,11 +65,11 @@ def scenario_dicts(draw, *, bounded: bool = True, strategy: str | None = None,
     d["post"] = {"request_latency": draw(latencies()), "response_latency": draw(latencies()),
                  "timeout": draw(seconds(0.05, 3.0)), "faults": draw(fault_tables(max_fault_total))}
     d["sse"] = {"delay": draw(latencies(0.3)), "payload": draw(st.sampled_from(PAYLOADS)),
-                "disconnect_rate": draw(seconds(0, 0.5)), "reconnect_delay": draw(seconds(0, 1.0)),
+                "disconnect_rate": draw(seconds(0, 0.5)), "reconnect_delay": draw(latencies(1.0)),
                 "resume": draw(st.sampled_from(RESUMES)), "old_stream_drains": draw(st.booleans()),
-                "old_stream_delay": draw(seconds(0, 1.0))}
+                "old_stream_delay": draw(latencies(1.0))}
     d["server"] = {"max_message_length": draw(st.integers(1, 6)), "assistant": draw(st.booleans()),
-                   "think_delay": draw(seconds(0, 1.0)), "reply_delay": draw(seconds(0, 1.0))}
+                   "think_delay": draw(latencies(1.0)), "reply_delay": draw(latencies(1.0))}
     d["strategy_options"] = {"retries": draw(st.integers(0, 3)),
                              "retry_backoff": draw(seconds(0.05, 1.0)),
                              "retry_backoff_max": draw(seconds(0.05, 2.0)),

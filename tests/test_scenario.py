@@ -119,10 +119,11 @@ def test_every_key_is_optional_and_defaults_are_the_spec_example():
     assert sc.post.response_latency == Dist("exponential", mean=0.05)
     assert sc.post.timeout == 10.0 and all(p == 0 for _, p in sc.post.faults)
     assert sc.sse.delay == Dist("exponential", mean=0.03)
-    assert (sc.sse.payload, sc.sse.resume, sc.sse.reconnect_delay) == ("snapshot", "snapshot", 1.0)
-    assert (sc.sse.disconnect_rate, sc.sse.old_stream_drains, sc.sse.old_stream_delay) == (0.0, False, 0.0)
+    assert (sc.sse.payload, sc.sse.resume, sc.sse.reconnect_delay) == ("snapshot", "snapshot", Dist("constant", value=1.0))
+    assert (sc.sse.disconnect_rate, sc.sse.old_stream_drains, sc.sse.old_stream_delay) == (0.0, False,
+                                                                                          Dist("constant", value=0.0))
     assert (sc.server.max_message_length, sc.server.assistant) == (2000, False)
-    assert (sc.server.think_delay, sc.server.reply_delay) == (0.5, 1.0)
+    assert (sc.server.think_delay, sc.server.reply_delay) == (Dist("constant", value=0.5), Dist("constant", value=1.0))
     opts = sc.strategy_options
     assert (opts.retries, opts.retry_backoff, opts.retry_backoff_max, opts.request_deadline) == (3, 0.5, 8.0, 8.0)
     assert [c.session for c in sc.clients] == ["s1"]

@@ -89,7 +89,7 @@ BAD = [
     ("seeds = [1]\nseed_start = 2", "seed_start", "count"),
     ("seed_start = -1", "seed_start", ">= 0"),
     ('base = "nope.toml"', "base", "no such"),
-    ("[scenario]\nbogus = 1", "bogus", "unknown key"),
+    ("[scenario]\nbogus = 1", "scenario.bogus", "unknown key"),  # the table of the sweep file
     ('[grid]\n"sse.payload" = "delta"', "grid.sse.payload", "list"),
     ('[grid]\n"sse.payload" = []', "grid.sse.payload", "at least one"),
     ('[grid]\n"sse.payload" = ["delta", "diff"]', "grid.sse.payload", "diff"),

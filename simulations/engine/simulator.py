@@ -10,13 +10,12 @@ a response exactly at its timeout is ignored; scripted scenarios must agree exac
 
 from __future__ import annotations
 
-import math
 import random
 import struct
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
-from model.config import Scenario
+from model.config import Dist, Scenario
 from model.errors import SsesimError
 from model.invariants import INVARIANTS, Monitor
 from model.observe import Observer
@@ -27,6 +26,8 @@ from simulations.io.trace import traced
 
 STALL_STEPS = 1_000_000  # steps at one instant before a run is declared stalled
 HORIZON = 86_400.0  # simulated seconds after the last input within which a run must become quiescent
+MAX_EVENTS = 5_000_000  # events one run may process (about a million sends)
+MAX_TIME = 1e8  # simulated seconds (about 3 years) a run may reach
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
@@ -172,7 +173,8 @@ class Simulator(Driver):
         timeout, apply, dispatch = world.client_timeout, self.apply, self.dispatch
         think, reply, workload = world.assistant_think, world.assistant_reply, self._workload
         until = self.scenario.until
-        limit = math.inf if until is None else until
+        max_events, max_time = MAX_EVENTS, MAX_TIME
+        limit = max_time if until is None else min(until, max_time)
         horizon = None  # HORIZON after the last input; with no input at all, after t = 0
         if self.inputs == 0:
             horizon = limit = min(limit, HORIZON)
@@ -186,6 +188,8 @@ class Simulator(Driver):
                     if until is not None and limit >= until:
                         obs.end(until, False)
                         now = until
+                    elif limit >= max_time:
+                        raise SsesimError(too_much_work(self.scenario.source, events, t))
                     else:  # never quiescent: stop at the horizon, unchecked, with a warning
                         self.past_horizon = True
                         obs.end(limit, False)
@@ -200,6 +204,8 @@ class Simulator(Driver):
                 else:
                     same = 0
                     now = t
+                    if events >= max_events:  # checked as time advances, not per step
+                        raise SsesimError(too_much_work(self.scenario.source, events, t))
                 events += 1
                 if kind == DELIVER:
                     effects = deliver(t, a, b, c)
@@ -330,10 +336,10 @@ class Simulator(Driver):
                 seq += 2
             elif kind is Think:
                 seq += 1
-                heappush(heap, (round((t + e.delay) * 1e9) / 1e9, seq, THINK, e.session, e.content, None))
+                heappush(heap, (round((t + e.delay.sample(self.rng)) * 1e9) / 1e9, seq, THINK, e.session, e.content, None))
             elif kind is Reply:
                 seq += 1
-                heappush(heap, (round((t + e.delay) * 1e9) / 1e9, seq, REPLY, e.session, e.content, None))
+                heappush(heap, (round((t + e.delay.sample(self.rng)) * 1e9) / 1e9, seq, REPLY, e.session, e.content, None))
             else:
                 self.seq = seq
                 drive(self, t, (e,))
@@ -365,17 +371,17 @@ class Simulator(Driver):
         self.schedule(ns(t + lat), ARRIVE, attempt, None, None)
         self.schedule(ns(t + self.timeout), TIMEOUT, attempt, None, None)
 
-    def think(self, t: float, session: str, delay: float, content: str) -> None:
-        self.schedule(ns(t + delay), THINK, session, content, None)
+    def think(self, t: float, session: str, delay: Dist, content: str) -> None:
+        self.schedule(ns(t + delay.sample(self.rng)), THINK, session, content, None)
 
-    def reply(self, t: float, session: str, content: str, delay: float) -> None:
-        self.schedule(ns(t + delay), REPLY, session, content, None)
+    def reply(self, t: float, session: str, content: str, delay: Dist) -> None:
+        self.schedule(ns(t + delay.sample(self.rng)), REPLY, session, content, None)
 
     def backoff(self, t: float, client: int, send: int, delay: float) -> None:
         self.schedule(ns(t + delay), RETRY, client, send, None)
 
-    def reconnect(self, t: float, client: int, delay: float) -> None:
-        self.schedule(ns(t + delay), RECONNECT, client, None, None)
+    def reconnect(self, t: float, client: int, delay: Dist) -> None:
+        self.schedule(ns(t + delay.sample(self.rng)), RECONNECT, client, None, None)
 
     def dropped(self, t: float, client: int, conn: int) -> None:
         self._drop(t, client, conn)
@@ -396,10 +402,21 @@ class Simulator(Driver):
         heapify(heap)
         if sse.old_stream_drains:
             lost.sort(key=_seq_of)
+            extra = sse.old_stream_delay.sample(self.rng)  # one draw per drained stream, at the drop
             for entry in lost:
-                self.schedule(ns(entry[0] + sse.old_stream_delay), DRAINED, client, conn, entry[5])
+                self.schedule(ns(entry[0] + extra), DRAINED, client, conn, entry[5])
         else:
             self.world.sse_lost(len(lost))
+
+
+def too_much_work(source: str, events: int, t: float) -> str:
+    """The one line of a run stopped by MAX_EVENTS or MAX_TIME (bad input: exit status 2)."""
+    if events >= MAX_EVENTS:
+        what = f"more than {MAX_EVENTS} events (at t={t:g} s)"
+    else:
+        what = f"simulated time past {MAX_TIME:g} s"
+    return (f"{source}: stopped: {what}, more work than a run may do; lower the rates or counts "
+            "(a disconnect or retry loop?), or set `until`")
 
 
 def _seq_of(entry: tuple) -> int:

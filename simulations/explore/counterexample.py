@@ -8,7 +8,9 @@ the explorer's ``Model``. The JSON form is::
     {"ssesim": "counterexample", "version": 1, "scenario": "<path>", "strategy": "seed",
      "invariant": "no-ghost", "steps": [["send", 0], ["arrive", 0, "ok"], ...], "labels": [...]}
 
-Loading validates every key; a problem is an ``InputError`` naming the file, the key and the problem.
+The format is declared once, in ``simulations.io.schema.counterexample`` (``ssesim schema
+counterexample``); loading validates every key against it, and a problem is an ``InputError`` naming
+the file, the key and the problem.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from pathlib import Path
 
 from model.errors import InputError
 from model.invariants import INVARIANTS, Monitor
+from simulations.io.schema.base import JSON, read_json, validate
+from simulations.io.schema.counterexample import (  # noqa: F401 -- ARITY, FORMAT, VERSION: re-exported
+    ARITY,
+    FORMAT,
+    VERSION,
+    CounterexampleFile,
+)
 
-FORMAT, VERSION = "counterexample", 1
-
-# Step kind -> the types of its arguments (after the kind), as stored in JSON.
-ARITY: dict[str, tuple[type, ...]] = {
-    "send": (int,), "arrive": (int, str), "response": (int,), "timeout": (int, int),
-    "deliver": (int, int), "drain": (int, int), "retry": (int, int), "assistant": (int,),
-    "reconnect": (int,), "disconnect": (int,),
-}
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -114,62 +116,26 @@ def load(path: str | Path) -> Counterexample:
     """Read and validate a counterexample file; every problem is a one-line ``InputError``."""
     src = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(src, None, "no such file") from None
     except IsADirectoryError:
         raise InputError(src, None, "is a directory, not a counterexample file") from None
     except OSError as exc:
-        raise InputError(src, None, f"cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(src, None, f"invalid JSON: {exc}") from None
-    return parse(data, src)
+        raise InputError(src, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(src, None, f"larger than {MAX_FILE_BYTES // 2**20} MiB; not a counterexample file")
+    return parse(read_json(raw, src), src)
 
 
 def parse(data, src: str = "<counterexample>") -> Counterexample:
-    if not isinstance(data, dict):
-        raise InputError(src, None, "must be a JSON object")
-    known = {"ssesim", "version", "scenario", "strategy", "invariant", "steps", "labels"}
-    for key in data:
-        if key not in known:
-            raise InputError(src, key, f"unknown key (expected one of: {', '.join(sorted(known))})")
-    if data.get("ssesim") != FORMAT:
-        raise InputError(src, "ssesim", f"must be {FORMAT!r}, got {data.get('ssesim')!r}")
-    if data.get("version") != VERSION:
-        raise InputError(src, "version", f"unsupported version {data.get('version')!r} (this is {VERSION})")
-    for key in ("scenario", "strategy"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise InputError(src, key, "must be a non-empty string")
-    if data.get("invariant") not in INVARIANTS:
-        raise InputError(src, "invariant", f"unknown invariant {data.get('invariant')!r}; one of "
-                                           f"{', '.join(INVARIANTS)}")
-    steps = _parse_steps(data.get("steps"), src)
-    labels = data.get("labels", [])
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        raise InputError(src, "labels", "must be an array of strings")
-    if labels and len(labels) != len(steps):
-        raise InputError(src, "labels", f"has {len(labels)} entries for {len(steps)} steps")
-    return Counterexample(data["invariant"], data["scenario"], data["strategy"], steps, labels)
-
-
-def _parse_steps(steps, src: str) -> list[tuple]:
-    if not isinstance(steps, list) or not steps:
-        raise InputError(src, "steps", "must be a non-empty array of steps")
-    out = []
-    for i, step in enumerate(steps):
-        key = f"steps[{i}]"
-        if not isinstance(step, list) or not step or step[0] not in ARITY:
-            raise InputError(src, key, f"must be [kind, ...] with kind one of {', '.join(ARITY)}")
-        types = ARITY[step[0]]
-        args = step[1:]
-        if len(args) != len(types) or not all(
-                isinstance(a, t) and not isinstance(a, bool) for a, t in zip(args, types)):
-            names = ", ".join(t.__name__ for t in types)
-            raise InputError(src, key, f"{step[0]!r} takes ({names}), got {args!r}")
-        if any(isinstance(a, int) and a < 0 for a in args):
-            raise InputError(src, key, "indices must be >= 0")
-        out.append(tuple(step))
-    return out
+    """A counterexample from its JSON value, validated against the declared format."""
+    f = validate(CounterexampleFile, data, src, JSON)
+    steps = [tuple(step) for step in f.steps]
+    if f.labels and len(f.labels) != len(steps):
+        raise InputError(src, "labels", f"has {len(f.labels)} entries for {len(steps)} steps")
+    return Counterexample(f.invariant, f.scenario, f.strategy, steps, list(f.labels))
 
 
 # --- replay --------------------------------------------------------------------------------------

@@ -20,9 +20,10 @@ A sweep file::
     workload.count = [10, 50]
     sse.payload = ["snapshot", "delta"]
 
-The cells of a sweep are the studies' products, in file order. Every cell is merged into the
-base and validated with ``parse_scenario`` when the file is loaded, before any run starts; a
-problem is an ``InputError`` naming the sweep file (or the base file), the key and the problem.
+The cells of a sweep are the studies' products, in file order. The format is declared once, in
+``simulations.io.schema.sweep`` (``ssesim schema sweep``). Every cell is merged into the base and
+validated with ``parse_scenario`` when the file is loaded, before any run starts; a problem is an
+``InputError`` naming the sweep file (or the base file), the key and the problem.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +41,9 @@ from typing import Any
 from model.errors import InputError
 from model.strategies import resolve_strategy
 from simulations.io.scenario import parse_scenario, read_toml
+from simulations.io.schema import sweep as declared
+from simulations.io.schema.base import one_line, validate
 
-_TOP = {"name", "description", "base", "scenario", "grid", "grids", "strategies", "seeds",
-        "seed_start"}
 BUILTIN_SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
 
 
@@ -121,21 +123,18 @@ def parse_sweep(data: dict, source: str, base_dir: Path, parse: Callable | None 
     real_parse = parse is None
     if real_parse:
         parse = parse_scenario
-    for key in data:
-        if key not in _TOP:
-            raise InputError(source, key, f"unknown key (expected one of: {', '.join(sorted(_TOP))})")
-    name = _string(data, "name", source, None)
-    description = _string(data, "description", source, "")
-    base, base_source = _base(data, source, base_dir)
-    studies = _studies(data, source)
-    strategies = _strategies(data, source)
+    f = validate(declared.SweepFile, data, source)
+    base, base_source = _base(f, data, source, base_dir)
+    studies = _studies(f, source)
+    strategies = _strategies(f, source)
     if real_parse:
         parse = _with_option_keys(parse, strategies, source)
-    seeds = _seeds(data, source)
+    seeds = _seeds(f, data, source)
+    _check_size(studies, strategies, seeds, source)
     cells = tuple(Cell(study, tuple(zip([k for k, _ in axes], values)))
                   for study, axes in studies
                   for values in itertools.product(*[vals for _, vals in axes]))
-    sweep = Sweep(name, description, source, base, studies, strategies, seeds, cells)
+    sweep = Sweep(f.name, f.description, source, base, studies, strategies, seeds, cells)
     _validate_cells(sweep, base_source, parse)
     return sweep
 
@@ -149,40 +148,24 @@ def cell_data(base: dict, cell: Cell, source: str) -> dict:
             node = table.setdefault(part, {})
             if not isinstance(node, dict):
                 prefix = ".".join(parts[: i + 1])
-                raise InputError(source, f"grid.{key}", f"{prefix} is not a table in the base scenario")
+                raise InputError(source, one_line(f"grid.{key}"),
+                                 one_line(f"{prefix} is not a table in the base scenario"))
             table = node
         table[parts[-1]] = copy.deepcopy(value)
     return data
 
 
-def _string(data: dict, key: str, source: str, default: str | None) -> str:
-    if key not in data:
-        if default is None:
-            raise InputError(source, key, "missing (required)")
-        return default
-    value = data[key]
-    if not isinstance(value, str):
-        raise InputError(source, key, f"must be a string, got {_tname(value)}")
-    if default is None and not value.strip():
-        raise InputError(source, key, "must not be empty")
-    return value
-
-
-def _base(data: dict, source: str, base_dir: Path) -> tuple[dict, str]:
+def _base(f, data: dict, source: str, base_dir: Path) -> tuple[dict, str]:
     """The base scenario table: ``base`` file, with the inline ``[scenario]`` merged over it."""
     base, base_source = {}, source
-    if "base" in data:
-        rel = _string(data, "base", source, None)
-        base_path = base_dir / rel
+    if f.base is not None:
+        base_path = base_dir / f.base
         if not base_path.is_file():
-            raise InputError(source, "base", f"no such scenario file: {base_path}")
+            raise InputError(source, "base", f"no such scenario file: {one_line(str(base_path))}")
         base, base_source = read_toml(base_path, "scenario file"), str(base_path)
-    if "scenario" in data:
-        inline = data["scenario"]
-        if not isinstance(inline, dict):
-            raise InputError(source, "scenario", f"must be a table, got {_tname(inline)}")
-        base = _merge(base, inline)
-        base_source = source if "base" not in data else f"{base_source} + {source} [scenario]"
+    if f.scenario is not None:
+        base = _merge(base, data["scenario"])
+        base_source = source if f.base is None else f"{base_source} + {source} [scenario]"
     return base, base_source
 
 
@@ -196,57 +179,35 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _studies(data: dict, source: str) -> tuple:
+def _studies(f, source: str) -> tuple:
     """``[grid]`` (study "main") then each ``[grids.NAME]``; no grid at all is one base cell."""
     raw: list[tuple[str, str, Any]] = []
-    if "grid" in data:
-        raw.append(("main", "grid", data["grid"]))
-    if "grids" in data:
-        grids = data["grids"]
-        if not isinstance(grids, dict) or not grids:
-            raise InputError(source, "grids", "must be a non-empty table of [grids.NAME] tables")
-        raw.extend((name, f"grids.{name}", table) for name, table in grids.items())
+    if f.grid is not None:
+        raw.append(("main", "grid", f.grid))
+    if f.grids is not None:
+        raw.extend((name, f"grids.{name}", table) for name, table in f.grids.items())
     if not raw:
         return (("main", ()),)
-    studies = []
-    for name, where, table in raw:
-        if not isinstance(table, dict) or not table:
-            raise InputError(source, where, "must be a non-empty table of key = [values]")
-        axes = []
-        for key, values in _flatten(table, where, source):
-            if not values:
-                raise InputError(source, f"{where}.{key}", "must list at least one value")
-            axes.append((key, tuple(values)))
-        studies.append((name, tuple(axes)))
-    return tuple(studies)
+    return tuple((name, tuple((key, tuple(values)) for key, values in _flatten(table)))
+                 for name, _where, table in raw)
 
 
-def _flatten(table: dict, where: str, source: str, prefix: str = ""):
+def _flatten(table: dict, prefix: str = ""):
     """(dotted key, list of values) pairs: nested tables are walked until a list is found."""
     for key, value in table.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, list):
-            yield dotted, value
-        elif isinstance(value, dict):
-            yield from _flatten(value, where, source, dotted + ".")
+        if isinstance(value, dict):
+            yield from _flatten(value, dotted + ".")
         else:
-            raise InputError(source, f"{where}.{dotted}",
-                             f"must be a list of values to sweep, got {_tname(value)}")
+            yield dotted, value
 
 
-def _strategies(data: dict, source: str) -> tuple[str, ...]:
-    value = data.get("strategies")
-    if value is None:
-        raise InputError(source, "strategies", "missing (required): a list of strategy names")
-    if not isinstance(value, list) or not value:
-        raise InputError(source, "strategies", "must be a non-empty list of strategy names")
-    for item in value:
-        if not isinstance(item, str):
-            raise InputError(source, "strategies", f"must hold strings, got {_tname(item)}")
+def _strategies(f, source: str) -> tuple[str, ...]:
+    for item in f.strategies:
         _check_strategy(item, source)
-    if len(set(value)) != len(value):
+    if len(set(f.strategies)) != len(f.strategies):
         raise InputError(source, "strategies", "lists a strategy twice")
-    return tuple(value)
+    return tuple(f.strategies)
 
 
 def _with_option_keys(parse: Callable, strategies, source: str) -> Callable:
@@ -259,24 +220,24 @@ def _check_strategy(name: str, source: str) -> None:
     resolve_strategy(name, source, "strategies")
 
 
-def _seeds(data: dict, source: str) -> tuple[int, ...]:
-    value = data.get("seeds")
-    if value is None:
-        raise InputError(source, "seeds", "missing (required): a count, or a list of seeds")
-    if isinstance(value, list):
+def _seeds(f, data: dict, source: str) -> tuple[int, ...]:
+    if isinstance(f.seeds, list):
         if "seed_start" in data:
             raise InputError(source, "seed_start", "only applies when seeds is a count")
-        if not value or not all(_is_int(s) and s >= 0 for s in value):
-            raise InputError(source, "seeds", "must be a non-empty list of integers >= 0")
-        if len(set(value)) != len(value):
+        if len(set(f.seeds)) != len(f.seeds):
             raise InputError(source, "seeds", "lists a seed twice")
-        return tuple(value)
-    if not _is_int(value) or value < 1:
-        raise InputError(source, "seeds", f"must be an integer >= 1 or a list, got {value!r}")
-    start = data.get("seed_start", 1)
-    if not _is_int(start) or start < 0:
-        raise InputError(source, "seed_start", f"must be an integer >= 0, got {start!r}")
-    return tuple(range(start, start + value))
+        return tuple(f.seeds)
+    return tuple(range(f.seed_start, f.seed_start + f.seeds))
+
+
+def _check_size(studies, strategies, seeds, source: str) -> None:
+    """Refuse a sweep of more than MAX_RUNS runs before its cells are enumerated."""
+    cells = sum(math.prod(len(values) for _, values in axes) for _, axes in studies)
+    runs = cells * len(strategies) * len(seeds)
+    if runs > declared.MAX_RUNS:
+        raise InputError(source, "grid" if cells > 1 else "seeds",
+                         f"{cells} cell(s) x {len(strategies)} strategies x {len(seeds)} seeds is "
+                         f"{runs} runs, above the {declared.MAX_RUNS} a sweep may have")
 
 
 def _validate_cells(sweep: Sweep, base_source: str, parse: Callable) -> None:
@@ -295,8 +256,8 @@ def _validate_cells(sweep: Sweep, base_source: str, parse: Callable) -> None:
             if key is None:
                 raise
             study = "grid" if cell.study == "main" else f"grids.{cell.study}"
-            raise InputError(sweep.source, f"{study}.{key}",
-                             f"at {cell.label}: {exc.key}: {exc.problem}") from None
+            raise InputError(sweep.source, one_line(f"{study}.{key}"),
+                             one_line(f"at {cell.label}: {exc.key}: {exc.problem}")) from None
 
 
 def _touches(key: str | None, grid_keys) -> bool:
@@ -304,15 +265,6 @@ def _touches(key: str | None, grid_keys) -> bool:
     if not key:
         return False
     return any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in grid_keys)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _tname(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
 
 
 def _compact(value: Any) -> str:

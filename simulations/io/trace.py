@@ -1,47 +1,29 @@
 """JSON Lines traces: a writer (an Observer that records every observation) and a checker that replays one.
 
 Each line is ``{"seq", "t", "kind", ...fields}``; the kinds and their fields are the methods of
-``model.observe.Observer`` and are documented in the README. ``check_trace`` feeds a recorded trace to the
-same ``Monitor`` the simulator uses, so a trace from ``run --trace`` gives the counts ``run`` gave.
+``model.observe.Observer``, declared once in ``simulations.io.schema.trace`` (``ssesim schema trace``)
+and documented in the README. ``replay`` feeds a recorded trace to the same ``Monitor`` the simulator
+uses, so a trace from ``run --trace`` gives the counts ``run`` gave; it checks every line strictly
+(its fields, ``seq`` counting up by one, time never going back, references to earlier lines).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from model.errors import InputError
 from model.invariants import Monitor
 from model.observe import Observer
+from simulations.io.schema.base import JSON, input_error, read_json, shown
+from simulations.io.schema.trace import FIELDS, line
 
-# kind -> ordered (field, type) pairs; the Observer method takes (t, *fields) except config.
-FIELDS: dict[str, tuple[tuple[str, object], ...]] = {
-    "config": (("scenario", str), ("strategy", str), ("seed", int), ("sessions", list)),
-    "send": (("client", int), ("send", int), ("content", str)),
-    "post": (("client", int), ("send", int), ("attempt", int), ("fault", str)),
-    "arrive": (("client", int), ("send", int), ("attempt", int), ("outcome", str), ("status", "int?")),
-    "commit": (("session", str), ("index", int), ("send", "int?"), ("sender", str), ("version", int),
-               ("typing", bool), ("processing", bool)),
-    "flags": (("session", str), ("version", int), ("typing", bool), ("processing", bool)),
-    "push": (("session", str), ("client", int), ("conn", int), ("version", int), ("bytes", int)),
-    "response": (("client", int), ("send", int), ("attempt", int), ("status", int)),
-    "timeout": (("client", int), ("send", int), ("attempt", int)),
-    "deliver": (("client", int), ("conn", int), ("version", int)),
-    "apply": (("client", int), ("version", int), ("source", str)),
-    "view": (("client", int), ("cause", str), ("view", "view")),
-    "error": (("client", int), ("send", int)),
-    "rollback": (("client", int), ("send", int), ("before", "view"), ("after", "view")),
-    "unconfirmed": (("client", int), ("send", int)),
-    "disconnect": (("client", int), ("conn", int), ("awaiting", int)),
-    "reconnect": (("client", int), ("conn", int), ("resume", str)),
-    "quiescent": (),
-    "end": (("checked", bool),),
-}
-
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one record; a message is at most 1 MB
 
 def encode_view(view: tuple) -> dict:
     canon, opt, flags = view
@@ -104,8 +86,8 @@ def _make(kind: str):
             self._write(0.0, kind, dict(zip(names, args)))
         else:
             fields = dict(zip(names, args[1:]))
-            for name, typ in FIELDS[kind]:
-                if typ == "view":
+            for name, is_view in FIELDS[kind]:
+                if is_view:
                     fields[name] = encode_view(fields[name])
             self._write(args[0], kind, fields)
         getattr(self.inner, kind)(*args)
@@ -118,118 +100,111 @@ for _kind in FIELDS:
     setattr(TraceWriter, _kind, _make(_kind))
 
 
-def _decode_view(value, where: str, line: int, key: str) -> tuple:
-    def bad(problem):
-        raise InputError(where, f"line {line}: {key}", problem)
-
-    if not isinstance(value, dict):
-        bad("must be an object with canonical, optimistic, flags")
-    canon = value.get("canonical", [])
-    opt = value.get("optimistic", [])
-    flags = value.get("flags", [False, False])
-    if not isinstance(canon, list) or not all(
-            isinstance(r, list) and len(r) == 3 and isinstance(r[0], str)
-            and all(isinstance(x, int) and not isinstance(x, bool) for x in r[1:]) and 0 <= r[1] <= r[2]
-            for r in canon):
-        bad("canonical must be a list of [session, lo, hi] runs with 0 <= lo <= hi")
-    if not isinstance(opt, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in opt):
-        bad("optimistic must be a list of send ids (integers)")
-    if not (isinstance(flags, list) and len(flags) == 2 and all(isinstance(f, bool) for f in flags)):
-        bad("flags must be [is_typing, is_processing] booleans")
-    return tuple(tuple(r) for r in canon), tuple(opt), tuple(flags)
-
-
-def _check_type(value, typ, where, line, key):
-    ok = {
-        int: isinstance(value, int) and not isinstance(value, bool),
-        "int?": value is None or (isinstance(value, int) and not isinstance(value, bool)),
-        str: isinstance(value, str),
-        bool: isinstance(value, bool),
-        list: isinstance(value, list),
-    }.get(typ, True)
-    if not ok:
-        name = {int: "an integer", "int?": "an integer or null", str: "a string", bool: "a boolean",
-                list: "a list"}[typ]
-        raise InputError(where, f"line {line}: {key}", f"must be {name}, got {json.dumps(value)}")
+def _decode_view(value: dict) -> tuple:
+    return (tuple(tuple(run) for run in value["canonical"]), tuple(value["optimistic"]),
+            tuple(value["flags"]))
 
 
 def replay(path, monitor: Monitor) -> Monitor:
     """Feed every record of the trace at ``path`` to ``monitor``; malformed input raises InputError."""
     where = str(path)
-    configured = False
-    for line_no, line in _lines(path):
-        if not line.strip():
+    configured = ended = False
+    last_seq, last_t = 0, 0.0
+    validate_line = line().validate_python
+    for line_no, raw in _lines(path):
+        if not raw.strip(b" \t\r\n"):
             continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(where, f"line {line_no}", f"not JSON: {exc.msg}") from None
+        at = f"line {line_no}"
+        rec = read_json(raw, where, at)
         if not isinstance(rec, dict):
-            raise InputError(where, f"line {line_no}", "must be a JSON object")
-        kind = rec.get("kind")
-        if kind not in FIELDS:
-            raise InputError(where, f"line {line_no}: kind",
-                             f"unknown kind {kind!r}; one of {', '.join(FIELDS)}")
-        t = rec.get("t")
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-            raise InputError(where, f"line {line_no}: t", "must be a finite number")
-        args = []
-        for name, typ in FIELDS[kind]:
-            if name not in rec:
-                raise InputError(where, f"line {line_no}: {name}", f"missing (a {kind} record needs it)")
-            value = rec[name]
-            if typ == "view":
-                value = _decode_view(value, where, line_no, name)
-            else:
-                _check_type(value, typ, where, line_no, name)
-            args.append(value)
+            raise InputError(where, at, f"must be a JSON object, got {shown(rec, JSON)}")
+        try:
+            validate_line(rec)
+        except ValidationError as exc:
+            raise input_error(exc, rec, where, JSON, at) from None
+        kind, seq, t = rec["kind"], rec["seq"], rec["t"]
+        if seq != last_seq + 1:
+            raise InputError(where, f"{at}: seq", f"must be {last_seq + 1} (one more than the record "
+                                                  f"before), got {seq}")
+        if t < last_t:
+            raise InputError(where, f"{at}: t", f"goes back in time: {t:g} after {last_t:g}")
+        if ended:
+            raise InputError(where, at, "a record after the end record")
+        last_seq, last_t = seq, t
+        args = [_decode_view(rec[name]) if is_view else rec[name] for name, is_view in FIELDS[kind]]
         if kind == "config":
             if configured:
-                raise InputError(where, f"line {line_no}", "a second config record")
-            if not args[3] or not all(isinstance(s, str) for s in args[3]):
-                raise InputError(where, f"line {line_no}: sessions",
-                                 "must be a non-empty list of session names (strings)")
+                raise InputError(where, at, "a second config record")
             configured = True
             monitor.config(*args)
             continue
         if not configured:
-            raise InputError(where, f"line {line_no}", "the first record must be a config record")
+            raise InputError(where, at, "the first record must be a config record")
         _check_refs(kind, rec, monitor, where, line_no)
-        getattr(monitor, kind)(float(t), *args)
+        ended = kind == "end"
+        try:
+            getattr(monitor, kind)(float(t), *args)
+        except Exception as exc:  # noqa: BLE001 -- an outside trace the checkers cannot follow is bad input
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise InputError(where, at, f"a {kind} record that does not follow from the records "
+                                        f"before it (the checkers failed: {detail})") from None
     if not configured:
         raise InputError(where, None, "empty trace (no config record)")
     return monitor
 
 
 def _lines(path):
-    """(number, text) of every line; an unreadable file is one InputError."""
+    """(number, bytes) of every line; an unreadable file or an overlong line is one InputError."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            yield from enumerate(fh, 1)
+        with open(path, "rb") as fh:
+            line_no = 0
+            while True:
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    return
+                line_no += 1
+                if len(raw) > MAX_LINE_BYTES:
+                    raise InputError(str(path), f"line {line_no}",
+                                     f"longer than {MAX_LINE_BYTES // 2**20} MiB; not a trace record")
+                yield line_no, raw
+    except IsADirectoryError:
+        raise InputError(str(path), None, "is a directory, not a trace") from None
+    except FileNotFoundError:
+        raise InputError(str(path), None, "no such file") from None
     except OSError as exc:
-        raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), None, "not UTF-8 text") from None
+        raise InputError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
 
 
 def _check_refs(kind, rec, monitor: Monitor, where, line_no):
+    at = f"line {line_no}"
     n = len(monitor.client_session)
     if "client" in rec and not 0 <= rec["client"] < n:
-        raise InputError(where, f"line {line_no}: client", f"names client {rec['client']}, config has {n}")
-    if kind == "flags" and rec["session"] not in monitor.mirrors:
-        raise InputError(where, f"line {line_no}: session", f"unknown session {rec['session']!r}")
+        raise InputError(where, f"{at}: client", f"names client {rec['client']}, config has {n}")
+    if kind in _SEND_REFS and rec["send"] not in monitor.send_client:
+        raise InputError(where, f"{at}: send", f"names send {rec['send']}, which no send record before "
+                                               "it introduced")
+    if kind == "send" and rec["send"] in monitor.send_client:
+        raise InputError(where, f"{at}: send", f"send {rec['send']} was already introduced")
+    if kind in ("flags", "push") and rec["session"] not in monitor.mirrors:
+        raise InputError(where, f"{at}: session", f"unknown session {rec['session']!r}")
     if kind == "commit":
         m = monitor.mirrors.get(rec["session"])
         if m is None:
-            raise InputError(where, f"line {line_no}: session", f"unknown session {rec['session']!r}")
+            raise InputError(where, f"{at}: session", f"unknown session {rec['session']!r}")
         if rec["index"] != len(m.sends):
-            raise InputError(where, f"line {line_no}: index",
-                             f"expected {len(m.sends)} (commits are appended in order)")
+            raise InputError(where, f"{at}: index", f"expected {len(m.sends)} (commits are appended in order)")
+        if rec["send"] is not None and rec["send"] not in monitor.send_client:
+            raise InputError(where, f"{at}: send", f"names send {rec['send']}, which no send record before "
+                                                   "it introduced")
     if kind in ("view", "rollback"):
         for key in ("view", "before", "after"):
             if key in rec:
-                for s, lo, hi in rec[key].get("canonical", []):
+                for s, lo, hi in rec[key]["canonical"]:
                     m = monitor.mirrors.get(s)
                     if m is None or hi > len(m.sends):
-                        raise InputError(where, f"line {line_no}: {key}.canonical",
-                                         f"run [{s}, {lo}, {hi}] names messages not committed yet")
+                        raise InputError(where, f"{at}: {key}.canonical",
+                                         f"run [{json.dumps(s)}, {lo}, {hi}] names messages not "
+                                         "committed yet")
+
+
+_SEND_REFS = ("post", "arrive", "response", "timeout", "error", "rollback", "unconfirmed")
