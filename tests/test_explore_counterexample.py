@@ -153,7 +153,7 @@ def test_bad_counterexample_is_exit_2_one_line(name, tmp_path, capsys):
     file.write_text(data if isinstance(data, str) else json.dumps(data))
     assert main(["run", str(file)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("ssesim: error: ")
+    assert err.count("\n") == 1 and err.startswith("ssesim run: error: ")
     if key is not None:
         assert f": {key}: " in err
     if name != "scenario missing":

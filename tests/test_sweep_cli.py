@@ -89,7 +89,7 @@ def test_bad_sweep_file_is_exit_2_one_line(tmp_path, capsys, extra, key):
     assert main(["sweep", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
-    assert err.startswith(f"ssesim: error: {path}: {key}:"), err
+    assert err.startswith(f"ssesim sweep: error: {path}: {key}:"), err
     assert not out.exists()  # nothing runs before every grid point is validated
 
 
@@ -142,7 +142,7 @@ def test_random_wrong_values_name_file_and_key(tmp_path, capsys, case):
     path.write_text(_toml(data))
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err.startswith(f"ssesim: error: {path}: {key}"), err
+    assert "\n" not in err and err.startswith(f"ssesim sweep: error: {path}: {key}"), err
 
 
 def _toml(data: dict) -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from model.errors import InputError
+from simulations.cli.common import add_quiet, find_sweep
+
 REPORT_TITLE = "ssesim report: is the POST + SSE design race-free?"
 REPORT_RUNS = 5  # seeded runs per scenario and strategy in the verdict section
 REPORT_MAX_STATES = 3000  # exploration bound per scenario and strategy (keeps the job ≤ 5 minutes)
@@ -26,7 +29,7 @@ def add_parser(sub) -> None:
                    help=f"seeded runs per scenario and strategy (default {REPORT_RUNS})")
     p.add_argument("--max-states", type=int, default=REPORT_MAX_STATES, metavar="N",
                    help=f"exploration bound per scenario and strategy (default {REPORT_MAX_STATES})")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -38,6 +41,13 @@ def run(args) -> int:
     from simulations.report.check import all_verdicts, check_section
     from simulations.report.sweep import default_sweep_section
 
+    from simulations.io.sweep_file import load_sweep
+
+    for option, value, least in (("--runs", args.runs, 0), ("--max-states", args.max_states, 1),
+                                 ("--workers", args.workers, 1)):
+        if value is not None and value < least:
+            raise InputError(option, None, f"must be >= {least}, got {value}")
+    load_sweep(find_sweep(args.sweep, "--sweep"))  # a bad sweep fails before any work or folder
     make_folder(args.out)
     start = time.perf_counter()
     say = (lambda *_: None) if args.quiet else (lambda msg: print(f"[report] {msg}", flush=True))

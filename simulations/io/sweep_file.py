@@ -2,7 +2,7 @@
 
 A sweep file::
 
-    name = "faults"                        # required
+    name = "faults"                        # required; a slug: it names the default output folder
     description = "..."                    # optional
     base = "../scenarios/realistic.toml"   # optional, relative to the sweep file
     strategies = ["seed", "reconciled"]    # required, built-in names or module:Class
@@ -31,6 +31,7 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,7 @@ def parse_sweep(data: dict, source: str, base_dir: Path, parse: Callable | None 
     for key in data:
         if key not in _TOP:
             raise InputError(source, key, f"unknown key (expected one of: {', '.join(sorted(_TOP))})")
-    name = _string(data, "name", source, None)
+    name = _slug(_string(data, "name", source, None), source)
     description = _string(data, "description", source, "")
     base, base_source = _base(data, source, base_dir)
     studies = _studies(data, source)
@@ -166,6 +167,18 @@ def _string(data: dict, key: str, source: str, default: str | None) -> str:
     if default is None and not value.strip():
         raise InputError(source, key, "must not be empty")
     return value
+
+
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _slug(name: str, source: str) -> str:
+    """The sweep's name names its default output folder: a safe slug, never a path."""
+    if not _SLUG.fullmatch(name) or ".." in name:
+        raise InputError(source, "name", f"must be a slug (letters, digits, '.', '_', '-'; starting "
+                                         f"with a letter or digit; at most 64; no '..'), got "
+                                         f"{name!r}")
+    return name
 
 
 def _base(data: dict, source: str, base_dir: Path) -> tuple[dict, str]:

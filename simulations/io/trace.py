@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from model.errors import InputError
 from model.invariants import Monitor
 from model.observe import Observer
+from simulations.io.files import make_folder, temp_file
 
 # kind -> ordered (field, type) pairs; the Observer method takes (t, *fields) except config.
 FIELDS: dict[str, tuple[tuple[str, object], ...]] = {
@@ -71,9 +71,9 @@ class TraceWriter(Observer):
         self.path = Path(path)
         self.inner = inner
         self.seq = 0
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+        make_folder(self.path.parent, "--trace")
+        try:  # 0644 and named like every output's temporary file (a killed run's is cleaned later)
+            fd, self.tmp = temp_file(self.path)
         except OSError as exc:
             raise InputError(str(self.path), "--trace", f"cannot write: {exc.strerror}") from None
         self.fh = os.fdopen(fd, "w", encoding="utf-8")
