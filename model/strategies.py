@@ -445,7 +445,7 @@ def _text(exc: BaseException) -> str:
 
 def _kind(obj) -> str:
     return f"a class ({obj.__module__}.{obj.__qualname__})" if isinstance(obj, type) \
-        else f"a {type(obj).__name__}"
+        else f"of type {type(obj).__name__}"
 
 
 def _working_folder_importable() -> None:

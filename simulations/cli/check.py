@@ -71,8 +71,10 @@ def nothing_to_check(scenario, runs: int) -> str | None:
     """Why a check of ``scenario`` would look at nothing (a vacuous pass), or None."""
     if scenario.sends:
         return None  # explored, whatever --runs says
-    if scenario.workload is None or scenario.workload.count == 0:
+    if scenario.workload is None:
         return "no [[sends]] and no [workload]: no message is ever sent"
+    if scenario.workload.count == 0:
+        return "no [[sends]] and workload.count = 0: no message is ever sent"
     if runs == 0:
         return "no [[sends]] to explore and --runs 0: nothing is simulated"
     return None

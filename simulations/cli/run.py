@@ -141,6 +141,7 @@ class RunProgress:
         with Progress("run", total, "inputs") as bar:
             while not self.stop.wait(self.POLL):
                 bar.set(total - sim.inputs)
+            bar.set(total - sim.inputs)
 
     def __enter__(self):
         return self

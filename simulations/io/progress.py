@@ -4,7 +4,7 @@ Progress never touches stdout, so what a command prints there (its JSON above al
 with or without it. Work that ends quickly shows nothing: a bar appears after ``BAR_DELAY``
 seconds; without a terminal that has a width (a pipe, a CI log, a file, ``TERM=dumb``) one plain
 line is printed after ``LINE_DELAY`` seconds and then every ``LINE_INTERVAL`` seconds, plus a
-last one when the work ends.
+last one when the work ends ("done", or "stopped" when it ends short of its total).
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ class Progress:
             self.bar.close()
             self.bar = None
         elif self.mode == "lines" and self.lines:
-            self._line(self.clock(), "done, ")
+            finished = self.total is None or self.done >= self.total
+            self._line(self.clock(), "done, " if finished else "stopped, ")
         self.mode = "off"
 
     def _line(self, now: float, prefix: str = "") -> None:
