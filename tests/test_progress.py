@@ -139,7 +139,7 @@ def test_progress_goes_to_stderr_and_stdout_is_byte_identical(command, eager, ca
 
 
 def test_explore_reports_the_states_as_it_goes(eager, capsys):
-    assert main(["explore", str(SCENARIOS["old-stream-drains"]), "--json"]) == 0
+    assert main(["explore", str(SCENARIOS["two-tabs"]), "--json"]) == 0
     out, err = capsys.readouterr()
     states = json.loads(out)["states"]
     counts = [int(line.split()[1].replace(",", "")) for line in err.splitlines()
