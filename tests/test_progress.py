@@ -67,15 +67,16 @@ def test_quiet_prints_nothing():
     assert bar.mode == "off" and stream.getvalue() == ""
 
 
-def _pty(columns: int):
+def _pty(columns: int, rows: int = 24):
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     return master, os.fdopen(slave, "w")
 
 
-def test_a_terminal_without_a_width_gets_plain_lines(monkeypatch):
+@pytest.mark.parametrize("columns, rows", [(0, 24), (80, 0), (0, 0)])
+def test_a_terminal_without_a_size_gets_plain_lines(columns, rows, monkeypatch):
     monkeypatch.delenv("TERM", raising=False)
-    master, tty = _pty(0)
+    master, tty = _pty(columns, rows)
     with tty:
         assert tty.isatty() and not has_width(tty)
         assert Progress("run", 1, stream=tty).mode == "lines"

@@ -60,7 +60,8 @@ def run(args) -> int:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
                                args.reduction, progress=bar)
             checks.append(c)
-            print(report(c), flush=True)
+            with bar.aside():
+                print(report(c), flush=True)
     if args.junit is not None:
         write_junit(checks, args.junit)
     print(summary(checks) + (f"\njunit: {args.junit}" if args.junit is not None else ""))

@@ -9,6 +9,7 @@ last one when the work ends ("done", or "stopped" when it ends short of its tota
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -19,11 +20,13 @@ LINE_INTERVAL = 10.0
 
 
 def has_width(stream) -> bool:
-    """True for a terminal that reports a width (where a bar can redraw itself in place)."""
+    """True for a terminal that reports its size (where a bar can redraw itself in place; tqdm
+    draws nothing at all on a terminal of 0 rows, as a pty of a process without one has)."""
     if os.environ.get("TERM") == "dumb":
         return False
     try:
-        return stream.isatty() and os.get_terminal_size(stream.fileno()).columns > 0
+        size = os.get_terminal_size(stream.fileno())
+        return stream.isatty() and size.columns > 0 and size.lines > 0
     except (AttributeError, OSError, ValueError):
         return False
 
@@ -64,6 +67,17 @@ class Progress:
     def set(self, done: int, note: str | None = None) -> None:
         """The work done so far is ``done`` units (for counters polled from elsewhere)."""
         self.update(done - self.done, note)
+
+    @contextlib.contextmanager
+    def aside(self):
+        """Print something else meanwhile (on the same terminal) without garbling the bar."""
+        if self.bar is not None:
+            self.bar.clear()
+        try:
+            yield
+        finally:
+            if self.bar is not None:
+                self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
