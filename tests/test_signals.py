@@ -172,3 +172,34 @@ def test_stale_temporary_files_are_only_those_of_dead_processes(tmp_path):
         p.write_text("x")
     assert remove_stale_temps(tmp_path) == [stale]
     assert sorted(tmp_path.iterdir()) == sorted([alive, other])
+
+
+SWALLOWS = """
+import time
+from pathlib import Path
+from model.strategies import Seed
+
+class Swallows(Seed):
+    name = "swallows"
+    def on_send(self, t, send, content):
+        Path("sleeping").touch()
+        try:
+            time.sleep(120)
+        except KeyboardInterrupt:  # swallows the first SIGTERM, as an exception hook would
+            pass
+        time.sleep(120)
+        return super().on_send(t, send, content)
+"""
+
+
+def test_a_swallowed_sigterm_is_raised_again(tmp_path):
+    (tmp_path / "swallow.py").write_text(SWALLOWS)
+    proc = _start("run", str(TWO_TABS), "--strategy", "swallow:Swallows", "--quiet", cwd=tmp_path)
+    try:
+        _wait_for(lambda: (tmp_path / "sleeping").exists(), what="the plug-in to sleep")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)  # well before the second sleep ends
+    finally:
+        _kill_leftovers({proc.pid})
+    assert proc.returncode == 143, err
+    assert err.strip() == "ssesim run: terminated"

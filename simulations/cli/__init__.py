@@ -72,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     prog = f"ssesim {args.command}"
-    with _sigterm_as_interrupt():
-        return _dispatch(args, prog)
+    with _sigterm_as_interrupt() as caught:
+        return _dispatch(args, prog, caught)
 
 
-def _dispatch(args, prog: str) -> int:
+def _dispatch(args, prog: str, caught: threading.Event) -> int:
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
@@ -84,6 +84,7 @@ def _dispatch(args, prog: str) -> int:
     except SsesimError as exc:
         return _fail(args, f"{prog}: error: {exc}", 2)
     except KeyboardInterrupt as exc:
+        caught.set()
         terminated = isinstance(exc, Terminated)
         print(f"{prog}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
         return 143 if terminated else 130
@@ -107,21 +108,43 @@ def _fail(args, line: str, status: int) -> int:
     return status
 
 
+BACKSTOP = 3.0  # seconds after a SIGTERM that nothing caught before it is raised again
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
-    """While a command runs, SIGTERM unwinds it like Ctrl-C (temporary files removed, exit 143)."""
+    """While a command runs, SIGTERM unwinds it like Ctrl-C (temporary files removed, exit 143).
+
+    Python prints and drops an exception raised where it cannot propagate (a fork or ``__del__``
+    hook); should that befall the ``Terminated``, it is raised again every ``BACKSTOP`` seconds
+    until the command has caught it. Yields the event that says it was caught.
+    """
+    caught = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield caught
         return
+    lock, main_thread = threading.Lock(), threading.main_thread().ident
+    backstop = []
+
+    def again():
+        while not caught.wait(BACKSTOP):
+            with lock:
+                if not caught.is_set():
+                    signal.pthread_kill(main_thread, signal.SIGTERM)
 
     def handler(signum, frame):
+        if not backstop and hasattr(signal, "pthread_kill"):
+            backstop.append(threading.Thread(target=again, daemon=True, name="ssesim-sigterm"))
+            backstop[0].start()
         raise Terminated()
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
-        yield
+        yield caught
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        with lock:
+            caught.set()
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ import contextlib
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -228,7 +230,8 @@ def _pool_results(tasks: Iterable[tuple], run_fn: RunFn, workers: int) -> Iterat
     try:
         while True:
             for task in tasks:
-                pending[pool.submit(attempt, run_fn, *task[3:], task[1], task[2])] = task
+                with _signals_held():  # the first submit forks the workers
+                    pending[pool.submit(attempt, run_fn, *task[3:], task[1], task[2])] = task
                 if len(pending) >= limit:
                     break
             if not pending:
@@ -243,6 +246,22 @@ def _pool_results(tasks: Iterable[tuple], run_fn: RunFn, workers: int) -> Iterat
         else:  # interrupted: queued runs are not started, running ones are stopped
             pool.shutdown(wait=False, cancel_futures=True)
             _stop([p for p in active_children() if p.pid not in before])
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl-C and SIGTERM back while the pool forks its workers: raised inside the fork
+    handlers, their exception would be printed and dropped (and the sweep go on); held, it is
+    raised right after. The workers unblock them (``worker_init``)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _stop(processes) -> None:

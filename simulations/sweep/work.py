@@ -48,6 +48,8 @@ def worker_init() -> None:
     pool), and exits as soon as that process is gone, however it died (even by SIGKILL)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the sweep held them back
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if sys.platform.startswith("linux"):
         try:  # the kernel kills this worker when its parent dies
             import ctypes
