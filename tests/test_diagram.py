@@ -174,7 +174,7 @@ def test_unwritable_folder_is_one_line_and_exit_2(tmp_path, capsys, no_gaps):
     assert main(["diagram", "--out", str(blocker / "sub")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"ssesim: error: {blocker / 'sub'}: --out: cannot create folder")
+    assert err.startswith(f"ssesim diagram: error: {blocker / 'sub'}: --out: cannot create folder")
 
 
 WRITE_DIAGRAMS = """

@@ -197,6 +197,7 @@ SEED_BREAKS = {
     "error-after-commit": {"no-ghost"},
     "post-overtaking": {"no-flicker", "send-order"},
     "disconnect-resume-none": {"no-orphan", "convergence"},
+    "flags-stuck-after-disconnect": {"convergence"},
     "old-stream-drains": {"monotonic", "no-flicker", "convergence"},
     "accepted-then-dropped": {"no-orphan", "convergence", "no-silent-loss"},
     "two-tabs": {"no-flicker"},

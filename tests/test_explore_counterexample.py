@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +35,9 @@ def test_json_round_trip(ghost):
     assert data["steps"] == [["send", 0], ["arrive", 0, "error_after_commit"], ["response", 0]]
     assert len(data["labels"]) == 3
     assert '\n    ["arrive", 0, "error_after_commit"],\n' in file.read_text()  # a step a line
-    assert cxm.load(file) == cx
+    loaded = cxm.load(file)
+    assert (file.parent / loaded.scenario).resolve() == Path(cx.scenario).resolve()  # beside the file
+    assert dataclasses.replace(loaded, scenario=cx.scenario) == cx
 
 
 def test_printed_as_numbered_steps(ghost):
@@ -153,7 +157,7 @@ def test_bad_counterexample_is_exit_2_one_line(name, tmp_path, capsys):
     file.write_text(data if isinstance(data, str) else json.dumps(data))
     assert main(["run", str(file)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith(f"ssesim: error: {file}: {key}: ")
+    assert err.count("\n") == 1 and err.startswith(f"ssesim run: error: {file}: {key}: ")
 
 
 def test_load_raises_input_error_naming_file_and_key(tmp_path):

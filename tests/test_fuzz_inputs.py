@@ -2,7 +2,7 @@
 as structured values (extreme numbers, wrong types, deep nesting) and as raw text.
 
 Whatever the input, ssesim exits 0, 1 or 2, never prints a traceback, prints exactly one
-``ssesim: error:`` line for bad input, and leaves nothing behind in the output folder (no trace for a
+``ssesim CMD: error:`` line for bad input, and leaves nothing behind in the output folder (no trace for a
 failed run, no hidden temp file). Bounded in the default suite; ``-m slow`` runs the same properties
 on more than 10,000 examples in all (``SLOW_EXAMPLES`` per test).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def outcome_ok(status: int, err: str) -> None:
     if status == 2:
         lines = err.splitlines()
         assert len(lines) == 1 and err.endswith("\n"), err
-        assert lines[0].startswith("ssesim: error: "), err
+        assert re.match(r"ssesim( [a-z-]+)?: error: ", lines[0]), err
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -44,7 +45,7 @@ OUT_OF_RANGE = [
 
 
 def one_line(err: str, *names: str) -> str:
-    assert err.count("\n") == 1 and err.startswith("ssesim: error: ") and "Traceback" not in err, err
+    assert err.count("\n") == 1 and re.match(r"ssesim( [a-z-]+)?: error: ", err) and "Traceback" not in err, err
     for name in names:
         assert name in err, (name, err)
     return err

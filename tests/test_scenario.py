@@ -4,6 +4,7 @@ random valid scenarios that never crash the simulator."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -97,7 +98,7 @@ BASE = {"name": "base", "post": {"request_latency": 0.1, "response_latency": 0.1
 
 def _one_error_line(err: str, *names: str) -> None:
     assert err.count("\n") == 1, err
-    assert err.startswith("ssesim: error: ") and "Traceback" not in err
+    assert re.match(r"ssesim( [a-z-]+)?: error: ", err) and "Traceback" not in err
     for name in names:
         assert name in err, (name, err)
 
@@ -181,10 +182,12 @@ def test_unknown_strategy_on_the_command_line(strategy, tmp_path, capsys):
     path = tmp_path / "base.toml"
     path.write_text(to_toml(BASE))
     assert main(["run", str(path), "--strategy", strategy]) == 2
-    _one_error_line(capsys.readouterr().err, str(path), "strategy")
+    err = capsys.readouterr().err
+    _one_error_line(err, "ssesim run: error: --strategy: ")
+    assert str(path) not in err  # the option is wrong, not the scenario file
 
 
-@pytest.mark.parametrize("argv", [["run"], ["run", "x.toml", "--seed", "one"], ["fly"], []])
+@pytest.mark.parametrize("argv", [["run"], ["run", "x.toml", "--seed", "one"], ["fly"]])
 def test_bad_arguments_are_one_line_and_exit_2(argv, capsys):
     assert main(argv) == 2
     _one_error_line(capsys.readouterr().err)

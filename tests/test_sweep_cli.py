@@ -89,7 +89,7 @@ def test_bad_sweep_file_is_exit_2_one_line(tmp_path, capsys, extra, key):
     assert main(["sweep", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
-    assert err.startswith(f"ssesim: error: {path}: {key}:"), err
+    assert err.startswith(f"ssesim sweep: error: {path}: {key}:"), err
     assert not out.exists()  # nothing runs before every grid point is validated
 
 
@@ -103,19 +103,19 @@ def test_bad_output_folder_and_arguments_are_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-POSITIVE = "ssesim report: argument --workers: must be an integer >= 1, got "
+POSITIVE = "ssesim report: error: argument --workers: must be an integer >= 1, got "
 
 
 @pytest.mark.parametrize(("argv", "problem"), [
     (["report", "--workers", "0"], POSITIVE + "'0'"),
     (["report", "--workers", "-2"], POSITIVE + "'-2'"),
     (["sweep", "quick", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
-     "ssesim sweep: argument --scheduler: not allowed with argument --workers"),
+     "ssesim sweep: error: argument --scheduler: not allowed with argument --workers"),
 ])
 def test_workers_must_be_positive_and_not_given_with_a_scheduler(tmp_path, capsys, argv, problem):
     """Refused while parsing: nothing runs and nothing is written."""
     assert main([*argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
-    assert capsys.readouterr().err == f"ssesim: error: {problem}\n"
+    assert capsys.readouterr().err.startswith(f"{problem} (see `ssesim ")
     assert not (tmp_path / "o").exists()
 
 
@@ -158,7 +158,7 @@ def test_random_wrong_values_name_file_and_key(tmp_path, capsys, case):
     path.write_text(_toml(data))
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err.startswith(f"ssesim: error: {path}: {key}"), err
+    assert "\n" not in err and err.startswith(f"ssesim sweep: error: {path}: {key}"), err
 
 
 def _toml(data: dict) -> str:

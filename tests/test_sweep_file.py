@@ -77,8 +77,8 @@ def test_no_grid_is_one_base_cell(tmp_path):
 
 BAD = [
     ('bsae = "x"', "bsae", "unknown key"),
-    ('name = ""', "name", "empty"),
-    ("name = 3", "name", "string"),
+    ('name = ""', "name", "slug"),
+    ("name = 3", "name", "slug"),
     ('strategies = "seed"', "strategies", "list"),
     ('strategies = ["sneed"]', "strategies", "sneed"),
     ('strategies = ["seed", "seed"]', "strategies", "twice"),

@@ -2,8 +2,9 @@
 
 Exit 0: every invariant held and every required "sometimes" property was witnessed. Exit 1: a
 violation (its shortest counterexample is printed, numbered) or a vacuous check ("VACUOUS: …").
-Exit 2: bad input. An exploration stopped by ``--max-states`` is reported as a warning (and as
-``complete=false`` in the JUnit properties), not as a failure.
+Exit 2: bad input, or nothing to check (no message is ever sent: a pass would be vacuous). An
+exploration stopped by ``--max-states`` is reported as a warning (and as ``complete=false`` in the
+JUnit properties), not as a failure.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.errors import InputError
+from simulations.cli.common import STRATEGY_HELP, add_quiet, add_strategy, check_strategy
 
 DEFAULT_RUNS = 20
 DEFAULT_MAX_STATES = 200_000
@@ -21,11 +23,10 @@ def add_parser(sub) -> None:
                        description="Check every SCENARIO (default: the built-in examples): a bounded "
                                    "exhaustive exploration (scenarios with scripted sends) and seeded "
                                    "runs 1..N. Exit 0 clean, 1 on a violation or a vacuous check, "
-                                   "2 on bad input.")
+                                   "2 on bad input or when there is nothing to check.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help="scenario TOML files (default: every built-in example scenario)")
-    p.add_argument("--strategy", help="override every scenario's strategy: seed | dual-write | "
-                                      "seed-retry | reconciled | module:Class")
+    add_strategy(p, help=f"override every scenario's strategy: {STRATEGY_HELP}")
     p.add_argument("--runs", type=int, default=DEFAULT_RUNS, metavar="N",
                    help=f"seeded simulations per scenario, seeds 1..N (default {DEFAULT_RUNS})")
     p.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
@@ -33,30 +34,51 @@ def add_parser(sub) -> None:
                         "exploration it stops is a warning, not a failure")
     p.add_argument("--reduction", action="store_true", help="explore with partial-order reduction")
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from model.strategies import resolve_strategy
     from simulations.explore.checking import check_scenario, report, write_junit
+    from simulations.io.progress import Progress
     from simulations.io.scenario import builtin_scenarios, load_scenario
     if args.runs < 0:
         raise InputError("--runs", None, f"must be >= 0, got {args.runs}")
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
-    if args.strategy is not None:
-        resolve_strategy(args.strategy, "--strategy", None)
+    check_strategy(args.strategy)
     paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
     scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
-    checks = []
     for path, scenario in scenarios:
-        c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states, args.reduction)
-        checks.append(c)
-        print(report(c), flush=True)
+        why = nothing_to_check(scenario, args.runs)
+        if why:
+            raise InputError(str(path), None, f"nothing to check: {why}")
+    checks = []
+    steps = sum(args.runs + bool(scenario.sends) for _, scenario in scenarios)
+    with Progress("check", steps, "steps", quiet=args.quiet) as bar:
+        for path, scenario in scenarios:
+            c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
+                               args.reduction, progress=bar)
+            checks.append(c)
+            with bar.aside():
+                print(report(c), flush=True)
     if args.junit is not None:
         write_junit(checks, args.junit)
     print(summary(checks) + (f"\njunit: {args.junit}" if args.junit is not None else ""))
     return 1 if any(c.failed for c in checks) else 0
+
+
+def nothing_to_check(scenario, runs: int) -> str | None:
+    """Why a check of ``scenario`` would look at nothing (a vacuous pass), or None."""
+    if scenario.sends:
+        return None  # explored, whatever --runs says
+    if scenario.workload is None:
+        return "no [[sends]] and no [workload]: no message is ever sent"
+    if scenario.workload.count == 0:
+        return "no [[sends]] and workload.count = 0: no message is ever sent"
+    if runs == 0:
+        return "no [[sends]] to explore and --runs 0: nothing is simulated"
+    return None
 
 
 def summary(checks) -> str:

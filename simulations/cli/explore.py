@@ -14,6 +14,7 @@ from pathlib import Path
 
 from model.errors import InputError
 from model.invariants import INVARIANTS, SOMETIMES
+from simulations.cli.common import add_quiet, add_strategy, check_strategy
 
 
 def add_parser(sub) -> None:
@@ -21,9 +22,10 @@ def add_parser(sub) -> None:
                        description="Explore every interleaving of SCENARIO's scripted sends within its "
                                    "[explore] bounds; print the shortest counterexample of each "
                                    "violated invariant. Exit 0 (violations are a finding, not an "
-                                   "error; `ssesim check` is the gate), 2 on bad input.")
+                                   "error; `ssesim check` is the gate), 2 on bad input or when "
+                                   "there is nothing to explore (no [[sends]]).")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
-    p.add_argument("--strategy", help="seed | dual-write | seed-retry | reconciled | module:Class")
+    add_strategy(p)
     p.add_argument("--max-states", type=int, default=1_000_000, metavar="N",
                    help="stop after N distinct states (default 1000000); the result says complete: false")
     p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
@@ -37,19 +39,26 @@ def add_parser(sub) -> None:
     p.add_argument("--counterexamples", metavar="DIR", type=Path,
                    help="write one JSON (replay with `ssesim run FILE`) and one Mermaid .mmd per "
                         "violated invariant into DIR")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from model.strategies import resolve_strategy
     from simulations.explore.explorer import explore
+    from simulations.io.progress import Progress
     from simulations.io.scenario import load_scenario
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
-    if args.strategy is not None:
-        resolve_strategy(args.strategy, "--strategy", None)
+    check_strategy(args.strategy)
     scenario = load_scenario(args.scenario)
-    result = explore(scenario, args.strategy, max_states=args.max_states, reduction=args.reduction)
+    if not scenario.sends:
+        raise InputError(args.scenario, None, "nothing to explore: no [[sends]] (exploration covers "
+                                              "scripted sends; a [workload] is random: use `ssesim "
+                                              "run` or `ssesim check`)")
+    with Progress("explore", None, "states", quiet=args.quiet) as bar:
+        result = explore(scenario, args.strategy, max_states=args.max_states,
+                         reduction=args.reduction,
+                         progress=lambda states, moves: bar.set(states, f"{moves:,} transitions"))
     notes = []
     if args.counterexamples is not None:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from simulations.cli.sweep import _positive
+from model.errors import InputError
+from simulations.cli.common import add_quiet, find_sweep, positive_int
 
 REPORT_TITLE = "ssesim report: is the POST + SSE design race-free?"
 REPORT_RUNS = 5  # seeded runs per scenario and strategy in the verdict section
@@ -20,7 +21,7 @@ def add_parser(sub) -> None:
                        description="Write OUT/README.md and OUT/index.html with figures under OUT.")
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
                    help="output folder, created if missing (default: reports)")
-    p.add_argument("--workers", type=_positive, default=None, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="worker processes (default: one per CPU)")
     p.add_argument("--sweep", default="default", metavar="NAME",
                    help="built-in sweep to run (default: default; `quick` for a try-out)")
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
                    help=f"seeded runs per scenario and strategy (default {REPORT_RUNS})")
     p.add_argument("--max-states", type=int, default=REPORT_MAX_STATES, metavar="N",
                    help=f"exploration bound per scenario and strategy (default {REPORT_MAX_STATES})")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -40,6 +41,12 @@ def run(args) -> int:
     from simulations.report.check import all_verdicts, check_section
     from simulations.report.sweep import default_sweep_section
 
+    from simulations.io.sweep_file import load_sweep
+
+    for option, value, least in (("--runs", args.runs, 0), ("--max-states", args.max_states, 1)):
+        if value is not None and value < least:
+            raise InputError(option, None, f"must be >= {least}, got {value}")
+    load_sweep(find_sweep(args.sweep, "--sweep"))  # a bad sweep fails before any work or folder
     make_folder(args.out)
     start = time.perf_counter()
     say = (lambda *_: None) if args.quiet else (lambda msg: print(f"[report] {msg}", flush=True))

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
+import threading
+
 from model.invariants import INVARIANTS
+from simulations.cli.common import add_quiet, add_strategy, check_strategy
 from simulations.engine.simulator import RunResult, simulate
+from simulations.io.progress import Progress
 from simulations.io.scenario import load_scenario
 
 
@@ -17,21 +21,26 @@ def add_parser(sub) -> None:
                                    "--counterexamples`) through the explorer's model.")
     p.add_argument("scenario", metavar="SCENARIO",
                    help="scenario TOML file, or a counterexample .json file to replay")
-    p.add_argument("--strategy", help="seed | dual-write | seed-retry | reconciled | module:Class")
+    add_strategy(p)
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    p.add_argument("--trace", metavar="FILE", help="write the JSONL trace of every event to FILE")
+    p.add_argument("--trace", metavar="FILE",
+                   help="write the JSONL trace of every event to FILE (folders created as needed)")
     p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from simulations.explore.counterexample import looks_like_counterexample
+    check_strategy(args.strategy)
     if looks_like_counterexample(args.scenario):
         return run_counterexample(args)
     scenario = load_scenario(args.scenario)
-    result = simulate(scenario, strategy=args.strategy, seed=args.seed, trace_path=args.trace)
+    with RunProgress(quiet=args.quiet) as progress:
+        result = simulate(scenario, strategy=args.strategy, seed=args.seed, trace_path=args.trace,
+                          on_start=progress.watch)
     for warning in result.warnings:
-        print(f"ssesim: warning: {warning}", file=sys.stderr)
+        print(f"ssesim run: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -55,10 +64,10 @@ def run_counterexample(args) -> int:
     result = cxm.replay_result(cx, model, node, taken)
     reproduced = result.violations[cx.invariant] > 0
     if taken < len(cx.steps):
-        print(f"ssesim: warning: {path}: step {taken + 1} {list(cx.steps[taken])} is not enabled under "
+        print(f"ssesim run: warning: {path}: step {taken + 1} {list(cx.steps[taken])} is not enabled under "
               f"{result.strategy}; replayed the first {taken} steps", file=sys.stderr)
     if not reproduced:
-        print(f"ssesim: warning: {path}: the replay does not violate {cx.invariant}", file=sys.stderr)
+        print(f"ssesim run: warning: {path}: the replay does not violate {cx.invariant}", file=sys.stderr)
     if args.json:
         obj = result.to_json()
         obj.update(counterexample=path, invariant=cx.invariant, steps=taken, reproduced=reproduced)
@@ -106,3 +115,38 @@ def summary(r: RunResult) -> str:
                  f"{m['rerenders_per_send']:.2f} | SSE {m['sse_bytes']} bytes in {m['sse_events']} events"
                  f" | converged {conv} after the last send")
     return "\n".join(lines)
+
+
+class RunProgress:
+    """Progress of one simulation (its inputs, sends and scripted events, handled so far), polled
+    from a thread: the simulator's loop stays as it is."""
+
+    POLL = 0.25  # seconds between looks at the running simulator
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.stop = threading.Event()
+        self.thread = None
+
+    def watch(self, sim) -> None:
+        """``simulate``'s ``on_start`` hook: start watching ``sim``."""
+        if self.quiet:
+            return
+        self.thread = threading.Thread(target=self._poll, args=(sim,), daemon=True,
+                                       name="ssesim-run-progress")
+        self.thread.start()
+
+    def _poll(self, sim) -> None:
+        total = sim.inputs
+        with Progress("run", total, "inputs") as bar:
+            while not self.stop.wait(self.POLL):
+                bar.set(total - sim.inputs)
+            bar.set(total - sim.inputs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()

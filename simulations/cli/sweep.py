@@ -6,30 +6,33 @@ import argparse
 import sys
 from pathlib import Path
 
+from simulations.cli.common import add_quiet, find_sweep, positive_int
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("sweep", help="parameter grid × seeds in parallel: tables, plots, report",
                        description="Run a sweep file (see simulations/sweeps/) and write runs.csv, "
                                    "summary tables, plots and a Markdown report into --out.")
-    p.add_argument("sweep", help="sweep file (TOML), or the name of a built-in sweep (e.g. default)")
+    p.add_argument("sweep", metavar="SWEEP",
+                   help="sweep file (TOML), or the name of a built-in sweep (e.g. default)")
     where = p.add_mutually_exclusive_group()  # a cluster's workers are the cluster's own
-    where.add_argument("--workers", type=_positive, default=None,
+    where.add_argument("--workers", type=positive_int, default=None,
                        help="worker processes (default: the number of CPUs)")
     p.add_argument("--out", default=None, help="output folder (default: sweeps-out/NAME)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted sweep in --out: finished runs are kept")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on a Dask distributed scheduler (needs ssesim[dask])")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from simulations.report.sweep import finish_sweep
     from simulations.sweep.runner import run_sweep
-    from simulations.io.sweep_file import load_sweep, resolve_sweep_path
+    from simulations.io.sweep_file import load_sweep
 
-    sweep = load_sweep(resolve_sweep_path(args.sweep))
+    sweep = load_sweep(find_sweep(args.sweep, None))
     out = Path(args.out) if args.out else Path("sweeps-out") / sweep.name
     outcome = run_sweep(sweep, out, workers=args.workers, resume=args.resume,
                         scheduler=args.scheduler, quiet=args.quiet)
@@ -44,13 +47,3 @@ def run(args: argparse.Namespace) -> int:
               "(--resume runs them again)", file=sys.stderr)
         return 1
     return 0
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value

@@ -81,8 +81,11 @@ def warnings_for(scenario: Scenario, strategy: str) -> list[str]:
 
 
 def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None,
-             trace_path=None, observer: Observer | None = None) -> RunResult:
-    """Run one scenario to its end; optionally stream a JSONL trace to ``trace_path``."""
+             trace_path=None, observer: Observer | None = None, on_start=None) -> RunResult:
+    """Run one scenario to its end; optionally stream a JSONL trace to ``trace_path``.
+
+    ``on_start(simulator)``, when given, is called before the first event (a progress display
+    polls ``simulator.inputs``, the inputs still to come, from another thread)."""
     name = strategy or scenario.strategy
     seed = scenario.seed if seed is None else seed
     strategy_cls = resolve_strategy(name, scenario.source)
@@ -92,6 +95,8 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
             from model.observe import Tee
             obs = Tee(obs, observer)
         sim = Simulator(scenario, strategy_cls, random.Random(seed), obs)
+        if on_start is not None:
+            on_start(sim)
         sim.run()
     world = sim.world
     metrics = monitor.metrics()

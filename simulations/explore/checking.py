@@ -84,23 +84,33 @@ class ScenarioCheck:
 
 
 def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: int,
-                   reduction: bool = False) -> ScenarioCheck:
-    """Explore (when the scenario scripts sends) and simulate seeds 1..``runs``."""
+                   reduction: bool = False, progress=None) -> ScenarioCheck:
+    """Explore (when the scenario scripts sends) and simulate seeds 1..``runs``.
+
+    ``progress.update(n, note)``, when given, hears of each step done: the exploration (one step,
+    with the states reached so far in ``note`` while it runs) and each seeded run (one step each)."""
     from simulations.engine.simulator import simulate
     from simulations.explore.explorer import explore
     start = time.perf_counter()
     name = strategy or scenario.strategy
     from simulations.explore.counterexample import portable_path
     result = ScenarioCheck(portable_path(path), scenario.name, name, runs, required_sometimes(scenario))
+    say = progress.update if progress is not None else (lambda n, note=None: None)
     if scenario.sends:
-        result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction)
+        say(0, f"{scenario.name}: exploring")
+        result.exploration = explore(
+            scenario, name, max_states=max_states, reduction=reduction,
+            progress=lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states"))
+        say(1)
         if not result.exploration.complete:
             result.warnings.append(f"exploration incomplete: stopped at --max-states {max_states}; "
                                    "its verdicts cover only the states it reached")
     else:
         result.skipped = "no [[sends]]: a random workload is simulated, not explored"
     for seed in range(1, runs + 1):
+        say(0, f"{scenario.name}: run seed {seed}/{runs}")
         r = simulate(scenario, strategy=name, seed=seed)
+        say(1)
         result.run_sometimes |= r.sometimes
         for w in r.warnings:
             if w not in result.warnings:

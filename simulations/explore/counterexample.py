@@ -96,8 +96,16 @@ def dumps(cx: Counterexample) -> str:
 
 
 def save(cx: Counterexample, path: str | Path, option: str = "--counterexamples") -> None:
+    """Write ``cx`` to ``path``, its scenario given relative to ``path``'s folder (so that the pair
+    can be moved together and replayed from any working folder)."""
+    import dataclasses
+    import os
+
     from simulations.io.files import atomic_write
-    atomic_write(Path(path), dumps(cx), option)
+    scenario = Path(cx.scenario)
+    if not scenario.is_absolute() or scenario.exists():
+        scenario = Path(os.path.relpath(scenario.resolve(), Path(path).resolve().parent))
+    atomic_write(Path(path), dumps(dataclasses.replace(cx, scenario=scenario.as_posix())), option)
 
 
 def looks_like_counterexample(path: str | Path) -> bool:
@@ -140,11 +148,12 @@ def parse(data, src: str = "<counterexample>") -> Counterexample:
 
 # --- replay --------------------------------------------------------------------------------------
 def scenario_path(cx: Counterexample, cx_file: str | Path | None = None) -> Path:
-    """The scenario file: as written, else relative to the counterexample file's folder."""
+    """The scenario file: relative to the counterexample file's folder (as ``save`` writes it),
+    else as written (relative to the working folder, as files of earlier versions have it)."""
     p = Path(cx.scenario)
-    if not p.is_absolute() and not p.exists() and cx_file is not None:
+    if not p.is_absolute() and cx_file is not None:
         beside = Path(cx_file).parent / p
-        if beside.exists():
+        if beside.exists() or not p.exists():
             return beside
     return p
 

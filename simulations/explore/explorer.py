@@ -271,9 +271,14 @@ class Exploration:
                 "violations": {k: self.violations[k] for k in INVARIANTS}}
 
 
+PROGRESS_EVERY = 4096
+
+
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
-            reduction: bool = False) -> Exploration:
-    """Breadth-first search of every interleaving; shortest counterexample per invariant."""
+            reduction: bool = False, progress=None) -> Exploration:
+    """Breadth-first search of every interleaving; shortest counterexample per invariant.
+
+    ``progress(states, transitions)``, when given, is called every ``PROGRESS_EVERY`` states."""
     model = Model(scenario, strategy)
     reduce = reduction and reduction_applicable(model)
     start = time.perf_counter()
@@ -313,6 +318,8 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
                 continue
             parent[ckey] = (key, action)
             queue.append((child, ckey))
+            if progress is not None and not len(parent) % PROGRESS_EVERY:
+                progress(len(parent), transitions)
     seconds = time.perf_counter() - start
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
     result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(parent),

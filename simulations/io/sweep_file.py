@@ -2,7 +2,7 @@
 
 A sweep file::
 
-    name = "faults"                        # required
+    name = "faults"                        # required; a slug: it names the default output folder
     description = "..."                    # optional
     base = "../scenarios/realistic.toml"   # optional, relative to the sweep file
     strategies = ["seed", "reconciled"]    # required, built-in names or module:Class
@@ -124,6 +124,8 @@ def parse_sweep(data: dict, source: str, base_dir: Path, parse: Callable | None 
     if real_parse:
         parse = parse_scenario
     f = validate(declared.SweepFile, data, source)
+    if ".." in f.name:  # the name names the default output folder: never a path
+        raise InputError(source, "name", f"must be a slug (no '..'), got {f.name!r}")
     base, base_source = _base(f, data, source, base_dir)
     studies = _studies(f, source)
     strategies = _strategies(f, source)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from model.invariants import Monitor
 from model.observe import Observer
 from simulations.io.schema.base import JSON, input_error, read_json, shown
 from simulations.io.schema.trace import FIELDS, line
+from simulations.io.files import make_folder, temp_file
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one record; a message is at most 1 MB
 
@@ -53,9 +53,9 @@ class TraceWriter(Observer):
         self.path = Path(path)
         self.inner = inner
         self.seq = 0
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+        make_folder(self.path.parent, "--trace")
+        try:  # 0644 and named like every output's temporary file (a killed run's is cleaned later)
+            fd, self.tmp = temp_file(self.path)
         except OSError as exc:
             raise InputError(str(self.path), "--trace", f"cannot write: {exc.strerror}") from None
         self.fh = os.fdopen(fd, "w", encoding="utf-8")

@@ -16,11 +16,14 @@ kept after it is written (``--resume`` also holds the keys of the finished runs)
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,8 +32,9 @@ from pathlib import Path
 import simulations
 from model.errors import InputError
 from simulations.io.files import write_json_atomic
+from simulations.io.progress import Progress
 from simulations.io.sweep_file import Sweep
-from simulations.sweep.work import RunFn, attempt, execute_run
+from simulations.sweep.work import RunFn, attempt, execute_run, worker_init
 
 INVARIANTS = ("sse-only", "no-orphan", "no-ghost", "no-flicker", "no-duplicate", "convergence",
               "monotonic", "isolation", "send-order", "no-silent-loss")
@@ -69,8 +73,9 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
     write_json_atomic(out / META_JSON, {**meta, "status": "running"})
     tasks = _tasks(sweep, done)
     start = time.perf_counter()
-    with _Writers(out) as writers, _progress(outcome, quiet) as bar:
-        for task, (error, payload, wall) in _results(tasks, run_fn, workers, scheduler):
+    results = _results(tasks, run_fn, workers, scheduler)
+    with _Writers(out) as writers, _progress(outcome, quiet) as bar, contextlib.closing(results):
+        for task, (error, payload, wall) in results:
             writers.write(task, error, payload, wall)
             outcome.ran += 1
             if error is not None:
@@ -210,26 +215,64 @@ def _results(tasks: Iterable[tuple], run_fn: RunFn, workers: int | None,
 
 
 def _pool_results(tasks: Iterable[tuple], run_fn: RunFn, workers: int) -> Iterator[tuple]:
-    """(task, attempt result) as runs finish, at most ``4 × workers`` in flight."""
+    """(task, attempt result) as runs finish, at most ``4 × workers`` in flight.
+
+    The workers never outlive the sweep: an interruption (Ctrl-C, SIGTERM, an error) stops them at
+    once, and each worker exits by itself when the sweep process dies (``worker_init``).
+    """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import active_children
 
     tasks, limit = iter(tasks), 4 * workers
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending = {}
-        try:
-            while True:
-                for task in tasks:
+    before = {p.pid for p in active_children()}
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
+    pending, finished_all = {}, False
+    try:
+        while True:
+            for task in tasks:
+                with _signals_held():  # the first submit forks the workers
                     pending[pool.submit(attempt, run_fn, *task[3:], task[1], task[2])] = task
-                    if len(pending) >= limit:
-                        break
-                if not pending:
-                    return
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield pending.pop(future)[:3], _outcome(future)
-        finally:
-            for future in pending:  # on an interruption, do not start what is still queued
-                future.cancel()
+                if len(pending) >= limit:
+                    break
+            if not pending:
+                finished_all = True
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield pending.pop(future)[:3], _outcome(future)
+    finally:
+        if finished_all:
+            pool.shutdown(wait=True)
+        else:  # interrupted: queued runs are not started, running ones are stopped
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop([p for p in active_children() if p.pid not in before])
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl-C and SIGTERM back while the pool forks its workers: raised inside the fork
+    handlers, their exception would be printed and dropped (and the sweep go on); held, it is
+    raised right after. The workers unblock them (``worker_init``)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _stop(processes) -> None:
+    """Terminate the pool's worker processes and reap them (SIGKILL after a grace second)."""
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 def _outcome(future) -> tuple:
@@ -317,10 +360,6 @@ def _meta(sweep: Sweep, workers: int | None, scheduler: str | None) -> dict:
             "confirm_times": f"{SAMPLES_JSONL}: one JSON line per run, raw samples in seconds"}
 
 
-def _progress(outcome: SweepOutcome, quiet: bool):
-    """A tqdm bar with ETA on stderr; disabled by --quiet or when stderr is not a terminal."""
-    from tqdm import tqdm
-
-    disable = quiet or not sys.stderr.isatty()
-    return tqdm(total=outcome.total, initial=outcome.skipped, unit="run", file=sys.stderr,
-                disable=disable, dynamic_ncols=True, desc="sweep")
+def _progress(outcome: SweepOutcome, quiet: bool) -> Progress:
+    """A bar with ETA on a terminal's stderr, plain lines on another stderr, nothing with --quiet."""
+    return Progress("sweep", outcome.total, "runs", quiet=quiet, initial=outcome.skipped)

@@ -42,9 +42,11 @@ class SweepFile(Table):
 
     model_config = ConfigDict(title="ssesim sweep")
 
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S", strict=True),
-                    Says("must be a non-empty string of at most 200 characters")] = Field(
-        description="the sweep's name (its output folder by default)")
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                               strict=True),
+                    Says("must be a slug (letters, digits, '.', '_', '-'; starting with a letter or "
+                         "digit; at most 64; no '..')")] = Field(
+        description="the sweep's name, a slug (its output folder by default)")
     description: Text(10_000) = Field("", description="one line for people")
     base: Text(4096, min_length=1) = optional("a scenario file, relative to the sweep file")
     scenario: ScenarioFile = optional("scenario keys merged over base")

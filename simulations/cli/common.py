@@ -1,0 +1,56 @@
+"""Arguments several commands share: ``--strategy``, ``--quiet``, and finding a sweep by name."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from model.errors import InputError
+from model.strategies import BUILTIN
+
+STRATEGY_HELP = f"{' | '.join(BUILTIN)} | module:Class (a plug-in)"
+
+
+def strategy_name(text: str) -> str:
+    """argparse type of ``--strategy``: any non-blank text (resolved by ``check_strategy``)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must not be empty: {STRATEGY_HELP}")
+    return text
+
+
+def add_strategy(p: argparse.ArgumentParser, help: str = STRATEGY_HELP) -> None:
+    p.add_argument("--strategy", type=strategy_name, metavar="S", help=help)
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count that must be at least one (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr (progress never goes to stdout)")
+
+
+def check_strategy(name: str | None) -> None:
+    """Resolve ``--strategy`` now, so that a bad one is blamed on the option, before any work."""
+    if name is not None:
+        from model.strategies import resolve_strategy
+        resolve_strategy(name, "--strategy", None)
+
+
+def find_sweep(name: str, option: str | None) -> Path:
+    """A sweep file as given, or a built-in sweep's; an unknown name lists the built-in ones."""
+    from simulations.io.sweep_file import BUILTIN_SWEEPS, resolve_sweep_path
+    path = resolve_sweep_path(name)
+    if path.is_file():
+        return path
+    builtins = ", ".join(sorted(p.stem for p in BUILTIN_SWEEPS.glob("*.toml")))
+    what = "is a folder, not a sweep file" if path.is_dir() else "no such file"
+    raise InputError(name, option, f"{what}, and not the name of a built-in sweep ({builtins})")
