@@ -17,6 +17,7 @@ import sys
 
 from model.config import StrategyOptions
 from model.errors import InputError
+from model.explored import COPY, ITEMS, OUT, PART, TUPLE, config, derive, field, undeclared
 from model.vocab import (
     Abandon,
     Apply,
@@ -139,19 +140,31 @@ class Strategy:
         """True while the strategy itself holds undecided work (SPEC §2.6 pending work)."""
         return False
 
+    # --- the explored state (model.explored) -------------------------------------------------
+    EXPLORED = {
+        "client": config(), "options": config(), "max_len": config(),
+        "session": field(PART, OUT, "a read-only view of the client's session, keyed with it"),
+        "view": field(),
+    }
+    reads_body = True  # on_response reads the body (False: the explorer leaves bodies out of keys)
+    reads_attempt_number = True  # the handlers read attempt.n (False: left out when no fault is scripted)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._explored_copy, cls._explored_key = derive(cls, cls.EXPLORED)
+
+    def undeclared(self) -> set[str]:
+        """The fields this strategy holds that its class's ``EXPLORED`` does not declare."""
+        return undeclared(self, type(self).EXPLORED)
+
     def state_key(self):
-        """A hashable summary of everything that influences future behaviour (for the explorer)."""
-        return tuple(sorted((k, _freeze(v)) for k, v in vars(self).items()
-                            if k not in ("session", "options", "max_len", "client")))
+        """A hashable summary of everything that influences future behaviour (for the explorer),
+        derived from ``EXPLORED``."""
+        return type(self)._explored_key(self)
 
     def clone(self) -> Strategy:
-        """A copy for the explorer: containers are copied one level deep, so their items must be
-        immutable (ints, strings, tuples); a strategy holding mutable items overrides this."""
-        new = object.__new__(type(self))
-        state = new.__dict__
-        for k, v in self.__dict__.items():
-            state[k] = v.copy() if isinstance(v, (list, dict, set)) else v
-        return new
+        """A copy for the explorer, derived from ``EXPLORED``."""
+        return type(self)._explored_copy(self)
 
     # --- helpers ------------------------------------------------------------------------------
     def valid(self, content: str) -> bool:
@@ -182,14 +195,7 @@ class Strategy:
         return Rollback(send, before, self.view)
 
 
-def _freeze(value):
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, set):
-        return tuple(sorted(value))
-    return value
+Strategy._explored_copy, Strategy._explored_key = derive(Strategy, Strategy.EXPLORED)
 
 
 class Seed(Strategy):
@@ -212,11 +218,11 @@ class Seed(Strategy):
     def on_timeout(self, t, attempt):
         return self.failed(t, attempt.send)
 
+    reads_body = False  # SPEC §2.2: a 2xx needs nothing; an error reads only the status
+    reads_attempt_number = False
+
     def failed(self, t, send):
         return [self.rollback(send), ShowError(send)]
-
-    def state_key(self):
-        return self.view
 
     def on_event(self, t, event):
         # [self.replace_view(event)], inline: every delivery (tests/test_vocab.py checks they agree)
@@ -232,6 +238,7 @@ class DualWrite(Seed):
     """The design the seed moved away from: a 2xx body's server state is applied as well."""
 
     name = "dual-write"
+    reads_body = True
 
     def on_response(self, t, attempt, status, body):
         if 200 <= status < 300:
@@ -264,8 +271,9 @@ class SeedRetry(Seed):
     def on_retry(self, t, send):
         return [Post(send, self.content[send])]
 
-    def state_key(self):
-        return (self.view, tuple(sorted(self.retried.items())))
+    EXPLORED = {**Seed.EXPLORED,
+                "retried": field(COPY, ITEMS),
+                "content": field(COPY, OUT, "each send's content, fixed by the scenario")}
 
 
 class Reconciled(Strategy):
@@ -387,14 +395,27 @@ class Reconciled(Strategy):
     def has_pending(self):
         return bool(self.pending)
 
-    def state_key(self):
-        # Failures beyond the unconfirmed threshold change nothing but the backoff, which the
-        # explorer abstracts away: saturating the count keeps unbounded retries finite.
+    # Failures beyond the unconfirmed threshold change nothing but the backoff, which the
+    # explorer abstracts away: saturating the count keeps unbounded retries finite. Decided sends
+    # are never read again.
+    reads_attempt_number = False
+    EXPLORED = {**Strategy.EXPLORED,
+                "applied": field(), "canon": field(), "flags": field(),
+                "pending": field(COPY, TUPLE), "active": field(),
+                "content": field(COPY, OUT, "each send's content, fixed by the scenario"),
+                "fails": field(COPY, "method:_key_fails"),
+                "ok_version": field(COPY, "method:_key_ok_version"),
+                "unconfirmed": field(COPY, "method:_key_unconfirmed")}
+
+    def _key_fails(self, K=None):
         cap = max(self.options.retries, 1)
-        return (self.view, self.applied, self.canon, self.flags, tuple(self.pending), self.active,
-                tuple(sorted((s, min(n, cap)) for s, n in self.fails.items() if s in self.pending)),
-                tuple(sorted((s, v) for s, v in self.ok_version.items() if s in self.pending)),
-                tuple(sorted(self.unconfirmed & set(self.pending))))
+        return tuple(sorted((s, min(n, cap)) for s, n in self.fails.items() if s in self.pending))
+
+    def _key_ok_version(self, K=None):
+        return tuple(sorted((s, v) for s, v in self.ok_version.items() if s in self.pending))
+
+    def _key_unconfirmed(self, K=None):
+        return tuple(sorted(self.unconfirmed & set(self.pending)))
 
 
 BUILTIN = {cls.name: cls for cls in (Seed, DualWrite, SeedRetry, Reconciled)}

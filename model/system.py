@@ -12,6 +12,7 @@ The think, reply and reconnect delays are ``model.config.Dist``s, which the driv
 from __future__ import annotations
 
 from model.config import Scenario
+from model.explored import COPY, LEN, OUT, PART, SORTED, TUPLE, config, derive, field
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
 from model.vocab import (
@@ -418,36 +419,121 @@ class World:
         return self._commit(t, s, _new_tuple(Message, (len(s.log), "assistant", content, None, None, None)))
 
 
-# --- copying and keys, for the exhaustive explorer ----------------------------------------------
+# --- the explored state: declared once, copies and keys derived (model.explored) ---------------------
+_DERIVED = "determined by the keyed fields"
+Session.EXPLORED = {  # type: ignore[attr-defined]
+    "name": field(),
+    "log": field(COPY, "method:_key_log"),
+    "version": field(key=OUT, why=_DERIVED + ": len(history) - 1"),
+    "typing": field(key=OUT, why=_DERIVED + ": the last entry of history"),
+    "processing": field(key=OUT, why=_DERIVED + ": the last entry of history"),
+    "by_cmid": field(COPY, OUT, _DERIVED + ": the client message ids of the log's messages"),
+    "history": field(COPY, TUPLE),
+    "latest": field(key=OUT, why=_DERIVED + ": the event of the newest entry of history"),
+    "streams": field(key=SORTED),
+    "cum_bytes": field(COPY, OUT, "sizes of the log's contents (fixed by its sends); only metrics read them"),
+    "clients": config(),
+}
+Client.EXPLORED = {  # type: ignore[attr-defined]
+    "index": config(),
+    "connected": field(), "conn": field(), "last_version": field(),
+    "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
+                                    "reports the view last)"),
+    "outstanding": field(PART, "method:_key_outstanding"),
+    "session": field(PART, OUT, "the client's session, keyed with the sessions"),
+    "strategy": field(PART, "method:_key_strategy"),
+}
+World.EXPLORED = {  # type: ignore[attr-defined]
+    "scenario": config(), "server": config(), "sse_payload_snapshot": config(),
+    "strategy_name": config(), "untimed": config(),
+    "obs": field(PART, OUT, "the observer: the checkers' state is keyed on its own"),
+    "sessions": field(PART, "method:_key_sessions"),
+    "clients": field(PART, "method:_key_clients"),
+    "sends": field(COPY, LEN),
+    "send_specs": field(COPY, OUT, "the scripted specs of the sends made so far: fixed by their number"),
+    "attempts": field(key=OUT, why="the next attempt id; ids only name attempts in traces"),
+    "pending": field(),
+    "timers": field(COPY, SORTED),
+    "committed": field(key=OUT, why="a count for the metrics; the logs hold the commits"),
+    "_counts": field(COPY, "method:_key_counts"),
+    "_strategies_with_pending": field(PART, OUT, _DERIVED + ": the clients' strategies"),
+}
+
+
+def _key_log(self, K) -> tuple:
+    return tuple([(m.sender, m.send) for m in self.log])
+
+
+def _key_outstanding(self, K) -> tuple:
+    attempt_n = K.attempt_n
+    return tuple(sorted([(s, attempt_n(a, K), a.state) for s, a in self.outstanding.items()]))
+
+
+def _key_strategy(self, K):
+    return self.strategy.state_key()
+
+
+def _key_sessions(self, K) -> tuple:
+    session = K.session
+    return tuple([session(s, K) for s in self.sessions.values()])
+
+
+def _key_clients(self, K) -> tuple:
+    client = K.client
+    return tuple([client(c, K) for c in self.clients])
+
+
+def _key_counts(self, K) -> tuple:
+    if K.attempt_n is _no_n:
+        return ()
+    return tuple(sorted([(k, 1 if n == 1 else 2) for k, n in self._counts.items()]))
+
+
+def _no_n(a, K) -> int:
+    return 0
+
+
+Session._key_log = _key_log  # type: ignore[attr-defined]
+Client._key_outstanding, Client._key_strategy = _key_outstanding, _key_strategy  # type: ignore[attr-defined]
+World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
+    _key_sessions, _key_clients, _key_counts)
+_copy_session, _key_session = derive(Session, Session.EXPLORED)  # type: ignore[attr-defined]
+_copy_client, _key_client = derive(Client, Client.EXPLORED)  # type: ignore[attr-defined]
+_copy_world, _key_world = derive(World, World.EXPLORED)  # type: ignore[attr-defined]
+_copy_attempt = Attempt.copy_fields  # type: ignore[attr-defined]
+
+
+class Keys:
+    """The key functions of one exploration: the declared ones, less what its scenario and strategy
+    can never read. ``attempt_number``: whether any step reads an attempt's number (a scripted send
+    forces a fault on its first attempt, or the strategy reads ``attempt.n``)."""
+
+    def __init__(self, attempt_number: bool = True):
+        fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]
+        if attempt_number:
+            self.attempt_n = Attempt._key_n  # type: ignore[attr-defined]
+        else:
+            fields["n"] = field(key=OUT, why="no scripted fault and a strategy that never reads it")
+            self.attempt_n = _no_n
+        self.attempt = derive(Attempt, fields)[1]
+        self.session, self.client, self.world = _key_session, _key_client, _key_world
+
+
 def clone_world(world: World, obs: Observer, attempts: dict) -> World:
     """A copy of ``world`` that shares nothing mutable with it; ``attempts`` maps old → new attempts."""
-    new = object.__new__(World)
-    new.__dict__.update(world.__dict__)
+    new = _copy_world(world)
     new.obs = obs
-    sessions = {}
-    for name, s in world.sessions.items():
-        c = object.__new__(Session)
-        c.name, c.log, c.version = s.name, list(s.log), s.version
-        c.typing, c.processing, c.by_cmid = s.typing, s.processing, dict(s.by_cmid)
-        c.history, c.streams, c.cum_bytes, c.clients = list(s.history), s.streams, list(s.cum_bytes), \
-            s.clients
-        c.latest = s.latest
-        sessions[name] = c
+    sessions = {name: _copy_session(s) for name, s in world.sessions.items()}
     new.sessions = sessions
     clients = []
     for cl in world.clients:
-        c = object.__new__(Client)
-        c.index, c.session = cl.index, sessions[cl.session.name]
+        c = _copy_client(cl)
+        c.session = sessions[cl.session.name]
         c.strategy = cl.strategy.clone()
         c.strategy.session = SessionView(c.session)
-        c.connected, c.conn, c.last_version = cl.connected, cl.conn, cl.last_version
         c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
-        c.last_view = cl.last_view
         clients.append(c)
     new.clients = clients
-    new.sends = list(world.sends)
-    new.timers = set(world.timers)
-    new._counts = dict(world._counts)
     new._strategies_with_pending = [c.strategy for c in clients
                                     if type(c.strategy).has_pending is not Strategy.has_pending]
     return new
@@ -456,30 +542,17 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
 def copy_attempt(a: Attempt, memo: dict) -> Attempt:
     new = memo.get(id(a))
     if new is None:
-        new = object.__new__(Attempt)
-        new.id, new.client, new.send, new.n = a.id, a.client, a.send, a.n
-        new.content, new.cmid, new.deadline, new.sent_at = a.content, a.cmid, a.deadline, a.sent_at
-        new.fault, new.state = a.fault, a.state
-        new.request_latency, new.response_latency = a.request_latency, a.response_latency
-        memo[id(a)] = new
+        new = memo[id(a)] = _copy_attempt(a)
     return new
 
 
-def attempt_key(a: Attempt) -> tuple:
-    # Only "first attempt or not" matters (scripted overrides); retries stay finite.
-    return (a.client, a.send, min(a.n, 2), a.state, a.fault)
+_FULL_KEYS = Keys()
 
 
-def world_key(world: World) -> tuple:
+def attempt_key(a: Attempt, K: Keys = _FULL_KEYS) -> tuple:
+    return K.attempt(a, K)
+
+
+def world_key(world: World, K: Keys = _FULL_KEYS) -> tuple:
     """Everything about the system that can influence what happens next (times excluded)."""
-    sessions = tuple(
-        (name, tuple((m.sender, m.send) for m in s.log), tuple(s.history),
-         tuple(sorted(s.streams)))
-        for name, s in world.sessions.items())
-    clients = tuple(
-        (c.connected, c.conn, c.last_version,
-         tuple(sorted((s, min(a.n, 2), a.state) for s, a in c.outstanding.items())),
-         c.strategy.state_key(), c.last_view)
-        for c in world.clients)
-    return (sessions, clients, len(world.sends), tuple(sorted(world.timers)),
-            tuple(sorted((k, min(n, 2)) for k, n in world._counts.items())), world.pending)
+    return _key_world(world, K)

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from model.explored import OUT, derive, field
+
 if TYPE_CHECKING:
     from model.config import Dist
 
@@ -72,6 +74,26 @@ class Attempt:
         self.fault = None  # drawn when it leaves, unless a scripted send fixed it
         self.request_latency = self.response_latency = None  # scripted overrides (first attempt)
         self.state = AWAITING
+
+    def _key_n(self, K) -> int:
+        # Only "first attempt or not" is read (a scripted send's overrides apply to the first).
+        return 1 if self.n == 1 else 2
+
+
+_NO_TIME = "the untimed explorer has no time (SPEC §1.3)"
+Attempt.EXPLORED = {  # type: ignore[attr-defined]
+    "id": field(key=OUT, why="names the attempt in traces; no handler or checker compares ids"),
+    "client": field(), "send": field(),
+    "n": field(key="method:_key_n"),
+    "content": field(key=OUT, why="fixed by the send: every attempt of a send posts its content"),
+    "cmid": field(key=OUT, why="fixed by the client and the send"),
+    "deadline": field(key=OUT, why=_NO_TIME + "; whether it is set is fixed by the strategy"),
+    "sent_at": field(key=OUT, why=_NO_TIME),
+    "fault": field(), "state": field(),
+    "request_latency": field(key=OUT, why=_NO_TIME),
+    "response_latency": field(key=OUT, why=_NO_TIME),
+}
+Attempt.copy_fields, Attempt.key_fields = derive(Attempt, Attempt.EXPLORED)  # type: ignore[attr-defined]
 
 
 class Event(NamedTuple):

@@ -1,58 +1,90 @@
 """Copies and keys of a ``Monitor`` for the exhaustive explorer, which branches on the checker's state
-and deduplicates states by it."""
+and deduplicates states by it: both derived from the declarations below (``model.explored``)."""
 
 from __future__ import annotations
 
 from model.checkers.mirror import Mirror
 from model.checkers.monitor import Monitor
+from model.explored import COPY, COPY2, ITEMS, OUT, PART, SORTED, TUPLE, derive, field
+from model.gaps import Lifecycle
+
+_METRIC = "a metric or an example for the report; no invariant reads it"
+_TIME = "a time, for the metrics; the untimed explorer has none"
+_MIRROR = "mirrors the sessions' logs and flags, which the world's key holds"
+
+Monitor.EXPLORED = {  # type: ignore[attr-defined]
+    "client_session": field(key=OUT, why="configuration, the same in every state"),
+    "sometimes": field(key=OUT, why="the vacuity guard's witnesses: one set shared by every branch"),
+    "counts": field(COPY, OUT, "episodes already reported: the explorer compares the counts "
+                               "before and after each step"),
+    "first": field(COPY, OUT, _METRIC),
+    "seq": field(key=OUT, why="an observation counter for the examples"),
+    "committed": field(key=OUT, why=_METRIC), "converged": field(key=OUT, why=_METRIC),
+    "posts": field(key=OUT, why=_METRIC), "sends": field(key=OUT, why=_METRIC),
+    "errors_shown": field(key=OUT, why=_METRIC), "unconfirmed_n": field(key=OUT, why=_METRIC),
+    "sse_bytes": field(key=OUT, why=_METRIC), "sse_events": field(key=OUT, why=_METRIC),
+    "view_changes": field(key=OUT, why=_METRIC),
+    "flicker_time": field(key=OUT, why=_TIME), "diverged_time": field(key=OUT, why=_TIME),
+    "last_send_t": field(key=OUT, why=_TIME), "quiescent_t": field(key=OUT, why=_TIME),
+    "end_t": field(key=OUT, why=_TIME),
+    "confirm_times": field(COPY, OUT, _TIME),
+    "since": field(COPY, OUT, _TIME),
+    "shown": field(COPY, OUT, "when each send was first shown: read for the confirm-time metric "
+                              "and to tell a first showing from a reappearance, which gone holds"),
+    "confirmed": field(COPY, OUT, "gates the lifecycle census and the confirm-time metric only"),
+    "send_client": field(COPY, OUT, "each send's client, fixed by the scenario"),
+    "lifecycle": field(PART, OUT, "the lifecycle gap census: no invariant reads it"),
+    "mirrors": field(PART, OUT, _MIRROR),
+    "own": field(PART, OUT, _MIRROR),
+    "views": field(COPY, TUPLE),
+    "cnt": field(COPY2, "method:_key_cnt"),
+    "gone": field(COPY2, "method:_key_gone"),
+    "maxv": field(COPY, TUPLE),
+    "in_order": field(COPY, TUPLE),
+    "failed": field(COPY, SORTED),
+    "commits": field(COPY, ITEMS),
+    "ghosted": field(COPY, SORTED),
+    "unresolved": field(COPY, SORTED),
+    "q_opt": field(COPY, TUPLE),
+    "q_equal": field(COPY, TUPLE),
+}
+Mirror.EXPLORED = {  # type: ignore[attr-defined]
+    "name": field(), "clients": field(key=OUT, why="configuration"),
+    "sends": field(COPY, TUPLE), "flags": field(), "version": field(),
+    "desc": field(COPY2, ITEMS), "last": field(COPY2, ITEMS), "full": field(),
+}
+Lifecycle.EXPLORED = {  # type: ignore[attr-defined]
+    "table": field(key=OUT, why="configuration"), "initial": field(key=OUT, why="configuration"),
+    "pairs": field(key=OUT, why="configuration"),
+    "state": field(COPY), "gaps": field(COPY, OUT, _METRIC), "examples": field(COPY, OUT, _METRIC),
+}
+
+
+def _key_cnt(self, K=None) -> tuple:
+    return tuple([tuple(sorted([(s, n) for s, n in c.items() if n])) for c in self.cnt])
+
+
+def _key_gone(self, K=None) -> tuple:
+    return tuple([tuple(sorted(g)) for g in self.gone])
+
+
+Monitor._key_cnt, Monitor._key_gone = _key_cnt, _key_gone  # type: ignore[attr-defined]
+_copy_monitor, _key_monitor = derive(Monitor, Monitor.EXPLORED)  # type: ignore[attr-defined]
+_copy_mirror = derive(Mirror, Mirror.EXPLORED)[0]  # type: ignore[attr-defined]
+_copy_lifecycle = derive(Lifecycle, Lifecycle.EXPLORED)[0]  # type: ignore[attr-defined]
 
 
 def clone_monitor(m: Monitor) -> Monitor:
     """A copy of ``m`` sharing nothing mutable (the explorer branches on it)."""
-    new = object.__new__(Monitor)
-    # Immutable values, and what clones share (``client_session``; ``sometimes``: witnessed by any branch).
-    (new.client_session, new.committed, new.converged, new.diverged_time, new.end_t, new.errors_shown,
-     new.flicker_time, new.last_send_t, new.posts, new.quiescent_t, new.seq, new.sends, new.sometimes,
-     new.sse_bytes, new.sse_events, new.unconfirmed_n, new.view_changes) = (
-        m.client_session, m.committed, m.converged, m.diverged_time, m.end_t, m.errors_shown,
-        m.flicker_time, m.last_send_t, m.posts, m.quiescent_t, m.seq, m.sends, m.sometimes,
-        m.sse_bytes, m.sse_events, m.unconfirmed_n, m.view_changes)
-    # Mutable state: copies.
-    new.counts = dict(m.counts)
-    new.first = dict(m.first)
-    mirrors = {}
-    for name, mi in m.mirrors.items():
-        c = object.__new__(Mirror)
-        c.name, c.sends, c.flags, c.version, c.clients = mi.name, list(mi.sends), mi.flags, mi.version, \
-            mi.clients
-        c.desc = {k: list(v) for k, v in mi.desc.items()}
-        c.last = {k: list(v) for k, v in mi.last.items()}
-        c.full = mi.full
-        mirrors[name] = c
+    new = _copy_monitor(m)
+    mirrors = {name: _copy_mirror(mi) for name, mi in m.mirrors.items()}
     new.mirrors = mirrors
     new.own = [mirrors[name] for name in m.client_session]
-    new.send_client = dict(m.send_client)
-    new.commits = dict(m.commits)
-    new.failed, new.ghosted, new.unresolved = set(m.failed), set(m.ghosted), set(m.unresolved)
-    new.shown, new.confirmed = dict(m.shown), set(m.confirmed)
     new.confirm_times = []
-    new.views, new.maxv, new.in_order, new.since = list(m.views), list(m.maxv), list(m.in_order), \
-        list(m.since)
-    new.q_opt, new.q_equal = list(m.q_opt), list(m.q_equal)
-    new.cnt = [dict(c) for c in m.cnt]
-    new.gone = [dict(g) for g in m.gone]
-    lc = m.lifecycle
-    new.lifecycle = object.__new__(type(lc))
-    new.lifecycle.__dict__.update(lc.__dict__)
-    new.lifecycle.state = dict(lc.state)
-    new.lifecycle.gaps = dict(lc.gaps)
-    new.lifecycle.examples = dict(lc.examples)
+    new.lifecycle = _copy_lifecycle(m.lifecycle)
     return new
 
 
-def monitor_key(m: Monitor) -> tuple:
+def monitor_key(m: Monitor, K=None) -> tuple:
     """The checker state that decides future verdicts (metrics and examples excluded)."""
-    return (tuple(m.views), tuple(tuple(sorted((s, n) for s, n in c.items() if n)) for c in m.cnt),
-            tuple(tuple(sorted(g)) for g in m.gone), tuple(m.maxv), tuple(m.in_order),
-            tuple(sorted(m.failed)), tuple(sorted(m.commits.items())), tuple(sorted(m.ghosted)),
-            tuple(sorted(m.unresolved)), tuple(m.q_opt), tuple(m.q_equal))
+    return _key_monitor(m, K)

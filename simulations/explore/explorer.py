@@ -9,37 +9,73 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from model.config import Scenario
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
-from model.strategies import resolve_strategy
-from model.system import (
-    World,
-    attempt_key,
-    clone_world,
-    copy_attempt,
-    world_key,
-)
+from model.errors import InputError
+from model.strategies import Strategy, resolve_strategy
+from model.explored import COPY, COPY2, PART, SORTED, derive, field
+from model.system import Keys, World, clone_world, copy_attempt
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as reduction_applicable
 
 
-@dataclass
 class Net:
     """What is in flight between the parts, and the explorer's own bounds."""
 
-    requests: list = field(default_factory=list)  # attempts travelling to the server
-    responses: list = field(default_factory=list)  # (attempt, status, body)
-    sse: dict = field(default_factory=dict)  # (client, conn) -> [events], FIFO
-    drained: dict = field(default_factory=dict)  # (client, conn) -> [events] of dropped streams
-    assistant: list = field(default_factory=list)  # ("think"|"reply", session, content)
-    reconnecting: list = field(default_factory=list)  # clients that will reconnect
-    disconnects: int = 0
-    next_send: int = 0
-    quiet: bool = True
-    done: bool = False
+    __slots__ = ("assistant", "disconnects", "done", "drained", "next_send", "quiet", "reconnecting",
+                 "requests", "responses", "sse")
+
+    def __init__(self):
+        self.requests: list = []  # attempts travelling to the server
+        self.responses: list = []  # (attempt, status, body)
+        self.sse: dict = {}  # (client, conn) -> [events], FIFO
+        self.drained: dict = {}  # (client, conn) -> [events] of dropped streams
+        self.assistant: list = []  # ("think"|"reply", session, content)
+        self.reconnecting: list = []  # clients that will reconnect
+        self.disconnects = 0
+        self.next_send = 0
+        self.quiet = True
+        self.done = False
+
+    def _key_requests(self, K) -> tuple:
+        attempt = K.attempt
+        return tuple(sorted([attempt(a, K) for a in self.requests]))
+
+    def _key_responses(self, K) -> tuple:
+        attempt = K.attempt
+        if K.body:
+            return tuple(sorted([(attempt(a, K), s, b) for a, s, b in self.responses]))
+        return tuple(sorted([(attempt(a, K), s) for a, s, _b in self.responses]))
+
+    def _key_sse(self, K) -> tuple:
+        return tuple(sorted([(k, tuple(v)) for k, v in self.sse.items() if v]))
+
+    def _key_drained(self, K) -> tuple:
+        return tuple(sorted([(k, tuple(v)) for k, v in self.drained.items() if v]))
+
+
+Net.EXPLORED = {  # type: ignore[attr-defined]
+    "requests": field(PART, "method:_key_requests"),
+    "responses": field(PART, "method:_key_responses"),
+    "sse": field(COPY2, "method:_key_sse"),
+    "drained": field(COPY2, "method:_key_drained"),
+    "assistant": field(COPY, SORTED), "reconnecting": field(COPY, SORTED),
+    "disconnects": field(), "next_send": field(), "quiet": field(), "done": field(),
+}
+_copy_net, _key_net = derive(Net, Net.EXPLORED)  # type: ignore[attr-defined]
+
+
+class ExploredKeys(Keys):
+    """The key functions of one exploration (``model.system.Keys``) plus the network's: response
+    bodies are left out for a strategy that never reads them (``Strategy.reads_body``)."""
+
+    def __init__(self, attempt_number: bool = True, body: bool = True):
+        super().__init__(attempt_number)
+        self.body = body
 
 
 class Node:
@@ -55,24 +91,17 @@ class Node:
         monitor = clone_monitor(self.monitor)
         world = clone_world(self.world, monitor, memo)
         n = self.net
-        net = object.__new__(Net)  # the fields below are all of Net's (no __init__ per copy)
-        net.__dict__.update(n.__dict__)
+        net = _copy_net(n)
         net.requests = [copy_attempt(a, memo) for a in n.requests]
         net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
-        net.sse = {k: v.copy() for k, v in n.sse.items()}
-        net.drained = {k: v.copy() for k, v in n.drained.items()}
-        net.assistant, net.reconnecting = n.assistant.copy(), n.reconnecting.copy()
         return Node(world, monitor, net, self.depth + 1)
 
-    def key(self) -> tuple:
-        n = self.net
-        return (world_key(self.world), monitor_key(self.monitor),
-                tuple(sorted(attempt_key(a) for a in n.requests)),
-                tuple(sorted((attempt_key(a), s, b) for a, s, b in n.responses)),
-                tuple(sorted((k, tuple(v)) for k, v in n.sse.items() if v)),
-                tuple(sorted((k, tuple(v)) for k, v in n.drained.items() if v)),
-                tuple(sorted(n.assistant)), tuple(sorted(n.reconnecting)), n.disconnects,
-                n.next_send, n.quiet, n.done)
+    def key(self, K: ExploredKeys | None = None) -> tuple:
+        K = FULL_KEYS if K is None else K
+        return (K.world(self.world, K), monitor_key(self.monitor, K), _key_net(self.net, K))
+
+
+FULL_KEYS = ExploredKeys()
 
 
 class Model:
@@ -84,6 +113,7 @@ class Model:
         self.faults = scenario.explore.faults
         self.max_disconnects = scenario.explore.max_disconnects
         self.sends = scenario.sends
+        self.keys = FULL_KEYS
 
     def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
         """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
@@ -91,6 +121,7 @@ class Model:
         monitor = Monitor() if monitor is None else monitor
         world = World(self.scenario, self.strategy_cls, monitor if obs is None else obs)
         world.untimed = True
+        _check_declared(world)
         return Node(world, monitor, Net(), 0)
 
     def actions(self, node: Node) -> list[tuple]:
@@ -208,6 +239,22 @@ class Model:
                 node.world.pending -= len(dead)
 
 
+def _check_declared(world: World) -> None:
+    """A strategy must declare every field it holds (``Strategy.EXPLORED``): the explorer copies and
+    keys only declared fields, so an undeclared one would be lost or merge distinct states."""
+    strategy = world.clients[0].strategy if world.clients else None
+    if strategy is None:
+        return
+    cls = type(strategy)
+    if cls.clone is not Strategy.clone and cls.state_key is not Strategy.state_key:
+        return  # the strategy copies and keys itself
+    missing = strategy.undeclared()
+    if missing:
+        raise InputError("strategy", None, f"{cls.__module__}:{cls.__qualname__} holds "
+                         f"{', '.join(sorted(missing))} but its EXPLORED does not declare "
+                         f"{'it' if len(missing) == 1 else 'them'} (README: Plug-in strategies)")
+
+
 class _Network(Driver):
     """The explorer's driver: a driver effect becomes work in flight, which enables a step.
 
@@ -262,7 +309,7 @@ class Exploration:
     violations: dict  # invariant -> list of step labels (shortest counterexample) or None
     paths: dict  # invariant -> list of actions
     max_depth: int = 0
-    sometimes: set = field(default_factory=set)
+    sometimes: set = dataclass_field(default_factory=set)
     reduced: bool = False
 
     def to_json(self) -> dict:
@@ -283,7 +330,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     reduce = reduction and reduction_applicable(model)
     start = time.perf_counter()
     root = model.initial()
-    root_key = root.key()
+    root_key = root.key(model.keys)
     parent: dict = {root_key: None}
     queue = deque([(root, root_key)])
     paths: dict[str, list] = {}
@@ -310,7 +357,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
             for inv in INVARIANTS:
                 if after[inv] > before[inv] and inv not in paths:
                     paths[inv] = _path(parent, key) + [action]
-            ckey = child.key()
+            ckey = child.key(model.keys)
             if ckey in parent:
                 continue
             if len(parent) >= max_states:

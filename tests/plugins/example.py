@@ -9,6 +9,7 @@ the public API: the ``Strategy`` base and its helpers, and the effect records of
 
 from __future__ import annotations
 
+from model.explored import field
 from model.strategies import Strategy
 from model.vocab import Post, ShowError
 
@@ -17,6 +18,8 @@ class VersionedSeed(Strategy):
     """The seed's optimistic append, POST and rollback, with full replacement by newer events only."""
 
     name = "versioned-seed"
+    # Every field the strategy adds, declared once: the explorer copies and keys it from this.
+    EXPLORED = {**Strategy.EXPLORED, "applied": field()}
 
     def __init__(self, *args):
         super().__init__(*args)

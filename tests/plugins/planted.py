@@ -7,6 +7,7 @@ that the explorer finds each on a small scenario, with the length of its shortes
 
 from __future__ import annotations
 
+from model.explored import COPY, OUT, field
 from model.strategies import Reconciled, Seed
 from model.vocab import Post
 
@@ -16,6 +17,7 @@ class RollbackByContent(Seed):
     temp id is never used): with two sends "ok", "ok" one failure removes both."""
 
     name = "rollback-by-content"
+    EXPLORED = {**Seed.EXPLORED, "content": field(COPY, OUT, "each send's content, fixed by the scenario")}
 
     def __init__(self, *args):
         super().__init__(*args)

@@ -1,0 +1,101 @@
+"""One declaration of the explored state: each part lists its fields once; copy and key derive from it.
+
+The exhaustive explorer branches on the whole state (it copies it) and deduplicates states by a key
+that keeps only what can change a future verdict. Both used to be hand-kept field lists, where a
+field missing from a key silently merged distinct states. Now every part (``Session``, ``Client``,
+``World``, ``Attempt``, the explorer's network, the ``Monitor`` and its ``Mirror`` and ``Lifecycle``,
+every strategy) declares each of its fields with :func:`field`: how a copy gets it, and how the key
+shows it (or why it is left out). :func:`derive` turns a declaration into two functions, generated
+once per class, so they cost no more than the hand-written lists did:
+
+* ``copy(src)``: a new instance whose declared fields are taken from ``src`` by their copy rule;
+* ``key(obj)``: the tuple of the keyed fields, each by its key rule.
+
+``tests/test_explored.py`` fails when a part holds a field its declaration does not name.
+
+Copy rules: ``SHARE`` (the same object: immutable values, and configuration every copy shares),
+``COPY`` (a one-level copy of a list, dict or set of immutable items), ``COPY2`` (a list or dict of
+such containers: each copied), ``PART`` (an owned part, rebuilt by the owner's copy; declared here
+so that no field goes unnoticed). Key rules: ``OUT`` (left out: the README says why no verdict can
+depend on it), ``VALUE`` (as it is), ``TUPLE``, ``SORTED``, ``ITEMS`` (a sorted tuple of a dict's
+items), ``LEN``, or a method name (``"method:_key_x"``: ``obj._key_x(K)`` gives it, where ``K`` is the
+exploration's key functions: an owner keys its parts through it, and an exploration may leave out
+more than the declaration does, what its scenario and strategy can never read).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+SHARE, COPY, COPY2, PART = "share", "copy", "copy2", "part"
+OUT, VALUE, TUPLE, SORTED, ITEMS, LEN = None, "value", "tuple", "sorted", "items", "len"
+
+_COPY_RULES = (SHARE, COPY, COPY2, PART)
+_KEY_RULES = (OUT, VALUE, TUPLE, SORTED, ITEMS, LEN)
+
+
+class Field(NamedTuple):
+    copy: str
+    key: str | None
+    why: str  # for a field left out of the key: why no verdict depends on it
+
+
+def field(copy: str = SHARE, key: str | None = VALUE, why: str = "") -> Field:
+    if copy not in _COPY_RULES:
+        raise ValueError(f"copy rule {copy!r} is not one of {_COPY_RULES}")
+    if key not in _KEY_RULES and not (isinstance(key, str) and key.startswith("method:")):
+        raise ValueError(f"key rule {key!r} is not one of {_KEY_RULES} or 'method:NAME'")
+    if key is OUT and not why:
+        raise ValueError("a field left out of the key must say why no verdict depends on it")
+    return Field(copy, key, why)
+
+
+def config(why: str = "configuration, the same in every state") -> Field:
+    """Shared by every copy, not part of the key."""
+    return Field(SHARE, OUT, why)
+
+
+_COPY_CODE = {SHARE: "src.{0}", COPY: "src.{0}.copy()", PART: "src.{0}"}
+_KEY_CODE = {VALUE: "o.{0}", TUPLE: "tuple(o.{0})", SORTED: "tuple(sorted(o.{0}))",
+             ITEMS: "tuple(sorted(o.{0}.items()))", LEN: "len(o.{0})"}
+
+
+def _copy2(name: str) -> str:
+    return (f"({{k: v.copy() for k, v in src.{name}.items()}} if type(src.{name}) is dict "
+            f"else [v.copy() for v in src.{name}])")
+
+
+def derive(cls: type, fields: dict[str, Field]) -> tuple:
+    """The generated ``(copy, key)`` functions of ``cls`` from its declaration ``fields``."""
+    lines = ["def copy(src):", "    new = NEW(CLS)"]
+    for name, f in fields.items():
+        code = _copy2(name) if f.copy == COPY2 else _COPY_CODE[f.copy].format(name)
+        lines.append(f"    new.{name} = {code}")
+    lines.append("    return new")
+    parts = []
+    for name, f in fields.items():
+        if f.key is OUT:
+            continue
+        if f.key.startswith("method:"):
+            parts.append(f"o.{f.key[7:]}(K)")
+        else:
+            parts.append(_KEY_CODE[f.key].format(name))
+    lines += ["def key(o, K=None):", f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})"]
+    namespace = {"NEW": object.__new__, "CLS": cls}
+    exec("\n".join(lines), namespace)  # noqa: S102 - code generated from the declaration above only
+    return namespace["copy"], namespace["key"]
+
+
+def undeclared(obj, fields: dict[str, Field]) -> set[str]:
+    """The fields ``obj`` holds that ``fields`` does not declare (slots and instance attributes)."""
+    names = set(getattr(obj, "__dict__", {}))
+    for klass in type(obj).__mro__:
+        for slot in klass.__dict__.get("__slots__", ()):
+            if hasattr(obj, slot):
+                names.add(slot)
+    return names - set(fields)
+
+
+def left_out(fields: dict[str, Field]) -> dict[str, str]:
+    """Field -> why it is left out of the key."""
+    return {name: f.why for name, f in fields.items() if f.key is OUT}
