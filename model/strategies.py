@@ -197,6 +197,24 @@ class Strategy:
 
 Strategy._explored_copy, Strategy._explored_key = derive(Strategy, Strategy.EXPLORED)
 
+_READERS = {"reads_body": ("on_response",), "reads_attempt_number": ("on_response", "on_timeout")}
+
+
+def reads(cls: type, flag: str) -> bool:
+    """Whether ``cls`` may read what ``flag`` (``reads_body``, ``reads_attempt_number``) names.
+
+    A ``False`` holds only for the handlers of the class that declared it: a subclass that
+    overrides one of them without declaring the flag again is taken to read it (always sound).
+    """
+    owner = next(k for k in cls.__mro__ if flag in k.__dict__)
+    if getattr(owner, flag):
+        return True
+    for name in _READERS[flag]:
+        defined = next(k for k in cls.__mro__ if name in k.__dict__)
+        if defined is not owner and issubclass(defined, owner):
+            return True
+    return False
+
 
 class Seed(Strategy):
     """Exactly the seed document's code: optimistic append, POST, rollback on failure, full replacement."""
@@ -238,7 +256,8 @@ class DualWrite(Seed):
     """The design the seed moved away from: a 2xx body's server state is applied as well."""
 
     name = "dual-write"
-    reads_body = True
+    reads_body = True  # it applies a 2xx body
+    reads_attempt_number = False
 
     def on_response(self, t, attempt, status, body):
         if 200 <= status < 300:
@@ -261,11 +280,20 @@ class SeedRetry(Seed):
         self.retried[send] = 0
         return super().on_send(t, send, content)
 
+    reads_body = reads_attempt_number = False  # its handlers read the status and attempt.send only
+
+    def on_response(self, t, attempt, status, body):
+        if 200 <= status < 300:
+            self.retried.pop(attempt.send, None)  # the send is over: nothing reads its count again
+            return []
+        return self.failed(t, attempt.send)
+
     def failed(self, t, send):
         used = self.retried.get(send, 0)
         if used < self.options.retries:
             self.retried[send] = used + 1
             return [Timer(send, self.options.backoff(used + 1))]
+        self.retried.pop(send, None)  # the final rollback: the send is over
         return super().failed(t, send)
 
     def on_retry(self, t, send):

@@ -78,7 +78,9 @@ def test_state_graph_matches_the_explorer_counts():
 def test_explore_json_is_exactly_the_spec_object(capsys):
     assert main(["explore", str(SCENARIOS["error-after-commit"]), "--json"]) == 0
     obj = json.loads(capsys.readouterr().out)
-    assert list(obj) == ["scenario", "strategy", "states", "transitions", "complete", "violations"]
+    assert list(obj) == ["scenario", "strategy", "states", "transitions", "complete", "violations",
+                         "fingerprint_collision_probability"]
+    assert 0 <= obj["fingerprint_collision_probability"] < 1e-9
     assert obj["scenario"] == "error-after-commit" and obj["strategy"] == "seed"
     assert obj["complete"] is True
     assert len(obj["violations"]) == 10

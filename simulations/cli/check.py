@@ -33,6 +33,8 @@ def add_parser(sub) -> None:
                    help=f"exploration bound per scenario (default {DEFAULT_MAX_STATES}); an "
                         "exploration it stops is a warning, not a failure")
     p.add_argument("--reduction", action="store_true", help="explore with partial-order reduction")
+    p.add_argument("--full-keys", action="store_true",
+                   help="keep full state keys instead of 64-bit fingerprints (collision-free, more memory)")
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
     add_quiet(p)
     p.set_defaults(func=run)
@@ -58,7 +60,7 @@ def run(args) -> int:
     with Progress("check", steps, "steps", quiet=args.quiet) as bar:
         for path, scenario in scenarios:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
-                               args.reduction, progress=bar)
+                               args.reduction, progress=bar, full_keys=args.full_keys)
             checks.append(c)
             with bar.aside():
                 print(report(c), flush=True)

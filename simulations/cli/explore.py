@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
     p.add_argument("--reduction", action="store_true",
                    help="partial-order reduction: fewer states, same verdicts, counterexamples may be "
                         "longer than the shortest")
+    p.add_argument("--full-keys", action="store_true",
+                   help="keep full state keys instead of 64-bit fingerprints: no collision is possible, "
+                        "at several times the memory")
     p.add_argument("--graph", metavar="FILE", type=Path,
                    help="write the reachable state graph as GraphML (without reduction)")
     p.add_argument("--png", metavar="FILE", type=Path,
@@ -57,7 +60,7 @@ def run(args) -> int:
                                               "run` or `ssesim check`)")
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
         result = explore(scenario, args.strategy, max_states=args.max_states,
-                         reduction=args.reduction,
+                         reduction=args.reduction, full_keys=args.full_keys,
                          progress=lambda states, moves: bar.set(states, f"{moves:,} transitions"))
     notes = []
     if args.counterexamples is not None:
@@ -84,7 +87,9 @@ def report(result, scenario) -> str:
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
              + (" | reduction" if getattr(result, "reduced", False) else ""),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
-             f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)")]
+             f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)"),
+             ("visited set: full keys" if result.collision_probability is None else
+              f"visited set: 64-bit fingerprints, collision probability ≈ {result.collision_probability:.1e}")]
     violated = [inv for inv in INVARIANTS if result.violations.get(inv)]
     held = [inv for inv in INVARIANTS if not result.violations.get(inv)]
     if violated:

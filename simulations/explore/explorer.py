@@ -7,15 +7,19 @@ simulator are driven here; this module only enumerates steps and keeps the netwo
 
 from __future__ import annotations
 
+import io
+import pickle
 import time
+from array import array
 from collections import deque
+from hashlib import blake2b
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 from model.config import Scenario
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
 from model.errors import InputError
-from model.strategies import Strategy, resolve_strategy
+from model.strategies import Strategy, reads, resolve_strategy
 from model.explored import COPY, COPY2, PART, SORTED, derive, field
 from model.system import Keys, World, clone_world, copy_attempt
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
@@ -113,7 +117,12 @@ class Model:
         self.faults = scenario.explore.faults
         self.max_disconnects = scenario.explore.max_disconnects
         self.sends = scenario.sends
-        self.keys = FULL_KEYS
+        # The key leaves out what no step of this scenario and strategy can read (README: What the
+        # explored key leaves out): response bodies, for a strategy that never reads them; attempt
+        # numbers, unless the strategy reads them or a scripted send forces a fault on its first.
+        forced = any(spec.fault for spec in scenario.sends)
+        self.keys = ExploredKeys(attempt_number=forced or reads(self.strategy_cls, "reads_attempt_number"),
+                                 body=reads(self.strategy_cls, "reads_body"))
 
     def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
         """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
@@ -311,34 +320,64 @@ class Exploration:
     max_depth: int = 0
     sometimes: set = dataclass_field(default_factory=set)
     reduced: bool = False
+    collision_probability: float | None = None  # None: full keys, no fingerprints
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
                 "transitions": self.transitions, "complete": self.complete,
-                "violations": {k: self.violations[k] for k in INVARIANTS}}
+                "violations": {k: self.violations[k] for k in INVARIANTS},
+                "fingerprint_collision_probability": self.collision_probability}
 
 
 PROGRESS_EVERY = 4096
 
 
+def fingerprint(key: tuple) -> int:
+    """A 64-bit fingerprint of a state key, the same in every process (TLC's visited set holds these).
+
+    The key is pickled without a memo (identical bytes for equal keys, whatever objects they share)
+    and hashed with BLAKE2b: Python's own ``hash`` of a string differs between processes.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, 5)
+    pickler.fast = True  # no memo: the bytes depend on the values only
+    pickler.dump(key)
+    return int.from_bytes(blake2b(buffer.getbuffer(), digest_size=8).digest(), "little")
+
+
+def collision_probability(states: int, transitions: int) -> float:
+    """TLC's estimate of the chance that two distinct states shared a fingerprint, so that one was
+    never explored: ``states × (transitions − states) / 2^64`` (each of the transitions that
+    reached an already-seen fingerprint could have been a new state among ``states`` others)."""
+    return states * max(transitions - states, 0) / 2.0 ** 64
+
+
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
-            reduction: bool = False, progress=None) -> Exploration:
+            reduction: bool = False, progress=None, full_keys: bool = False) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
+    The visited set holds 64-bit fingerprints of the canonical state keys (``full_keys``: the keys
+    themselves, collision-free at a higher memory cost). Each visited state keeps only the index of
+    its parent and the code of the step that reached it, for the counterexamples.
     ``progress(states, transitions)``, when given, is called every ``PROGRESS_EVERY`` states."""
     model = Model(scenario, strategy)
     reduce = reduction and reduction_applicable(model)
     start = time.perf_counter()
+    keys = model.keys
+    seal = (lambda key: key) if full_keys else fingerprint
     root = model.initial()
-    root_key = root.key(model.keys)
-    parent: dict = {root_key: None}
-    queue = deque([(root, root_key)])
+    seen = {seal(root.key(keys))}
+    parents = array("q", [-1])  # state index -> its parent's index
+    steps = array("l", [-1])  # state index -> the code of the step from its parent
+    codes: dict = {}  # step -> code
+    queue = deque([(root, 0)])
     paths: dict[str, list] = {}
     transitions = 0
     complete = True
     max_depth = 0
+    table: list = []  # code -> step
     while queue:
-        node, key = queue.popleft()
+        node, index = queue.popleft()
         max_depth = max(max_depth, node.depth)
         acts = model.actions(node)
         if reduce:
@@ -356,31 +395,38 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
             after = child.monitor.counts
             for inv in INVARIANTS:
                 if after[inv] > before[inv] and inv not in paths:
-                    paths[inv] = _path(parent, key) + [action]
-            ckey = child.key(model.keys)
-            if ckey in parent:
+                    paths[inv] = _path(parents, steps, table, index) + [action]
+            sealed = seal(child.key(keys))
+            if sealed in seen:
                 continue
-            if len(parent) >= max_states:
+            if len(seen) >= max_states:
                 complete = False
                 continue
-            parent[ckey] = (key, action)
-            queue.append((child, ckey))
-            if progress is not None and not len(parent) % PROGRESS_EVERY:
-                progress(len(parent), transitions)
+            seen.add(sealed)
+            code = codes.get(action)
+            if code is None:
+                code = codes[action] = len(table)
+                table.append(action)
+            parents.append(index)
+            steps.append(code)
+            queue.append((child, len(parents) - 1))
+            if progress is not None and not len(seen) % PROGRESS_EVERY:
+                progress(len(seen), transitions)
     seconds = time.perf_counter() - start
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
-    result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(parent),
+    result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(seen),
                          transitions, complete, seconds, labels, paths, max_depth)
     result.reduced = reduce
+    result.collision_probability = None if full_keys else collision_probability(len(seen), transitions)
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     return result
 
 
-def _path(parent: dict, key) -> list:
+def _path(parents, steps, table: list, index: int) -> list:
     out = []
-    while parent[key] is not None:
-        key, action = parent[key]
-        out.append(action)
+    while parents[index] >= 0:
+        out.append(table[steps[index]])
+        index = parents[index]
     out.reverse()
     return out
 

@@ -1,0 +1,60 @@
+"""The explorer's verdicts and shortest counterexample lengths are those measured before issue 11.
+
+``tests/data/explore_verdicts.json`` was written before the explored state was redeclared and its key
+canonicalised, by ``python -m simulations.bench.explore_verdicts tests/data/explore_verdicts.json
+--max-states 200000`` at 00ad6c7: per example scenario × built-in strategy, the states, whether the
+search completed, and the length of the shortest counterexample of each invariant.
+
+A case that completed before must give the same verdict and the same length per invariant. A case the
+bound stopped before is known only in part: every violation found then must be found now with a
+counterexample no longer, and the search must now complete (it fails loudly otherwise). Cases that
+were large before run under ``-m slow``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model.invariants import INVARIANTS
+from simulations.explore.explorer import explore
+from simulations.io.scenario import builtin_scenarios, load_scenario
+
+BEFORE = json.loads((Path(__file__).parent / "data" / "explore_verdicts.json").read_text())
+FAST = 5_000  # cases with at most this many states before run in the default suite
+BOUND = 1_000_000
+STEMS = {p.stem: p for p in builtin_scenarios()}
+CASES = sorted(BEFORE["cases"])
+assert {c.split("/")[0] for c in CASES} == set(STEMS), "an example scenario has no recorded verdicts"
+
+
+def small(case: str) -> bool:
+    before = BEFORE["cases"][case]
+    return before["complete"] and before["states"] <= FAST
+
+
+def check(case: str) -> None:
+    stem, strategy = case.split("/")
+    before = BEFORE["cases"][case]
+    result = explore(load_scenario(STEMS[stem]), strategy, max_states=BOUND)
+    assert result.complete, f"{case}: still incomplete at {BOUND} states"
+    now = {inv: (len(result.paths[inv]) if inv in result.paths else None) for inv in INVARIANTS}
+    if before["complete"]:
+        assert now == before["violations"], case
+        return
+    for inv, length in before["violations"].items():
+        if length is not None:
+            assert now[inv] is not None and now[inv] <= length, f"{case}: {inv}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if small(c)])
+def test_verdicts_and_shortest_lengths_are_unchanged(case):
+    check(case)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [c for c in CASES if not small(c)])
+def test_verdicts_and_shortest_lengths_are_unchanged_on_large_cases(case):
+    check(case)
