@@ -338,11 +338,16 @@ def fingerprint(key: tuple) -> int:
     The key is pickled without a memo (identical bytes for equal keys, whatever objects they share)
     and hashed with BLAKE2b: Python's own ``hash`` of a string differs between processes.
     """
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, 5)
-    pickler.fast = True  # no memo: the bytes depend on the values only
-    pickler.dump(key)
-    return int.from_bytes(blake2b(buffer.getbuffer(), digest_size=8).digest(), "little")
+    buffer = _BUFFER
+    buffer.seek(0)
+    buffer.truncate()
+    _PICKLER.dump(key)
+    return int.from_bytes(blake2b(buffer.getvalue(), digest_size=8).digest(), "little")
+
+
+_BUFFER = io.BytesIO()
+_PICKLER = pickle.Pickler(_BUFFER, 5)
+_PICKLER.fast = True  # no memo: the bytes depend on the values only, not on which objects they share
 
 
 def collision_probability(states: int, transitions: int) -> float:
