@@ -56,8 +56,8 @@ def config(why: str = "configuration, the same in every state") -> Field:
 
 
 _COPY_CODE = {SHARE: "src.{0}", COPY: "src.{0}.copy()", PART: "src.{0}"}
-_KEY_CODE = {VALUE: "o.{0}", TUPLE: "tuple(o.{0})", SORTED: "tuple(sorted(o.{0}))",
-             ITEMS: "tuple(sorted(o.{0}.items()))", LEN: "len(o.{0})"}
+_KEY_CODE = {VALUE: "o.{0}", TUPLE: "tuple(o.{0})", SORTED: "(tuple(sorted(v)) if (v := o.{0}) else ())",
+             ITEMS: "(tuple(sorted(v.items())) if (v := o.{0}) else ())", LEN: "len(o.{0})"}
 
 
 def _copy2(name: str) -> str:

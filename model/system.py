@@ -465,8 +465,12 @@ def _key_log(self, K) -> tuple:
 
 
 def _key_outstanding(self, K) -> tuple:
-    attempt_n = K.attempt_n
-    return tuple(sorted([(s, attempt_n(a, K), a.state) for s, a in self.outstanding.items()]))
+    outstanding = self.outstanding
+    if not outstanding:
+        return ()
+    if K.attempt_n is _no_n:
+        return tuple(sorted([(s, a.state) for s, a in outstanding.items()]))
+    return tuple(sorted([(s, 1 if a.n == 1 else 2, a.state) for s, a in outstanding.items()]))
 
 
 def _key_strategy(self, K):

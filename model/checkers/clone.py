@@ -61,11 +61,11 @@ Lifecycle.EXPLORED = {  # type: ignore[attr-defined]
 
 
 def _key_cnt(self, K=None) -> tuple:
-    return tuple([tuple(sorted([(s, n) for s, n in c.items() if n])) for c in self.cnt])
+    return tuple([tuple(sorted([(s, n) for s, n in c.items() if n])) if c else () for c in self.cnt])
 
 
 def _key_gone(self, K=None) -> tuple:
-    return tuple([tuple(sorted(g)) for g in self.gone])
+    return tuple([tuple(sorted(g)) if g else () for g in self.gone])
 
 
 Monitor._key_cnt, Monitor._key_gone = _key_cnt, _key_gone  # type: ignore[attr-defined]

@@ -46,20 +46,24 @@ class Net:
         self.done = False
 
     def _key_requests(self, K) -> tuple:
+        if not self.requests:
+            return ()
         attempt = K.attempt
         return tuple(sorted([attempt(a, K) for a in self.requests]))
 
     def _key_responses(self, K) -> tuple:
+        if not self.responses:
+            return ()
         attempt = K.attempt
         if K.body:
             return tuple(sorted([(attempt(a, K), s, b) for a, s, b in self.responses]))
         return tuple(sorted([(attempt(a, K), s) for a, s, _b in self.responses]))
 
     def _key_sse(self, K) -> tuple:
-        return tuple(sorted([(k, tuple(v)) for k, v in self.sse.items() if v]))
+        return tuple(sorted([(k, tuple(v)) for k, v in self.sse.items() if v])) if self.sse else ()
 
     def _key_drained(self, K) -> tuple:
-        return tuple(sorted([(k, tuple(v)) for k, v in self.drained.items() if v]))
+        return tuple(sorted([(k, tuple(v)) for k, v in self.drained.items() if v])) if self.drained else ()
 
 
 Net.EXPLORED = {  # type: ignore[attr-defined]
