@@ -523,11 +523,15 @@ class Keys:
         self.session, self.client, self.world = _key_session, _key_client, _key_world
 
 
-def clone_world(world: World, obs: Observer, attempts: dict) -> World:
-    """A copy of ``world`` that shares nothing mutable with it; ``attempts`` maps old → new attempts."""
+def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: bool = False) -> World:
+    """A copy of ``world`` that shares nothing mutable with it; ``attempts`` maps old → new attempts.
+
+    ``share_sessions``: the copy shares ``world``'s sessions, which only commits, flag changes and
+    stream openings and closings change; whoever may cause one first calls :func:`own_sessions`."""
     new = _copy_world(world)
     new.obs = obs
-    sessions = {name: _copy_session(s) for name, s in world.sessions.items()}
+    sessions = world.sessions if share_sessions else {name: _copy_session(s)
+                                                       for name, s in world.sessions.items()}
     new.sessions = sessions
     clients = []
     for cl in world.clients:
@@ -541,6 +545,15 @@ def clone_world(world: World, obs: Observer, attempts: dict) -> World:
     new._strategies_with_pending = [c.strategy for c in clients
                                     if type(c.strategy).has_pending is not Strategy.has_pending]
     return new
+
+
+def own_sessions(world: World) -> None:
+    """Give ``world`` sessions of its own (copies), before a step may change them."""
+    sessions = {name: _copy_session(s) for name, s in world.sessions.items()}
+    world.sessions = sessions
+    for c in world.clients:
+        c.session = sessions[c.session.name]
+        c.strategy.session = SessionView(c.session)
 
 
 def copy_attempt(a: Attempt, memo: dict) -> Attempt:

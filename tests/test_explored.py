@@ -74,8 +74,25 @@ def test_a_copy_is_independent_and_keys_equal(strategy):
     assert copy.key(model.keys) == key
     for action in model.actions(copy):
         model.advance(copy.clone(), action)
+        model.step(copy, action)  # a copy that shares sessions and mirrors until it writes them
+    assert copy.key(model.keys) == key
     model.advance(copy, model.actions(copy)[0])
     assert node.key(model.keys) == key  # nothing the copy did reached the original
+
+
+@pytest.mark.parametrize("strategy", list(BUILTIN))
+def test_copies_that_share_sessions_until_they_write_them_stay_independent(strategy):
+    """Every step from every state of a breadth-first walk leaves its parent's key unchanged."""
+    model, node = deep_node(strategy, 0)
+    frontier = [node]
+    for _depth in range(5):
+        nxt = []
+        for parent in frontier:
+            key = parent.key(model.keys)
+            children = [model.step(parent, a) for a in model.actions(parent)]
+            assert parent.key(model.keys) == key
+            nxt += children
+        frontier = nxt[:40]
 
 
 class Undeclared(Seed):

@@ -74,15 +74,24 @@ _copy_mirror = derive(Mirror, Mirror.EXPLORED)[0]  # type: ignore[attr-defined]
 _copy_lifecycle = derive(Lifecycle, Lifecycle.EXPLORED)[0]  # type: ignore[attr-defined]
 
 
-def clone_monitor(m: Monitor) -> Monitor:
-    """A copy of ``m`` sharing nothing mutable (the explorer branches on it)."""
+def clone_monitor(m: Monitor, share_mirrors: bool = False) -> Monitor:
+    """A copy of ``m`` sharing nothing mutable (the explorer branches on it).
+
+    ``share_mirrors``: the copy shares ``m``'s mirrors, which only ``commit`` and ``flags``
+    observations change; whoever may deliver one first calls :func:`own_mirrors`."""
     new = _copy_monitor(m)
-    mirrors = {name: _copy_mirror(mi) for name, mi in m.mirrors.items()}
-    new.mirrors = mirrors
-    new.own = [mirrors[name] for name in m.client_session]
+    if not share_mirrors:
+        own_mirrors(new)
     new.confirm_times = []
     new.lifecycle = _copy_lifecycle(m.lifecycle)
     return new
+
+
+def own_mirrors(m: Monitor) -> None:
+    """Give ``m`` mirrors of its own (copies), before an observation may change them."""
+    mirrors = {name: _copy_mirror(mi) for name, mi in m.mirrors.items()}
+    m.mirrors = mirrors
+    m.own = [mirrors[name] for name in m.client_session]
 
 
 def monitor_key(m: Monitor, K=None) -> tuple:
