@@ -428,7 +428,7 @@ Session.EXPLORED = {  # type: ignore[attr-defined]
     "typing": field(key=OUT, why=_DERIVED + ": the last entry of history"),
     "processing": field(key=OUT, why=_DERIVED + ": the last entry of history"),
     "by_cmid": field(COPY, OUT, _DERIVED + ": the client message ids of the log's messages"),
-    "history": field(COPY, TUPLE),
+    "history": field(COPY, "method:_key_history"),
     "latest": field(key=OUT, why=_DERIVED + ": the event of the newest entry of history"),
     "streams": field(key=SORTED),
     "cum_bytes": field(COPY, OUT, "sizes of the log's contents (fixed by its sends); only metrics read them"),
@@ -464,6 +464,12 @@ def _key_log(self, K) -> tuple:
     return tuple([(m.sender, m.send) for m in self.log])
 
 
+def _key_history(self, K) -> tuple:
+    # Versions before the current one are read only to resume a stream from its last event id.
+    history = self.history
+    return tuple(history) if K.history else (len(history), history[-1])
+
+
 def _key_outstanding(self, K) -> tuple:
     outstanding = self.outstanding
     if not outstanding:
@@ -497,7 +503,7 @@ def _no_n(a, K) -> int:
     return 0
 
 
-Session._key_log = _key_log  # type: ignore[attr-defined]
+Session._key_log, Session._key_history = _key_log, _key_history  # type: ignore[attr-defined]
 Client._key_outstanding, Client._key_strategy = _key_outstanding, _key_strategy  # type: ignore[attr-defined]
 World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
     _key_sessions, _key_clients, _key_counts)
@@ -510,9 +516,11 @@ _copy_attempt = Attempt.copy_fields  # type: ignore[attr-defined]
 class Keys:
     """The key functions of one exploration: the declared ones, less what its scenario and strategy
     can never read. ``attempt_number``: whether any step reads an attempt's number (a scripted send
-    forces a fault on its first attempt, or the strategy reads ``attempt.n``)."""
+    forces a fault on its first attempt, or the strategy reads ``attempt.n``). ``history``: whether
+    a session's past versions can be read (a stream resumed from its last event id)."""
 
-    def __init__(self, attempt_number: bool = True):
+    def __init__(self, attempt_number: bool = True, history: bool = True):
+        self.history = history
         fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]
         if attempt_number:
             self.attempt_n = Attempt._key_n  # type: ignore[attr-defined]

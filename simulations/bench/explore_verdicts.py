@@ -37,10 +37,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench.explore_verdicts")
     p.add_argument("out", type=Path)
     p.add_argument("--max-states", type=int, default=200_000)
+    p.add_argument("--strategy", action="append", help="only these strategies (default: all built-ins)")
+    p.add_argument("--scenario", action="append", help="only these example scenarios (stems)")
     args = p.parse_args(argv)
     out = {"max_states": args.max_states, "cases": {}}
     for path in sorted(EXAMPLES.glob("*.toml")):
-        for strategy in BUILTIN:
+        if args.scenario and path.stem not in args.scenario:
+            continue
+        for strategy in args.strategy or BUILTIN:
             figures = case(path, strategy, args.max_states)
             out["cases"][f"{path.stem}/{strategy}"] = figures
             print(path.stem, strategy, figures["states"], figures["complete"], figures["seconds"],

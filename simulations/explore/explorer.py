@@ -84,8 +84,8 @@ class ExploredKeys(Keys):
     """The key functions of one exploration (``model.system.Keys``) plus the network's: response
     bodies are left out for a strategy that never reads them (``Strategy.reads_body``)."""
 
-    def __init__(self, attempt_number: bool = True, body: bool = True):
-        super().__init__(attempt_number)
+    def __init__(self, attempt_number: bool = True, body: bool = True, history: bool = True):
+        super().__init__(attempt_number, history)
         self.body = body
 
 
@@ -133,10 +133,12 @@ class Model:
         self.sends = scenario.sends
         # The key leaves out what no step of this scenario and strategy can read (README: What the
         # explored key leaves out): response bodies, for a strategy that never reads them; attempt
-        # numbers, unless the strategy reads them or a scripted send forces a fault on its first.
+        # numbers, unless the strategy reads them or a scripted send forces a fault on its first;
+        # a session's past versions, unless a stream can resume from its last event id.
         forced = any(spec.fault for spec in scenario.sends)
         self.keys = ExploredKeys(attempt_number=forced or reads(self.strategy_cls, "reads_attempt_number"),
-                                 body=reads(self.strategy_cls, "reads_body"))
+                                 body=reads(self.strategy_cls, "reads_body"),
+                                 history=scenario.sse.resume == "last-event-id" and self.max_disconnects > 0)
 
     def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
         """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
