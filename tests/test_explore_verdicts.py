@@ -54,7 +54,16 @@ def test_verdicts_and_shortest_lengths_are_unchanged(case):
     check(case)
 
 
+# Known not to finish: more than BOUND states even with the canonical key (with one retry instead of
+# three: more than 400,000 states without reduction, 165,532 with it). A strict xfail: it reports
+# as such in every slow run, and fails as soon as the case completes, so that this list is updated.
+TOO_LARGE = {"assistant-typing/seed-retry"}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [c for c in CASES if not small(c)])
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=f"more than {BOUND:,} states"))
+    if c in TOO_LARGE else c
+    for c in CASES if not small(c)])
 def test_verdicts_and_shortest_lengths_are_unchanged_on_large_cases(case):
     check(case)
