@@ -57,7 +57,7 @@ def test_verdicts_and_shortest_lengths_are_unchanged(case):
 # Known not to finish: more than BOUND states even with the canonical key (with one retry instead of
 # three: more than 400,000 states without reduction, 165,532 with it). A strict xfail: it reports
 # as such in every slow run, and fails as soon as the case completes, so that this list is updated.
-TOO_LARGE = {"assistant-typing/seed-retry"}
+TOO_LARGE = {"assistant-typing/seed-retry", "old-stream-drains/seed-retry"}
 
 
 @pytest.mark.slow
