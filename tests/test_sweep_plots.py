@@ -102,14 +102,17 @@ def test_html_page_embeds_images(finished, tmp_path):
     assert "plots/" not in page
 
 
-def test_markdown_subset(tmp_path):
+def test_markdown_as_github_reads_it(tmp_path):
+    (tmp_path / "dot.png").write_bytes(b"\x89PNG fake")
     md = ("# T\n\npara *em* and **bold** `a<b`\nsame para [l](http://x)\n\n- one\n  cont\n- two\n\n"
-          "```\ncode <x>\n```\n| a | b |\n|---|---|\n| 1 | 2 |\n![missing](nope.png)\n")
+          "```\ncode <x>\n```\n| a | b |\n|---|---|\n| 1 \\| 2 | 3 |\n\n![missing](nope.png)\n"
+          "![here](dot.png)\n")
     body = markdown_to_html(md, tmp_path)
     assert "<h1>T</h1>" in body
-    assert "<p>para <em>em</em> and <strong>bold</strong> <code>a&lt;b</code> same para " \
-           '<a href="http://x">l</a></p>' in body
-    assert "<ul><li>one cont</li><li>two</li></ul>" in body
-    assert "<pre><code>code &lt;x&gt;</code></pre>" in body
-    assert "<tbody><tr><td>1</td><td>2</td></tr></tbody>" in body
-    assert '<img alt="missing" src="nope.png">' in body
+    assert ("<p>para <em>em</em> and <strong>bold</strong> <code>a&lt;b</code>\nsame para "
+            '<a href="http://x">l</a></p>') in body
+    assert "<ul>\n<li>one\ncont</li>\n<li>two</li>\n</ul>" in body
+    assert "<pre><code>code &lt;x&gt;\n</code></pre>" in body
+    assert "<tbody>\n<tr>\n<td>1 | 2</td>\n<td>3</td>\n</tr>\n</tbody>" in body
+    assert '<img src="nope.png" alt="missing" />' in body
+    assert '<img src="data:image/png;base64,iVBORyBmYWtl" alt="here" />' in body
