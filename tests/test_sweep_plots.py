@@ -37,6 +37,36 @@ def test_heatmap_and_lines(tmp_path):
     assert_written(plots.rate_vs_param(line, "a", "anomalies", tmp_path / "l", "line"))
 
 
+@pytest.mark.parametrize("top", [5.0, 5000.0])  # a linear axis, and a symlog one
+def test_a_strategy_at_zero_stays_visible(top):
+    data = [row(s, {"a": a, "p": p}, {"seed": top * a, "dual-write": 0.0}.get(s, 0.0))
+            for s in ("seed", "dual-write", "reconciled") for a in (0.01, 0.1, 1.0)
+            for p in ("snapshot", "delta")]
+    fig = plots.rate_figure(data, "a", "anomalies", "t", style_key="p")
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] < 0  # zero sits above the bottom spine, not on it
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    zero = [line for label, line in lines.items() if label.endswith("(0 at every point)")]
+    assert sorted(line.get_label() for line in zero) == [
+        f"{s}, {p} (0 at every point)" for s in ("dual-write", "reconciled")
+        for p in ("delta", "snapshot")]
+    others = [line for line in lines.values() if line not in zero]
+    assert min(z.get_zorder() for z in zero) > max(o.get_zorder() for o in others)
+    assert not any(z.get_clip_on() for z in zero)
+    styles = {(line.get_marker(), line.get_markersize(), line.get_markerfacecolor() == "none")
+              for line in zero}
+    assert len(styles) == len(zero)  # two series at 0 on top of each other still both show
+
+
+def test_figures_are_byte_identical_when_drawn_again(tmp_path):
+    data = [row(s, {"a": a}, a * (s == "seed")) for s in ("seed", "reconciled") for a in (0, 1)]
+    first = plots.rate_vs_param(data, "a", "anomalies", tmp_path / "one", "t")
+    second = plots.rate_vs_param(data, "a", "anomalies", tmp_path / "two", "t")
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes()
+    assert b"<dc:date>" not in first[1].read_bytes()
+
+
 def test_bytes_and_cdf(tmp_path):
     data = [row(s, {"workload.count": n, "sse.payload": p}, 0, sse=n * (n if p == "snapshot" else 1))
             for s in ("seed", "reconciled") for n in (10, 100) for p in ("snapshot", "delta")]
