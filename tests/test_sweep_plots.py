@@ -120,6 +120,12 @@ def test_findings_numbers_come_from_the_data(finished):
     assert f"snapshots {snap['sse_bytes'] / 1000:.3g} kB" in findings
     median = agg.confirm_by_strategy["reconciled"].quantile(0.5)
     assert f"reconciled {median:.3g} s" in findings
+    delta = next(r for r in agg.rows if r["params"] == {"workload.count": 40, "sse.payload": "delta"}
+                 and r["strategy"] == "seed")
+    assert "Why the delta figures are so large for the seed" in findings
+    assert (f"**seed** {delta['no-flicker'] * 100:.3g} and {delta['convergence'] * 100:.3g} with "
+            f"deltas against {snap['no-flicker'] * 100:.3g} and "
+            f"{snap['convergence'] * 100:.3g} with snapshots") in findings
 
 
 def test_html_page_embeds_images(finished, tmp_path):

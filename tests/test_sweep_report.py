@@ -57,5 +57,7 @@ def test_report_twice_gives_byte_identical_files(tmp_path, capsys):
     assert main(args + ["--workers", "2"]) == 0
     first = report_files(tmp_path)
     assert {"README.md", "index.html", "sweep/report.md", "sweep/plots/confirm-cdf.svg"} <= set(first)
+    headings = re.findall(r"^## (.*)$", first["README.md"].decode(), re.MULTILINE)
+    assert headings[:2] == ["Summary", "What `reconciled` does differently"]
     assert main(args + ["--workers", "1"]) == 0  # the sweep resumes; everything is redrawn
     assert report_files(tmp_path) == first
