@@ -29,7 +29,7 @@ color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{bord
 #ccc;padding:.25em .5em;text-align:left}th{background:#f3f3f3}code{background:#f3f3f3;
 padding:0 .2em}pre{background:#f6f6f6;padding:.8em;overflow:auto}img{max-width:100%}
 figure.diagram{margin:1em 0;overflow-x:auto}figure.diagram svg{max-width:100%;height:auto}
-details{margin:.5em 0 1em}summary{cursor:pointer;color:#555}"""
+details{margin:.5em 0 1em}summary{cursor:pointer;color:#555}td code{white-space:nowrap}"""
 
 
 def write_html(markdown_path: str | Path, html_path: str | Path) -> Path:
