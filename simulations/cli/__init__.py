@@ -10,7 +10,7 @@ import sys
 from model.errors import SsesimError
 
 # Command modules under simulations/cli, in the order --help lists them.
-COMMANDS = ("run", "explore", "check", "check_trace", "sweep", "diagram", "report")
+COMMANDS = ("run", "explore", "check", "check_trace", "sweep", "diagram", "report", "serve", "live")
 
 
 class _Parser(argparse.ArgumentParser):

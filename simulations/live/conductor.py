@@ -214,10 +214,12 @@ class Conductor:
         self.wakeup.set()
 
     # --- running ------------------------------------------------------------------------------
-    async def start(self, url: str, core=None) -> None:
-        """Connect every client (in client order: the server subscribes them in that order)."""
+    async def start(self, url: str, core=None, names: dict[str, str] | None = None) -> None:
+        """Connect every client (in client order: the server subscribes them in that order);
+        ``names``: the session names to use on the wire."""
         self.core = core
-        self.wire = Wire(url, len(self.side.hosts), self.limits.patience, self.on_event, self.on_end)
+        self.wire = Wire(url, len(self.side.hosts), self.limits.patience, self.on_event, self.on_end,
+                         names)
         for h in self.side.hosts:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
         self.t0 = asyncio.get_running_loop().time()
@@ -382,11 +384,18 @@ class Conductor:
     settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
 
     def _end(self, t: float, checked: bool) -> None:
+        """The ``end`` record; nothing is recorded after it (requests still under way while the run
+        shuts down are not part of the trace)."""
         if not self.ended:
             self.ended = True
             self.wakeup.set()
             self.now = max(self.now, t)
             self.obs.end(t, checked)
+            self.obs = self.side.obs = Observer()
+            if self.core is not None:
+                self.core.obs = Observer()
+            if self.auditor is not None:
+                self.auditor.obs = Observer()
 
     def interrupt(self) -> None:
         """Ctrl-C or SIGTERM: end the trace here, unchecked."""

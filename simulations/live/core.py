@@ -117,7 +117,7 @@ class ServerCore:
         """A POST arrives: idempotency, deadline, validation, this POST's server fault, commit (§2.6)."""
         now = self.driver.now()
         s = self.session(session)
-        if cmid is not None and cmid in s.by_cmid:
+        if cmid is not None and self.is_duplicate(s, cmid):
             outcome = "duplicate"
         elif deadline is not None and now > deadline:
             outcome = "expired"
@@ -137,6 +137,10 @@ class ServerCore:
         body = self.state(s, s.version, True)
         body["outcome"] = outcome
         return Answer(status, outcome, body)
+
+    def is_duplicate(self, s: Session, cmid: str) -> bool:
+        """Idempotency: is this client message id committed in the session already?"""
+        return cmid in s.by_cmid
 
     def _commit(self, s: Session, message: Message) -> None:
         s.append(message)

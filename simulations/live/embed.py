@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import signal
 import socket
 
 import uvicorn
@@ -85,3 +86,33 @@ class Embedded:
                 await asyncio.wait_for(self.task, STOP_TIMEOUT)
         finally:
             self.sock.close()
+
+
+async def serve_until_stopped(app, host: str, port: int, max_seconds: float, announce) -> str:
+    """Serve ``app`` until SIGINT or SIGTERM, or for ``max_seconds``; ``announce(url)`` once it listens.
+    Returns why it stopped."""
+    server = Embedded(app, host, port)
+    await server.start()
+    announce(server.url)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    why = ["time limit"]
+
+    def on_signal(name):
+        why[0] = name
+        stop.set()
+
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+            handled.append(sig)
+    try:
+        await asyncio.wait_for(stop.wait(), max_seconds)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await server.stop()
+    return why[0]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
 from model.config import Scenario
+from model.errors import SsesimError
 from model.invariants import INVARIANTS, Monitor
 from model.strategies import resolve_strategy
 from simulations.io.trace import TraceWriter
@@ -23,7 +25,6 @@ from simulations.live.app import create_app
 from simulations.live.conductor import Conductor, ConductorDriver, Limits
 from simulations.live.core import ServerCore
 from simulations.live.embed import Embedded
-from simulations.live.transport import TargetError
 
 MODES = ("lockstep", "free")
 SETTLE_MARGIN = 0.25  # --target: wall seconds of quiet, beyond the assistant's delays, before a check
@@ -78,12 +79,14 @@ async def live_run_async(scenario: Scenario, *, strategy=None, seed=None, mode="
     seed = scenario.seed if seed is None else seed
     strategy_cls = resolve_strategy(name, scenario.source)
     if mode not in MODES:
-        raise TargetError(f"--mode: {mode!r} is not one of {', '.join(MODES)}")
+        raise SsesimError(f"--mode: {mode!r} is not one of {', '.join(MODES)}")
     if target is not None:
         mode = "free"
     lockstep = mode == "lockstep"
     if time_scale is None:
         time_scale = 0.0 if lockstep else 1.0
+    if time_scale < 0 or (not lockstep and time_scale == 0):
+        raise SsesimError(f"--time-scale: must be > 0 in a free run (>= 0 in lockstep), got {time_scale:g}")
     limits = limits or Limits()
     monitor = Monitor()
     obs = monitor if trace_path is None else TraceWriter(trace_path, monitor)
@@ -108,23 +111,27 @@ async def live_run_async(scenario: Scenario, *, strategy=None, seed=None, mode="
         else:
             server_work = scenario.server.think_delay + scenario.server.reply_delay
             conductor.settle = SETTLE_MARGIN + (time_scale * server_work if scenario.server.assistant else 0)
-            await conductor.start(target)
+            token = secrets.token_hex(4)  # fresh sessions: the target may hold other runs' messages
+            await conductor.start(target, names={c.session: f"{c.session}~{token}"
+                                                 for c in scenario.clients})
         await conductor.run()
     except asyncio.CancelledError:
         interrupted = True
         if conductor is not None:
             conductor.interrupt()
     except BaseException:
-        if conductor is not None:
+        if conductor is not None and conductor.wire is not None and conductor.t0:
             conductor.interrupt()
+            _finish(obs)  # the trace so far stays, complete (it ends with an unchecked end record)
+        elif isinstance(obs, TraceWriter):
+            obs.abort()  # nothing ran: no trace
         await _close(conductor, server)
-        _finish(obs)
         raise
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-    await _close(conductor, server)
     _finish(obs)
+    await _close(conductor, server)
     return _result(scenario, conductor, monitor, seed, mode, time_scale, target,
                    time.perf_counter() - started, interrupted)
 

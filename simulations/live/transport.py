@@ -58,8 +58,12 @@ class Figures:
 class Wire:
     """The clients' side of the connections to one server at ``url``."""
 
-    def __init__(self, url: str, clients: int, patience: float, on_event, on_end):
+    def __init__(self, url: str, clients: int, patience: float, on_event, on_end,
+                 names: dict[str, str] | None = None):
         self.url = url.rstrip("/")
+        # scenario session -> session name on the wire (unique per run against a shared server)
+        self.names = names or {}
+        self.local = {remote: name for name, remote in self.names.items()}
         self.patience = patience
         # on_event(client, conn, event, messages); on_end(client, conn, error or None)
         self.on_event, self.on_end = on_event, on_end
@@ -75,7 +79,7 @@ class Wire:
     # --- POST /api/chat -----------------------------------------------------------------------
     async def post(self, client: int, session: str, a, fault: str | None, tags: bool = True):
         """Send attempt ``a``; its answer ``(status, event, messages, outcome)``, or LOST."""
-        body = {"session": session, "content": a.content}
+        body = {"session": self.names.get(session, session), "content": a.content}
         if a.cmid is not None:
             body["client_message_id"] = a.cmid
         if a.deadline is not None:
@@ -103,7 +107,14 @@ class Wire:
         figures.rtt.append(time.perf_counter() - start)
         figures.answers += 1
         figures.answer_bytes += len(r.content)
-        return decode_answer(r, self.url)
+        status, event, messages, outcome = decode_answer(r, self.url)
+        return status, self._local(event), messages, outcome
+
+    def _local(self, event):
+        """The event with its session named as in the scenario."""
+        if event is not None and event[0] in self.local:
+            return (self.local[event[0]],) + event[1:]
+        return event
 
     # --- GET /api/chat/stream -----------------------------------------------------------------
     async def open(self, client: int, conn: int, session: str, last_event_id: int | None,
@@ -115,7 +126,7 @@ class Wire:
             headers.update({wire.H_CLIENT: str(client), wire.H_CONN: str(conn)})
         if last_event_id is not None:
             headers["last-event-id"] = str(last_event_id)
-        params = {"session": session}
+        params = {"session": self.names.get(session, session)}
         if snapshot:
             params["snapshot"] = "1"
         request = self.http[client].build_request("GET", wire.STREAM, params=params, headers=headers)
@@ -149,7 +160,7 @@ class Wire:
                 now = r.num_bytes_downloaded
                 self.figures.sse_bytes += now - counted
                 counted = now
-                self.on_event(client, conn, event, messages)
+                self.on_event(client, conn, self._local(event), messages)
         except (httpx.TransportError, asyncio.CancelledError):
             pass  # the connection ended: a disconnect
         except wire.WireError as exc:
@@ -164,11 +175,13 @@ class Wire:
         """One snapshot of ``session``, read from a fresh untagged stream (the audit of a --target run)."""
         client = self.http[0]
         try:
-            async with client.stream("GET", wire.STREAM, params={"session": session, "snapshot": "1"},
+            async with client.stream("GET", wire.STREAM,
+                                     params={"session": self.names.get(session, session), "snapshot": "1"},
                                      headers={"accept": "text/event-stream"}) as r:
                 async for sse in EventSource(r).aiter_sse():
                     if sse.data:
-                        return wire.decode_state(json.loads(sse.data), f"{self.url}{wire.STREAM}")
+                        event, messages = wire.decode_state(json.loads(sse.data), f"{self.url}{wire.STREAM}")
+                        return self._local(event), messages
         except httpx.TransportError as exc:
             raise TargetError(f"{self.url}: {_reason(exc)}") from None
         raise TargetError(f"{self.url}{wire.STREAM}: a snapshot=1 stream ended without a snapshot")
