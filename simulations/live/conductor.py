@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import time
 from heapq import heapify, heappop, heappush
 
 from model.config import Scenario
@@ -223,6 +224,9 @@ class Conductor:
         for h in self.side.hosts:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
         self.t0 = asyncio.get_running_loop().time()
+        if self.target:  # another server's clock is Unix time: deadlines are sent on it
+            epoch0, scale = time.time(), self.time_scale
+            self.wire.server_clock = lambda t: epoch0 + t * scale
 
     async def run(self) -> None:
         """Play the scenario to its end (SPEC §2.6), within the limits."""

@@ -73,6 +73,9 @@ class Wire:
         self.http = [httpx.AsyncClient(base_url=self.url, verify=context, limits=limits,
                                        timeout=httpx.Timeout(patience, read=None), trust_env=False)
                      for _ in range(clients)]
+        # a deadline on the server's clock: the virtual clock for the in-process server; for another
+        # server, Unix time (set by the conductor when its clock starts)
+        self.server_clock = lambda t: t
         self.readers: dict[tuple[int, int], asyncio.Task] = {}
         self.responses: dict[tuple[int, int], httpx.Response] = {}
 
@@ -83,7 +86,7 @@ class Wire:
         if a.cmid is not None:
             body["client_message_id"] = a.cmid
         if a.deadline is not None:
-            body["deadline"] = a.deadline
+            body["deadline"] = self.server_clock(a.deadline)
         headers = {}
         if tags:
             headers = {wire.H_CLIENT: str(client), wire.H_SEND: str(a.send), wire.H_ATTEMPT: str(a.n)}
