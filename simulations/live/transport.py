@@ -217,6 +217,11 @@ def decode_answer(r: httpx.Response, url: str):
 
 
 def _reason(exc: httpx.TransportError) -> str:
+    cause = exc
+    while cause is not None:  # httpx says "All connection attempts failed"; the OS error is below
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
     if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() or not str(exc) else f"cannot connect: {exc}"
+        return f"cannot connect: {exc}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
