@@ -513,7 +513,8 @@ class Conductor:
         if self.lockstep:
             await self.wire.open(client, conn, session, last, asks)
             effects = self.collected + side.opened(t, client)
-        else:
+        else:  # the client stays pending (as a disconnected one) until its stream is open
+            side.pending += 1
             task = asyncio.get_running_loop().create_task(self._open_free(client, conn, session, last, asks))
             self.tasks.add(task)
             task.add_done_callback(self._task_done)
@@ -525,6 +526,7 @@ class Conductor:
     async def _open_free(self, client, conn, session, last, asks) -> None:
         await self.wire.open(client, conn, session, last, asks)
         t = self.vnow()
+        self.side.pending -= 1
         host = self.side.hosts[client]
         if host.conn == conn and host.connected:
             effects = self.side.opened(t, client)
