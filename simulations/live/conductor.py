@@ -72,6 +72,8 @@ class ConductorDriver(Driver):
 class Conductor:
     """Owns the virtual clock, the queue and the RNG of one live run; the clients are real."""
 
+    settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
+
     def __init__(self, scenario: Scenario, strategy_cls: type, rng: random.Random, obs: Observer,
                  *, lockstep: bool, time_scale: float, limits: Limits, target: bool):
         if lockstep and target:
@@ -129,7 +131,7 @@ class Conductor:
     # --- clock --------------------------------------------------------------------------------
     def vnow(self) -> float:
         """The current virtual instant: the step's in lockstep, scaled wall time when free."""
-        if self.lockstep:
+        if self.lockstep or not self.t0:
             return self.now
         return max(self.now, _at((asyncio.get_running_loop().time() - self.t0) / self.time_scale))
 
@@ -167,7 +169,7 @@ class Conductor:
                           content, None)
 
     # --- the wire's callbacks -----------------------------------------------------------------
-    def on_event(self, client: int, conn: int, event: tuple, messages) -> None:
+    def on_event(self, client: int, conn: int, event: tuple, messages, nbytes: int) -> None:
         key = (client, conn)
         self.received[key] = self.received.get(key, 0) + 1
         if self.lockstep:
@@ -180,7 +182,7 @@ class Conductor:
         if self.auditor is not None:
             self.side.pending += 1
             self.auditor.learn(t, event, messages)
-            self.obs.push(t, event[0], client, conn, event[1], 0)
+            self.obs.push(t, event[0], client, conn, event[1], nbytes)  # the bytes received
             self.quiet_wall = None
         host = self.side.hosts[client]
         if host.conn == conn and host.connected:
@@ -219,8 +221,10 @@ class Conductor:
         """Connect every client (in client order: the server subscribes them in that order);
         ``names``: the session names to use on the wire."""
         self.core = core
+        # a POST may take its timeout and then the patience before the server counts as silent
+        post_wait = self.limits.patience + self.time_scale * self.timeout
         self.wire = Wire(url, len(self.side.hosts), self.limits.patience, self.on_event, self.on_end,
-                         names)
+                         names, post_wait)
         for h in self.side.hosts:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
         self.t0 = asyncio.get_running_loop().time()
@@ -384,8 +388,6 @@ class Conductor:
         elif self.inputs == 0 and self._only_clocks() and not self.tasks:
             self.stuck = True
             self._end(t, False)
-
-    settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
 
     def _end(self, t: float, checked: bool) -> None:
         """The ``end`` record; nothing is recorded after it (requests still under way while the run

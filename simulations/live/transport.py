@@ -59,13 +59,14 @@ class Wire:
     """The clients' side of the connections to one server at ``url``."""
 
     def __init__(self, url: str, clients: int, patience: float, on_event, on_end,
-                 names: dict[str, str] | None = None):
+                 names: dict[str, str] | None = None, post_wait: float | None = None):
         self.url = url.rstrip("/")
+        self.post_wait = post_wait or patience  # the longest wait for a POST's answer
         # scenario session -> session name on the wire (unique per run against a shared server)
         self.names = names or {}
         self.local = {remote: name for name, remote in self.names.items()}
         self.patience = patience
-        # on_event(client, conn, event, messages); on_end(client, conn, error or None)
+        # on_event(client, conn, event, messages, bytes); on_end(client, conn, error or None)
         self.on_event, self.on_end = on_event, on_end
         self.figures = Figures()
         context = ssl.create_default_context()  # one context for all: each costs ~20 ms to load
@@ -99,12 +100,12 @@ class Wire:
         start = time.perf_counter()
         try:
             r = await self.http[client].post(wire.CHAT, content=data, headers={
-                **headers, "content-type": "application/json"})
+                **headers, "content-type": "application/json"}, timeout=self.post_wait)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             figures.lost_answers += 1
             return LOST
         except httpx.TimeoutException:
-            raise TargetError(f"{self.url}: no answer to a POST within {self.patience:g} s") from None
+            raise TargetError(f"{self.url}: no answer to a POST within {self.post_wait:g} s") from None
         except httpx.TransportError as exc:
             raise TargetError(f"{self.url}: {_reason(exc)}") from None
         figures.rtt.append(time.perf_counter() - start)
@@ -163,7 +164,8 @@ class Wire:
                 now = r.num_bytes_downloaded
                 self.figures.sse_bytes += now - counted
                 counted = now
-                self.on_event(client, conn, self._local(event), messages)
+                nbytes = len(sse.data.encode()) + len(sse.id or "") + 13  # "id: …\ndata: …\n\n"
+                self.on_event(client, conn, self._local(event), messages, nbytes)
         except (httpx.TransportError, asyncio.CancelledError):
             pass  # the connection ended: a disconnect
         except wire.WireError as exc:
