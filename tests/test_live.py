@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +22,12 @@ from model.invariants import INVARIANTS
 from model.strategies import BUILTIN
 from simulations.cli import main
 from simulations.engine.simulator import simulate
-from simulations.io.scenario import builtin_scenarios, load_scenario, load_scenario_data, parse_scenario
+from simulations.io.scenario import (
+    builtin_scenarios,
+    load_scenario,
+    load_scenario_data,
+    parse_scenario,
+)
 from simulations.live.runner import live_run
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
@@ -63,10 +70,8 @@ def test_the_realistic_workload_live_is_the_simulated_run(tmp_path):
 @given(scenario_dicts())
 def test_live_lockstep_traces_equal_simulated_traces_on_random_scenarios(d):
     scenario = parse_scenario(d)
-    import tempfile
-    from pathlib import Path
     with tempfile.TemporaryDirectory() as tmp:
-        live, sim, live_trace, sim_trace = both(scenario, None, Path(tmp))
+        _live, _sim, live_trace, sim_trace = both(scenario, None, Path(tmp))
     assert live_trace == sim_trace
 
 

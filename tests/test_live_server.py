@@ -58,7 +58,7 @@ async def events(http: httpx.AsyncClient, n: int, *, headers=None, params=None, 
         while len(got) < n:
             try:
                 sse = await asyncio.wait_for(it.__anext__(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             data = json.loads(sse.data)
             assert int(sse.id) == data["version"]

@@ -131,7 +131,7 @@ def test_a_server_that_commits_a_retried_id_twice_is_caught(scenarios, tmp_path)
         got = live(path, url, "--trace", str(trace))
     assert got["violations"]["no-duplicate"] >= 1 and got["committed"] == 2
     check = subprocess.run([sys.executable, "-m", "simulations", "check-trace", str(trace), "--json"],
-                           cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+                           cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60, check=False)
     assert check.returncode == 1 and json.loads(check.stdout)["violations"] == got["violations"]
 
 
@@ -146,14 +146,14 @@ def test_an_interrupted_run_leaves_a_complete_checkable_trace(sig, tmp_path):
         time.sleep(0.05)  # the trace is being written: the run has started
     time.sleep(1.0)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted" in err
     records = [json.loads(line) for line in trace.read_text().splitlines()]
     assert records[0]["kind"] == "config" and records[-1] == {**records[-1], "kind": "end", "checked": False}
     assert sum(r["kind"] == "send" for r in records) >= 1
     check = subprocess.run([sys.executable, "-m", "simulations", "check-trace", str(trace)], cwd=ROOT,
-                           env=ENV, capture_output=True, text=True, timeout=60)
+                           env=ENV, capture_output=True, text=True, timeout=60, check=False)
     assert check.returncode in (0, 1), check.stderr
 
 

@@ -147,7 +147,7 @@ async def stream_load(url: str, streams: int, sessions: int, events: int) -> dic
     await asyncio.gather(*(poster(s) for s in range(sessions)))
     try:
         await asyncio.wait_for(done.wait(), 120)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     wall = time.perf_counter() - start
     for t in tasks:
@@ -215,8 +215,8 @@ def render(out: dict) -> str:
         rows = out["examples"]
         worst = max(rows, key=lambda r: r["wall"])
         lines += ["## Scripted examples, lockstep (wall seconds per run)", "",
-                  f"{len(rows)} runs; median {_pct([r['wall'] for r in rows], 50):.3f} s, max "
-                  f"{worst['wall']:.3f} s ({worst['scenario']}, {worst['strategy']})", "",
+                  (f"{len(rows)} runs; median {_pct([r['wall'] for r in rows], 50):.3f} s, max "
+                   f"{worst['wall']:.3f} s ({worst['scenario']}, {worst['strategy']})"), "",
                   "| scenario | " + " | ".join(sorted({r["strategy"] for r in rows}, key=list(BUILTIN).index)) + " |",
                   "|---|" + "---:|" * len({r["strategy"] for r in rows})]
         for name in dict.fromkeys(r["scenario"] for r in rows):
@@ -234,9 +234,9 @@ def render(out: dict) -> str:
     if "load" in out:
         p = out["load"]["posts"]
         lines += ["## Reference server under load (`ssesim serve` in its own process)", "",
-                  f"POST: {p['posts']} posts by {p['clients']} clients (one session each, one after another): "
-                  f"{p['wall']:.2f} s, **{p['posts_per_s']:.0f} POST/s**, round trip p50 {p['rtt_ms_p50']:.1f} ms, "
-                  f"p99 {p['rtt_ms_p99']:.1f} ms, statuses {p['statuses']}", "",
+                  (f"POST: {p['posts']} posts by {p['clients']} clients (one session each, one after "
+                   f"another): {p['wall']:.2f} s, **{p['posts_per_s']:.0f} POST/s**, round trip p50 "
+                   f"{p['rtt_ms_p50']:.1f} ms, p99 {p['rtt_ms_p99']:.1f} ms, statuses {p['statuses']}"), "",
                   "| streams | sessions | events each | complete and in order | POST → event p50 / p99 ms | wall s |",
                   "|---:|---:|---:|---:|---|---:|"]
         for s in out["load"]["streams"]:

@@ -23,7 +23,7 @@ import asyncio
 import math
 import random
 import time
-from heapq import heapify, heappop, heappush
+from heapq import heappop
 
 from model.config import Scenario
 from model.errors import SsesimError
@@ -32,17 +32,26 @@ from simulations.live import wire
 from simulations.live.audit import Auditor
 from simulations.live.clients import ClientSide
 from simulations.live.core import Driver
+from simulations.live.schedule import (
+    ARRIVE,
+    DELIVER,
+    DISCONNECT,
+    DRAINED,
+    HORIZON,
+    POISSON,
+    RECONNECT,
+    REPLY,
+    RESPONSE,
+    RETRY,
+    SEND,
+    STALL_STEPS,
+    THINK,
+    TIMEOUT,
+    WORKLOAD,
+    Schedule,
+    instant,
+)
 from simulations.live.transport import LOST, TargetError, Wire
-
-STALL_STEPS = 1_000_000
-HORIZON = 86_400.0
-
-SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
-    RECONNECT, WORKLOAD = range(13)
-
-
-def _at(t: float) -> float:
-    return round(t * 1e9) / 1e9  # exact decimal instants, as the simulator's
 
 
 class Limits:
@@ -69,7 +78,7 @@ class ConductorDriver(Driver):
         self.conductor.server_pushed(client, conn, version)
 
 
-class Conductor:
+class Conductor(Schedule):
     """Owns the virtual clock, the queue and the RNG of one live run; the clients are real."""
 
     settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
@@ -80,75 +89,43 @@ class Conductor:
             raise SsesimError("lockstep needs the server in this process (no --target)")
         if not lockstep and time_scale <= 0:
             raise SsesimError("--time-scale must be > 0 when the run is free (or has a --target)")
-        self.scenario, self.rng, self.obs = scenario, rng, obs
         self.lockstep, self.time_scale, self.limits, self.target = lockstep, time_scale, limits, target
-        self.side = ClientSide(scenario, strategy_cls, obs)
-        self.core = None  # the in-process server core, if any (set by attach)
+        self.wakeup = asyncio.Event()
+        self.activity = 0.0  # free runs: wall time of the last thing that happened
+        super().__init__(scenario, ClientSide(scenario, strategy_cls, obs), rng, obs)
+        self.core = None  # the in-process server core, if any (set by start)
         self.wire: Wire | None = None
         self.auditor = Auditor(obs, self.side) if target else None
-        self.heap: list = []
-        self.seq = 0
-        self.now = 0.0
         self.steps = 0
         self.stuck = self.past_horizon = self.stopped = False
         self.ended = False
         self.failure: BaseException | None = None
-        post, sse = scenario.post, scenario.sse
-        self.req = post.request_latency.sampler(rng)
-        self.resp = post.response_latency.sampler(rng)
-        self.delay = sse.delay.sampler(rng)
-        self.timeout = post.timeout
-        self.faults = [(f, p) for f, p in post.faults if p > 0]
-        n = len(scenario.clients)
-        self.last_conn, self.last_time, self.epoch = [-1] * n, [0.0] * n, [0] * n
         # lockstep: pushes and timers the server reported during the current step, as effects
         self.collected: list = []
         self.inbox: dict[tuple[int, int], list] = {}
         self.pushed: dict[tuple[int, int], int] = {}
         self.received: dict[tuple[int, int], int] = {}
         self.unreceived = 0
-        self.wakeup = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
         self.t0 = 0.0
-        self.activity = 0.0  # free runs: wall time of the last thing that happened
         self.was_quiet = True
         self.quiet_wall: float | None = None  # --target: when the client side last became quiet
-        self.inputs = len(scenario.sends) + len(scenario.events)
-        for spec in scenario.sends:
-            self.schedule(spec.at, SEND, spec.client, spec.content, spec)
-        for ev in scenario.events:
-            self.schedule(ev.at, DISCONNECT, ev.client, None, None)
-        wl = scenario.workload
-        if wl is not None and wl.count > 0:
-            self.inputs += wl.count * n
-            self.wl_left = [wl.count] * n
-            for c in range(n):
-                self.schedule(_at(rng.expovariate(wl.rate)), WORKLOAD, c, None, None)
-        if sse.disconnect_rate > 0:
-            for c in range(n):
-                self._poisson(0.0, c)
 
     # --- clock --------------------------------------------------------------------------------
+    def schedule(self, t: float, kind: int, a, b, c) -> None:
+        super().schedule(t, kind, a, b, c)
+        if not self.lockstep:  # free runs: the loop may be sleeping until a later step
+            self.activity = asyncio.get_running_loop().time()
+            self.wakeup.set()
+
     def vnow(self) -> float:
         """The current virtual instant: the step's in lockstep, scaled wall time when free."""
         if self.lockstep or not self.t0:
             return self.now
-        return max(self.now, _at((asyncio.get_running_loop().time() - self.t0) / self.time_scale))
+        return max(self.now, instant((asyncio.get_running_loop().time() - self.t0) / self.time_scale))
 
     def server_now(self) -> float:
         return self.vnow()
-
-    def schedule(self, t: float, kind: int, a, b, c) -> None:
-        self.seq += 1
-        heappush(self.heap, (t, self.seq, kind, a, b, c))
-        if not self.lockstep:
-            self.activity = asyncio.get_running_loop().time()
-            self.wakeup.set()
-
-    def _poisson(self, t: float, client: int) -> None:
-        self.epoch[client] += 1
-        self.schedule(_at(t + self.rng.expovariate(self.scenario.sse.disconnect_rate)), POISSON,
-                      client, self.epoch[client], None)
 
     # --- the in-process server's hooks --------------------------------------------------------
     def server_pushed(self, client: int, conn: int, version: int) -> None:
@@ -165,7 +142,7 @@ class Conductor:
             self.collected.append(("think", session, delay, content) if kind == "think"
                                   else ("reply", session, content, delay))
         else:
-            self.schedule(_at(self.vnow() + delay), THINK if kind == "think" else REPLY, session,
+            self.schedule(instant(self.vnow() + delay), THINK if kind == "think" else REPLY, session,
                           content, None)
 
     # --- the wire's callbacks -----------------------------------------------------------------
@@ -186,14 +163,14 @@ class Conductor:
             self.quiet_wall = None
         host = self.side.hosts[client]
         if host.conn == conn and host.connected:
-            d = _at(t + self.delay())
+            d = instant(t + self.delay())
             if self.last_conn[client] != conn:
                 self.last_conn[client], self.last_time[client] = conn, 0.0
             d = max(d, self.last_time[client])
             self.last_time[client] = d
             self.schedule(d, DELIVER, client, conn, [event[1], event, messages])
         elif self.scenario.sse.old_stream_drains:
-            self.schedule(_at(t + self.delay() + self.scenario.sse.old_stream_delay), DRAINED, client,
+            self.schedule(instant(t + self.delay() + self.scenario.sse.old_stream_delay), DRAINED, client,
                           conn, [event[1], event, messages])
         else:
             self.side.pending -= 1  # in flight on a dropped connection: lost
@@ -287,7 +264,7 @@ class Conductor:
             if self.lockstep:
                 await self._settle()
             if horizon is None and self.inputs == 0:
-                horizon = _at(t + HORIZON)
+                horizon = instant(t + HORIZON)
                 limit = min(limit, horizon)
             self._after_step(t)
         if not self.ended:
@@ -311,7 +288,7 @@ class Conductor:
         self.wakeup.clear()
         try:
             await asyncio.wait_for(self.wakeup.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _settle(self) -> None:
@@ -328,7 +305,7 @@ class Conductor:
             self.wakeup.clear()
             try:
                 await asyncio.wait_for(self.wakeup.wait(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _after_step(self, t: float) -> None:
@@ -536,89 +513,16 @@ class Conductor:
                 self.apply(t, effects)
         self._after_step(t)
 
-    def _workload(self, t: float, client: int) -> list:
-        wl = self.scenario.workload
-        self.inputs -= 1
-        left = self.wl_left[client] - 1
-        self.wl_left[client] = left
-        if left > 0:
-            self.schedule(_at(t + self.rng.expovariate(wl.rate)), WORKLOAD, client, None, None)
-        k = wl.count - left
-        length = wl.content_length
-        content = (f"c{client}m{k}:" + "x" * length)[:length]
-        return self.side.user_send(t, client, content)
-
-    def draw_fault(self) -> str:
-        if not self.faults:
-            return "ok"
-        u = self.rng.random()
-        for f, p in self.faults:
-            if u < p:
-                return f
-            u -= p
-        return "ok"
-
-    # --- effects ------------------------------------------------------------------------------
-    def apply(self, t: float, effects) -> None:
-        """Give effects their instants, as the simulator's ``apply`` does (same draws, same order)."""
-        for e in effects:
-            kind = e[0]
-            if kind == "push":  # lockstep only: free runs schedule a delivery when it is received
-                _, client, conn, version = e
-                d = _at(t + self.delay())
-                if self.last_conn[client] != conn:
-                    self.last_conn[client], self.last_time[client] = conn, 0.0
-                d = max(d, self.last_time[client])
-                self.last_time[client] = d
-                self.schedule(d, DELIVER, client, conn, [version, None, None])
-            elif kind == "respond":
-                a = e[1]
-                lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
-                self.schedule(_at(t + lat), RESPONSE, a, e[2], None)
-            elif kind == "post":
-                a = e[1]
-                if a.fault is None:
-                    a.fault = self.draw_fault()
-                lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
-                self.obs.post(t, a.client, a.send, a.n, a.fault)
-                self.schedule(_at(t + lat), ARRIVE, a, None, None)
-                self.schedule(_at(t + self.timeout), TIMEOUT, a, None, None)
-            elif kind == "think":
-                self.schedule(_at(t + e[2]), THINK, e[1], e[3], None)
-            elif kind == "reply":
-                self.schedule(_at(t + e[3]), REPLY, e[1], e[2], None)
-            elif kind == "timer":
-                self.schedule(_at(t + e[3]), RETRY, e[1], e[2], None)
-            elif kind == "reconnect":
-                self.schedule(_at(t + e[2]), RECONNECT, e[1], None, None)
-            elif kind == "dropped":
-                self._drop(e[1], e[2])
-            else:
-                raise AssertionError(kind)
-
-    def _drop(self, client: int, conn: int) -> None:
-        """A connection dropped: the network cuts it; its events in flight (held for their delivery
-        instant) are lost, or drain late (old_stream_drains), as in the simulator."""
-        heap = self.heap
-        lost = [e for e in heap if e[2] == DELIVER and e[3] == client and e[4] == conn]
-        session = self.side.hosts[client].session
+    def cut(self, client: int, conn: int) -> None:
+        """The network drops the connection: at the server (ours), or the client closes it."""
         if self.core is not None:
-            self.core.cut(session, client, conn)
+            self.core.cut(self.side.hosts[client].session, client, conn)
         else:
             self.wire.close(client, conn)
-        if lost:
-            heap[:] = [e for e in heap if not (e[2] == DELIVER and e[3] == client and e[4] == conn)]
-            heapify(heap)
-            lost.sort(key=lambda e: e[1])
-            if self.lockstep:
-                for e in lost:
-                    e[5][1], e[5][2] = self._take(client, conn, e[5][0])
-            sse = self.scenario.sse
-            if sse.old_stream_drains:
-                for e in lost:
-                    self.schedule(_at(e[0] + sse.old_stream_delay), DRAINED, client, conn, e[5])
-            else:
-                self.side.pending -= len(lost)
+
+    def held(self, client: int, conn: int, version: int):
+        """Lockstep: the received event of ``version`` that a delivery or a drain will hand over."""
+        return self._take(client, conn, version) if self.lockstep else None
 
     async def close(self) -> None:
         for task in list(self.tasks):

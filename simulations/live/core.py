@@ -65,13 +65,13 @@ class Answer(tuple):
 class ServerCore:
     """Sessions, streams and the POST rules of SPEC §2; the single place where server state changes."""
 
-    def __init__(self, server: ServerConfig = ServerConfig(), sse: SseConfig = SseConfig(),
+    def __init__(self, server: ServerConfig | None = None, sse: SseConfig | None = None,
                  driver: Driver | None = None, obs: Observer | None = None):
-        self.config, self.sse = server, sse
+        self.config, self.sse = server or ServerConfig(), sse or SseConfig()
         self.driver = driver or Driver()
         self.driver.core = self
         self.obs = obs or Observer()
-        self.snapshot_payload = sse.payload == "snapshot"
+        self.snapshot_payload = self.sse.payload == "snapshot"
         self.sessions: dict[str, Session] = {}
         self.streams: dict[str, dict] = {}  # session -> {key: Stream}, in subscription order
         self.open_streams = 0

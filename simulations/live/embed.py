@@ -80,7 +80,7 @@ class Embedded:
             return
         try:
             await asyncio.wait_for(asyncio.shield(self.task), STOP_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.server.force_exit = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.task, STOP_TIMEOUT)
@@ -109,7 +109,7 @@ async def serve_until_stopped(app, host: str, port: int, max_seconds: float, ann
             handled.append(sig)
     try:
         await asyncio.wait_for(stop.wait(), max_seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     finally:
         for sig in handled:

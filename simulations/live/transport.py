@@ -136,7 +136,7 @@ class Wire:
         request = self.http[client].build_request("GET", wire.STREAM, params=params, headers=headers)
         try:
             r = await asyncio.wait_for(self.http[client].send(request, stream=True), self.patience)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TargetError(f"{self.url}: the SSE stream did not open within {self.patience:g} s") from None
         except httpx.TransportError as exc:
             raise TargetError(f"{self.url}: {_reason(exc)}") from None

@@ -50,16 +50,16 @@ def live_section(rows: list[dict]) -> tuple[str, str]:
     """("Model vs wire", markdown) for ``model_vs_wire`` rows."""
     agree = sum(r["agree"] for r in rows)
     modes = sorted({r["mode"] for r in rows})
-    lines = [f"Each example scenario and built-in strategy, run by the simulator (`ssesim run`) and over "
-             f"real HTTP and SSE against the reference server on loopback (`ssesim live`, "
-             f"{', '.join(modes)}), with the scenario's own seed. The live run's trace is checked by "
-             f"the same ten checkers. **{agree} of {len(rows)}** pairs find the same set of violated "
-             f"invariants.", "",
+    lines = [(f"Each example scenario and built-in strategy, run by the simulator (`ssesim run`) and "
+              f"over real HTTP and SSE against the reference server on loopback (`ssesim live`, "
+              f"{', '.join(modes)}), with the scenario's own seed. The live run's trace is checked by "
+              f"the same ten checkers. **{agree} of {len(rows)}** pairs find the same set of violated "
+              f"invariants."), "",
              "| scenario | strategy | sends | simulated | live | same set | live wall |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| `{r['scenario']}` | `{r['strategy']}` | {r['sends']} | {_cell(r['simulated'])} "
                      f"| {_cell(r['live'])} | {'yes' if r['agree'] else '**no**'} | {r['wall']:.2f} s |")
-    lines += ["", "Regenerate with `ssesim report --live`; one pair with "
-                  "`ssesim live SCENARIO --strategy S` (README, *Live runs*)."]
+    lines += ["", ("Regenerate with `ssesim report --live`; one pair with "
+                   "`ssesim live SCENARIO --strategy S` (README, *Live runs*).")]
     return "Model vs wire", "\n".join(lines)
