@@ -251,19 +251,26 @@ def render(out: dict) -> str:
                   "| strategy | invariant | simulated | " + " | ".join(r["sources"]) + " |",
                   "|---|---|---|" + "---|" * len(r["sources"])]
         for strategy, per in r["table"].items():
+            ran = [s for s in r["sources"] if s in per]
             for inv in INVARIANTS + ("all",):
                 sim = per["simulated"][inv]
-                if not any(per[s][inv][0] for s in per if s != "wall" and isinstance(per[s], dict)):
+                if inv != "all" and not any(per[s][inv][0] for s in ["simulated"] + ran):
                     continue
                 cells = []
                 for source in r["sources"]:
+                    if source not in per:
+                        cells.append("not run")
+                        continue
                     rate, low, high = per[source][inv]
                     inside = sim[1] <= rate <= sim[2]
                     cells.append(f"{rate:.2f} [{low:.2f}, {high:.2f}] {'inside' if inside else '**outside**'}")
                 lines.append(f"| `{strategy}` | `{inv}` | {sim[0]:.2f} [{sim[1]:.2f}, {sim[2]:.2f}] | "
                              + " | ".join(cells) + " |")
-        walls = {s: {k: round(v[s]["wall"], 1) for k, v in r["table"].items()} for s in ["simulated"] + r["sources"]}
-        lines += ["", f"Wall seconds per strategy: {walls}", ""]
+        lines += ["", f"Wall seconds for the {len(r['seeds'])} runs of each strategy:", ""]
+        for source in ["simulated"] + r["sources"]:
+            walls = ", ".join(f"`{k}` {v[source]['wall']:.0f} s" for k, v in r["table"].items() if source in v)
+            lines.append(f"- {source}: {walls}")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -276,11 +283,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--free-scale", type=float, default=0.05,
                    help="rates: the time scale of the free live runs (default 0.05; 0 skips them)")
     p.add_argument("--free-strategies", default="seed,reconciled", help="rates: strategies run free")
+    p.add_argument("--no-lockstep", action="store_true", help="rates: no lockstep live runs")
+    p.add_argument("--merge", type=Path, metavar="JSON", help="rates: add the sources of an earlier --json")
     p.add_argument("--post-clients", type=int, default=20)
     p.add_argument("--posts", type=int, default=100, help="load: posts per client")
     p.add_argument("--streams", default="200,1000", help="load: stream counts")
     p.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    p.add_argument("--render", type=Path, metavar="JSON", help="print the tables of a saved --json file")
     args = p.parse_args(argv)
+    if args.render:
+        print(render(json.loads(args.render.read_text())))
+        return 0
     sections = args.sections.split(",")
     strategies = args.strategies.split(",")
     out: dict = {"python": sys.version.split()[0]}
@@ -293,18 +306,24 @@ def main(argv: list[str] | None = None) -> int:
                            sessions=4, events=20)
     if "rates" in sections:
         seeds = list(range(1, args.seeds + 1))
-        table = rates(seeds, strategies, {"simulated": _simulated, "live lockstep": _live("lockstep", None)})
-        sources = ["live lockstep"]
+        runs = {"simulated": _simulated}
+        if not args.no_lockstep:
+            runs["live lockstep"] = _live("lockstep", None)
+        table = rates(seeds, strategies, runs)
+        sources = [s for s in runs if s != "simulated"]
         if args.free_scale > 0:
             free = rates(seeds, args.free_strategies.split(","),
                          {f"live free ×{args.free_scale:g}": _live("free", args.free_scale)})
             for strategy, per in free.items():
-                table[strategy].update(per)
+                table.setdefault(strategy, {}).update(per)
             sources.append(f"live free ×{args.free_scale:g}")
-        for per in table.values():
-            for source in sources:
-                per.setdefault(source, {inv: [0.0, 0.0, 0.0] for inv in INVARIANTS + ("all",)} | {"wall": 0.0})
         out["rates"] = {"seeds": seeds, "sources": sources, "table": table}
+        if args.merge:  # an earlier --json of the same seeds: its sources join these
+            old = json.loads(args.merge.read_text())["rates"]
+            for strategy, per in old["table"].items():
+                for source, figures in per.items():
+                    table.setdefault(strategy, {}).setdefault(source, figures)
+            out["rates"]["sources"] = list(dict.fromkeys(old["sources"] + sources))
     print(render(out))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
