@@ -1,9 +1,9 @@
 """The conductor: a virtual-time queue that plays a scenario over real HTTP and SSE.
 
-It schedules exactly what ``simulations.engine.simulator`` schedules (same kinds, same draws from the
-same seeded RNG, in the same order; ties broken by a sequence number), but each step does its real
-action: a POST is sent, a stream is opened or cut, an SSE event is taken from what a real connection
-received. Two ways to release steps:
+Its base, ``Schedule``, is the simulator's schedule (same kinds, same draws from the same seeded RNG
+in the same order, ties broken by a sequence number); the conductor does each step's real action: a
+POST is sent, a stream is opened or cut, an SSE event is taken from what a real connection received.
+Two ways to release steps:
 
 * **lockstep** (the server in this process): a step starts only when the previous one is *settled*,
   i.e. its real effects are complete (the POST answered or its connection died; the stream's headers
