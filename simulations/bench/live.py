@@ -250,7 +250,9 @@ def render(out: dict) -> str:
                   "Rate [95% interval, the run as the unit]; `inside`: the live rate lies in the simulator's interval.", "",
                   "| strategy | invariant | simulated | " + " | ".join(r["sources"]) + " |",
                   "|---|---|---|" + "---|" * len(r["sources"])]
-        for strategy, per in r["table"].items():
+        order = list(BUILTIN)
+        for strategy, per in sorted(r["table"].items(),
+                                    key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
             ran = [s for s in r["sources"] if s in per]
             for inv in INVARIANTS + ("all",):
                 sim = per["simulated"][inv]
@@ -268,7 +270,9 @@ def render(out: dict) -> str:
                              + " | ".join(cells) + " |")
         lines += ["", f"Wall seconds for the {len(r['seeds'])} runs of each strategy:", ""]
         for source in ["simulated"] + r["sources"]:
-            walls = ", ".join(f"`{k}` {v[source]['wall']:.0f} s" for k, v in r["table"].items() if source in v)
+            walls = ", ".join(f"`{k}` {r['table'][k][source]['wall']:.0f} s"
+                              for k in sorted(r["table"], key=lambda k: order.index(k) if k in order else 99)
+                              if source in r["table"][k])
             lines.append(f"- {source}: {walls}")
         lines.append("")
     return "\n".join(lines)
