@@ -72,6 +72,19 @@ class Dist:
             return partial(rng.lognormvariate, math.log(self.median), self.sigma)
         return lambda: self.sample(rng)
 
+    def generous(self) -> float:
+        """A value that a draw exceeds with probability below 1e-4 (a wait that is long enough)."""
+        kind = self.kind
+        if kind == "constant":
+            return self.value
+        if kind == "exponential":
+            return self.mean * 9.22  # -ln(1e-4)
+        if kind == "uniform":
+            return self.high
+        if kind == "lognormal":
+            return self.median * math.exp(3.72 * self.sigma)  # the 1 - 1e-4 quantile of the normal
+        return max(self.samples)
+
     def describe(self) -> str:
         if self.kind == "constant":
             return f"{self.value:g}"

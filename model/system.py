@@ -79,6 +79,15 @@ class Session:
         self.cum_bytes = [0]
         self.clients: list[int] = []
 
+    def append(self, message: Message) -> None:
+        """Commit ``message`` to the log (its index is the log's length): the one place that keeps
+        the log, its byte sums and the client message ids together (the World and the live server)."""
+        self.log.append(message)
+        cum_bytes = self.cum_bytes
+        cum_bytes.append(cum_bytes[-1] + len(message.content))
+        if message.cmid is not None:
+            self.by_cmid[message.cmid] = message.index
+
     def event(self, version: int, snapshot: bool) -> Event:
         """The SSE event of ``version`` as first sent: a snapshot or that change's delta."""
         n, typing, processing = self.history[version]
@@ -361,11 +370,7 @@ class World:
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:
-        s.log.append(message)
-        cum_bytes = s.cum_bytes
-        cum_bytes.append(cum_bytes[-1] + len(message.content))
-        if message.cmid is not None:
-            s.by_cmid[message.cmid] = message.index
+        s.append(message)
         if message.sender == "user":
             self.committed += 1
         return self._change(t, s, message)

@@ -253,7 +253,8 @@ def test_report_embeds_mermaid_and_png(tmp_path, capsys, some_gaps):
     text = (tmp_path / "README.md").read_text()
     assert text.startswith("# ssesim report") and "## Lifecycle chart" in text
     assert "## Check verdicts" in text and (tmp_path / "index.html").exists()
-    assert text.count("```mermaid\n") == 2
+    assert text.count("stateDiagram-v2") == 2  # the two charts; counterexamples add sequences
+    assert text.count("```mermaid\n") == 2 + text.count("sequenceDiagram")
     assert "![The seed's chart](diagrams/seed_flow.png)" in text
     assert "](diagrams/completed_flow.png)" in text
     assert "| POSTSending | SSE delivers canonical state | SSEReceived |" in text

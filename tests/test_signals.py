@@ -108,6 +108,25 @@ def test_sigkill_of_a_sweep_takes_its_workers_with_it(sweep_file, tmp_path):
         _kill_leftovers(workers | {proc.pid})
 
 
+def test_sigkill_of_a_report_takes_its_check_workers_with_it(tmp_path):
+    """The report's check verdicts run in a process pool too; its workers must not outlive it."""
+    proc = _start("report", "--out", "out", "--workers", "2", "--sweep", "quick", "--quiet",
+                  cwd=tmp_path)
+    workers: set[int] = set()
+    try:
+        def two_workers():
+            workers.update(_children(proc.pid))
+            return len(workers) >= 2 or proc.poll() is not None
+        _wait_for(two_workers, what="two report workers")
+        assert proc.poll() is None, "the report ended before it could be killed"
+        proc.kill()
+        proc.wait(30)
+        _wait_for(lambda: not any(_alive(w) for w in workers), timeout=30,
+                  what=f"orphaned report workers {workers} to exit")
+    finally:
+        _kill_leftovers(workers | {proc.pid})
+
+
 def test_sigterm_of_a_sweep_is_exit_143_with_its_workers_stopped(sweep_file, tmp_path):
     out = tmp_path / "out"
     proc, workers = _sweep_with_busy_workers(sweep_file, out)

@@ -37,6 +37,36 @@ def test_heatmap_and_lines(tmp_path):
     assert_written(plots.rate_vs_param(line, "a", "anomalies", tmp_path / "l", "line"))
 
 
+@pytest.mark.parametrize("top", [5.0, 5000.0])  # a linear axis, and a symlog one
+def test_a_strategy_at_zero_stays_visible(top):
+    data = [row(s, {"a": a, "p": p}, {"seed": top * a, "dual-write": 0.0}.get(s, 0.0))
+            for s in ("seed", "dual-write", "reconciled") for a in (0.01, 0.1, 1.0)
+            for p in ("snapshot", "delta")]
+    fig = plots.rate_figure(data, "a", "anomalies", "t", style_key="p")
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] < 0  # zero sits above the bottom spine, not on it
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    zero = [line for label, line in lines.items() if label.endswith("(0 at every point)")]
+    assert sorted(line.get_label() for line in zero) == [
+        f"{s}, {p} (0 at every point)" for s in ("dual-write", "reconciled")
+        for p in ("delta", "snapshot")]
+    others = [line for line in lines.values() if line not in zero]
+    assert min(z.get_zorder() for z in zero) > max(o.get_zorder() for o in others)
+    assert not any(z.get_clip_on() for z in zero)
+    styles = {(line.get_marker(), line.get_markersize(), line.get_markerfacecolor() == "none")
+              for line in zero}
+    assert len(styles) == len(zero)  # two series at 0 on top of each other still both show
+
+
+def test_figures_are_byte_identical_when_drawn_again(tmp_path):
+    data = [row(s, {"a": a}, a * (s == "seed")) for s in ("seed", "reconciled") for a in (0, 1)]
+    first = plots.rate_vs_param(data, "a", "anomalies", tmp_path / "one", "t")
+    second = plots.rate_vs_param(data, "a", "anomalies", tmp_path / "two", "t")
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes()
+    assert b"<dc:date>" not in first[1].read_bytes()
+
+
 def test_bytes_and_cdf(tmp_path):
     data = [row(s, {"workload.count": n, "sse.payload": p}, 0, sse=n * (n if p == "snapshot" else 1))
             for s in ("seed", "reconciled") for n in (10, 100) for p in ("snapshot", "delta")]
@@ -90,6 +120,12 @@ def test_findings_numbers_come_from_the_data(finished):
     assert f"snapshots {snap['sse_bytes'] / 1000:.3g} kB" in findings
     median = agg.confirm_by_strategy["reconciled"].quantile(0.5)
     assert f"reconciled {median:.3g} s" in findings
+    delta = next(r for r in agg.rows if r["params"] == {"workload.count": 40, "sse.payload": "delta"}
+                 and r["strategy"] == "seed")
+    assert "Why the delta figures are so large for the seed" in findings
+    assert (f"**seed** {delta['no-flicker'] * 100:.3g} and {delta['convergence'] * 100:.3g} with "
+            f"deltas against {snap['no-flicker'] * 100:.3g} and "
+            f"{snap['convergence'] * 100:.3g} with snapshots") in findings
 
 
 def test_html_page_embeds_images(finished, tmp_path):
@@ -102,14 +138,17 @@ def test_html_page_embeds_images(finished, tmp_path):
     assert "plots/" not in page
 
 
-def test_markdown_subset(tmp_path):
+def test_markdown_as_github_reads_it(tmp_path):
+    (tmp_path / "dot.png").write_bytes(b"\x89PNG fake")
     md = ("# T\n\npara *em* and **bold** `a<b`\nsame para [l](http://x)\n\n- one\n  cont\n- two\n\n"
-          "```\ncode <x>\n```\n| a | b |\n|---|---|\n| 1 | 2 |\n![missing](nope.png)\n")
+          "```\ncode <x>\n```\n| a | b |\n|---|---|\n| 1 \\| 2 | 3 |\n\n![missing](nope.png)\n"
+          "![here](dot.png)\n")
     body = markdown_to_html(md, tmp_path)
     assert "<h1>T</h1>" in body
-    assert "<p>para <em>em</em> and <strong>bold</strong> <code>a&lt;b</code> same para " \
-           '<a href="http://x">l</a></p>' in body
-    assert "<ul><li>one cont</li><li>two</li></ul>" in body
-    assert "<pre><code>code &lt;x&gt;</code></pre>" in body
-    assert "<tbody><tr><td>1</td><td>2</td></tr></tbody>" in body
-    assert '<img alt="missing" src="nope.png">' in body
+    assert ("<p>para <em>em</em> and <strong>bold</strong> <code>a&lt;b</code>\nsame para "
+            '<a href="http://x">l</a></p>') in body
+    assert "<ul>\n<li>one\ncont</li>\n<li>two</li>\n</ul>" in body
+    assert "<pre><code>code &lt;x&gt;\n</code></pre>" in body
+    assert "<tbody>\n<tr>\n<td>1 | 2</td>\n<td>3</td>\n</tr>\n</tbody>" in body
+    assert '<img src="nope.png" alt="missing" />' in body
+    assert '<img src="data:image/png;base64,iVBORyBmYWtl" alt="here" />' in body

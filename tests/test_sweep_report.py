@@ -39,3 +39,25 @@ def test_a_changed_sweep_replaces_old_results(tmp_path, monkeypatch):
     meta.write_text(json.dumps(data))
     default_sweep_section(tmp_path, sweep="quick", workers=2, quiet=True)
     assert json.loads(meta.read_text())["fingerprint"] != "stale"
+
+
+RAW = {"runs.csv", "confirm_times.jsonl", "meta.json"}  # the sweep's run log: completion order
+
+
+def report_files(out) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in RAW}
+
+
+def test_report_twice_gives_byte_identical_files(tmp_path, capsys):
+    from simulations.cli import main
+
+    args = ["report", "--sweep", "quick", "--runs", "1", "--max-states", "40", "--quiet",
+            "--out", str(tmp_path)]
+    assert main(args + ["--workers", "2"]) == 0
+    first = report_files(tmp_path)
+    assert {"README.md", "index.html", "sweep/report.md", "sweep/plots/confirm-cdf.svg"} <= set(first)
+    headings = re.findall(r"^## (.*)$", first["README.md"].decode(), re.MULTILINE)
+    assert headings[:2] == ["Summary", "What `reconciled` does differently"]
+    assert main(args + ["--workers", "1"]) == 0  # the sweep resumes; everything is redrawn
+    assert report_files(tmp_path) == first

@@ -30,7 +30,7 @@ def build_report(out_dir: Path, sections: Iterable[Section], title: str = "ssesi
 
 
 def lifecycle_section(out_dir: Path, gaps: Iterable[Gap] = ()) -> Section:
-    """Write the diagrams to ``out_dir/diagrams``; the section shows them (Mermaid and PNG)."""
+    """Write the diagrams to ``out_dir/diagrams``; the section shows the PNGs, Mermaid folded."""
     out_dir = Path(out_dir)
     gaps = list(dict.fromkeys(gaps))
     files = {p.name: p for p in write_diagrams(out_dir / "diagrams", gaps)}
@@ -48,9 +48,11 @@ def lifecycle_section(out_dir: Path, gaps: Iterable[Gap] = ()) -> Section:
 
 
 def _figure(out_dir: Path, files: dict[str, Path], stem: str, caption: str) -> str:
+    """The PNG, then the Mermaid source folded (GitHub draws it when unfolded), then the DOT link."""
     mermaid = files[f"{stem}.mmd"].read_text(encoding="utf-8").strip()
     png, dot = (relative_link(out_dir, files[f"{stem}{s}"]) for s in (".png", ".dot"))
-    return (f"**{caption}**\n\n```mermaid\n{mermaid}\n```\n\n![{caption}]({png})\n\n"
+    return (f"**{caption}**\n\n![{caption}]({png})\n\n<details><summary>Mermaid source"
+            f"</summary>\n\n```mermaid\n{mermaid}\n```\n\n</details>\n\n"
             f"Graphviz source: [{stem}.dot]({dot})")
 
 

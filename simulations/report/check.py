@@ -13,18 +13,26 @@ from concurrent.futures import ProcessPoolExecutor
 from model.invariants import INVARIANTS
 from model.strategies import BUILTIN
 from simulations.engine.simulator import simulate
-from simulations.explore.explorer import explore
+from simulations.explore.counterexample import from_exploration, to_mermaid
+from simulations.explore.explorer import Model, explore
 from simulations.io.scenario import builtin_scenarios, load_scenario
+from simulations.sweep.work import worker_init
 
 
 def verdict(path: str, strategy: str, runs: int, max_states: int) -> dict:
     """Explore and simulate one scenario under one strategy; violations as data."""
     scenario = load_scenario(path)
-    out = {"scenario": scenario.name, "strategy": strategy, "explored": None, "runs": {}}
+    out = {"scenario": scenario.name, "description": scenario.description, "strategy": strategy,
+           "explored": None, "runs": {}}
     if scenario.sends:
         ex = explore(scenario, strategy, max_states=max_states, reduction=True)
-        out["explored"] = {"states": ex.states, "complete": ex.complete,
-                           "violations": {k: v for k, v in ex.violations.items() if v}}
+        violated = {k: v for k, v in ex.violations.items() if v}
+        model = Model(scenario, strategy)
+        out["explored"] = {"states": ex.states, "complete": ex.complete, "violations": violated,
+                           "mermaid": {k: to_mermaid(from_exploration(ex, path, k, strategy), model)
+                                       for k in violated}}
+    scripted = simulate(scenario, strategy=strategy)  # the scenario's own seed: its story
+    out["scripted"] = {inv: n for inv, n in scripted.violations.items() if n}
     for seed in range(1, runs + 1):
         result = simulate(scenario, strategy=strategy, seed=seed)
         for inv, n in result.violations.items():
@@ -42,12 +50,19 @@ def all_verdicts(runs: int = 5, max_states: int = 1_000_000, workers: int | None
     if workers == 1:
         return [verdict(*job) for job in jobs]
     order = sorted(range(len(jobs)), key=lambda i: jobs[i][1] not in LARGE_FIRST)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # worker_init: the workers leave signals to this process and exit when it dies (even SIGKILL)
+    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) as pool:
         done = list(pool.map(verdict, *zip(*(jobs[i] for i in order))))
     results: list = [None] * len(jobs)
     for i, result in zip(order, done):
         results[i] = result
     return results
+
+
+def broken(result: dict) -> list[str]:
+    """The invariants one verdict found violated, by exploration or by a seeded run (SPEC order)."""
+    explored = (result["explored"] or {}).get("violations", {})
+    return [inv for inv in INVARIANTS if inv in result["runs"] or inv in explored]
 
 
 def check_section(results: list[dict], runs: int, max_states: int) -> tuple[str, str]:
@@ -64,8 +79,7 @@ def check_section(results: list[dict], runs: int, max_states: int) -> tuple[str,
         mine = [r for r in results if r["strategy"] == s]
         cells, bad = [], False
         for inv in INVARIANTS:
-            k = sum(1 for r in mine if inv in r["runs"]
-                    or (r["explored"] and inv in r["explored"]["violations"]))
+            k = sum(1 for r in mine if inv in broken(r))
             bad |= k > 0
             cells.append(str(k))
         lines.append(f"| `{s}` | " + " | ".join(cells) + f" | {'**fails**' if bad else 'passes'} |")
@@ -77,18 +91,21 @@ def check_section(results: list[dict], runs: int, max_states: int) -> tuple[str,
                    else f"{complete} explorations ran to completion; the bound stopped "
                         f"{len(incomplete)}, whose verdicts cover only the states reached: "
                         f"{', '.join(incomplete)}.")]
-    best: dict[str, tuple] = {}  # invariant -> (steps, strategy, scenario), shortest over all
+    best: dict[str, dict] = {}  # invariant -> the result with its shortest counterexample
     for r in results:
         for inv, steps in (r["explored"] or {}).get("violations", {}).items():
-            if inv not in best or len(steps) < len(best[inv][0]):
-                best[inv] = (steps, r["strategy"], r["scenario"])
+            if inv not in best or len(steps) < len(best[inv]["explored"]["violations"][inv]):
+                best[inv] = r
     examples = []
     for inv in INVARIANTS:
         if inv in best:
-            steps, strategy, scenario = best[inv]
+            r = best[inv]
+            steps = r["explored"]["violations"][inv]
             body = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1))
-            examples.append(f"**`{inv}`**, broken by `{strategy}` in `{scenario}` "
-                            f"({len(steps)} steps):\n\n{body}\n")
+            drawing = r["explored"].get("mermaid", {}).get(inv)
+            examples.append(f"**`{inv}`**, broken by `{r['strategy']}` in `{r['scenario']}` "
+                            f"({len(steps)} steps):\n\n{body}\n"
+                            + (f"\n```mermaid\n{drawing.strip()}\n```\n" if drawing else ""))
     if examples:
         lines += ["", "### Shortest counterexamples found, one per invariant", ""]
         lines += examples

@@ -1,122 +1,102 @@
-"""Turn a Markdown report into one standalone HTML page, images embedded as base64.
+"""Turn a Markdown report into one standalone HTML page: images embedded, diagrams drawn, no script.
 
-Handles the subset the reports use: ATX headings, paragraphs, ``-``/``*`` bullet lists,
-pipe tables, images ``![alt](path)`` (PNG, SVG, JPEG, GIF; paths relative to the Markdown
-file), fenced code blocks, inline code, ``**bold**``, ``*emphasis*`` and links.
+Markdown is parsed by markdown-it-py (CommonMark plus GitHub's pipe tables: the page reads as
+GitHub shows the Markdown; raw HTML such as ``<details>`` passes through). Two renderer rules
+are ours:
+
+- an image with a local path (PNG, SVG, JPEG, GIF; relative to the Markdown file) is inlined
+  as a ``data:`` URI, so the page is one file that works offline;
+- a ``mermaid`` code block that is a ``sequenceDiagram`` is drawn as inline SVG
+  (``simulations.report.sequence_svg``), with its source folded in a ``<details>`` below.
+  Other Mermaid blocks stay code: the report draws its state charts as PNGs itself and folds
+  their Mermaid source.
+
+The output is a pure function of the Markdown and the files it links (no date, no random id).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import os
-import re
 from pathlib import Path
+
+from simulations.io.files import atomic_write
 
 MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
         ".jpeg": "image/jpeg", ".gif": "image/gif"}
 CSS = """body{font:15px/1.5 system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid
 #ccc;padding:.25em .5em;text-align:left}th{background:#f3f3f3}code{background:#f3f3f3;
-padding:0 .2em}pre{background:#f6f6f6;padding:.8em;overflow:auto}img{max-width:100%}"""
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+padding:0 .2em}pre{background:#f6f6f6;padding:.8em;overflow:auto}img{max-width:100%}
+figure.diagram{margin:1em 0;overflow-x:auto}figure.diagram svg{max-width:100%;height:auto}
+details{margin:.5em 0 1em}summary{cursor:pointer;color:#555}td code{white-space:nowrap}"""
 
 
 def write_html(markdown_path: str | Path, html_path: str | Path) -> Path:
     """Write ``html_path``: the Markdown file as a standalone page (atomic: temp file + rename)."""
     md_path, out = Path(markdown_path), Path(html_path)
-    text = md_path.read_text()
+    text = md_path.read_text(encoding="utf-8")
     title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")),
                  md_path.stem)
     body = markdown_to_html(text, md_path.parent)
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}"
             "</body></html>\n")
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page)
-    os.replace(tmp, out)
+    atomic_write(out, page)
     return out
 
 
 def markdown_to_html(text: str, base_dir: Path) -> str:
-    """The HTML body of ``text``; images are read from ``base_dir`` and inlined."""
-    lines, out, i = text.splitlines(), [], 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("```"):
-            j = _until(lines, i + 1, lambda s: s.startswith("```"))
-            out.append("<pre><code>" + html.escape("\n".join(lines[i + 1:j])) + "</code></pre>")
-            i = j + 1
-        elif re.match(r"#{1,6} ", line):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{_inline(line[level:].strip(), base_dir)}</h{level}>")
-            i += 1
-        elif line.startswith("|"):
-            j = _until(lines, i, lambda s: not s.startswith("|"))
-            out.append(_table(lines[i:j], base_dir))
-            i = j
-        elif re.match(r"\s*[-*] ", line):
-            j = _until(lines, i, lambda s: not re.match(r"\s*[-*] |\s{2,}\S", s))
-            items = _list_items(lines[i:j])
-            out.append("<ul>" + "".join(f"<li>{_inline(t, base_dir)}</li>" for t in items) + "</ul>")
-            i = j
-        elif not line.strip():
-            i += 1
-        else:
-            j = _until(lines, i, lambda s: not s.strip() or s.startswith(("#", "|", "```"))
-                       or bool(re.match(r"[-*] ", s)))
-            out.append(f"<p>{_inline(' '.join(lines[i:j]), base_dir)}</p>")
-            i = j
-    return "\n".join(out) + "\n"
+    """The HTML body of ``text``; local images are read from ``base_dir`` and inlined."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    diagrams = [0]  # a counter for page-unique SVG ids, in document order (deterministic)
+
+    def image(_renderer, tokens, idx, options, env):
+        inlined = _data_uri(tokens[idx].attrGet("src") or "", Path(base_dir))
+        if inlined:
+            tokens[idx].attrSet("src", inlined)
+        return default_image(tokens, idx, options, env)
+
+    def fence(_renderer, tokens, idx, options, env):
+        token = tokens[idx]
+        if token.info.strip().split(maxsplit=1)[:1] == ["mermaid"]:
+            drawn = _mermaid_figure(token.content, diagrams)
+            if drawn:
+                return drawn
+        return default_fence(tokens, idx, options, env)
+
+    default_image, default_fence = md.renderer.rules["image"], md.renderer.rules["fence"]
+    md.add_render_rule("image", image)
+    md.add_render_rule("fence", fence)
+    return md.render(text)
 
 
-def _until(lines: list[str], start: int, stop) -> int:
-    j = start
-    while j < len(lines) and not stop(lines[j]):
-        j += 1
-    return j
+def _mermaid_figure(source: str, counter: list[int]) -> str | None:
+    """A drawn sequence diagram with its folded source, or None when it is not one we draw."""
+    from simulations.report.sequence_svg import render_sequence_svg
+
+    try:
+        svg = render_sequence_svg(source, id_prefix=f"seq{counter[0] + 1}")
+    except ValueError:
+        return None
+    counter[0] += 1
+    return (f'<figure class="diagram">\n{svg}\n</figure>\n<details><summary>Mermaid source'
+            f'</summary><pre><code class="language-mermaid">{html.escape(source)}</code></pre>'
+            "</details>\n")
 
 
-def _list_items(lines: list[str]) -> list[str]:
-    items: list[str] = []
-    for line in lines:
-        if re.match(r"\s*[-*] ", line):
-            items.append(line.strip()[2:])
-        else:
-            items[-1] += " " + line.strip()
-    return items
+def _data_uri(src: str, base_dir: Path) -> str | None:
+    """The image file ``src`` (relative to ``base_dir``) as a ``data:`` URI; None when it is not
+    a local image file (a URL, a missing file, an unknown type)."""
+    if not src or ":" in src.split("/", 1)[0]:
+        return None
+    from urllib.parse import unquote
 
-
-def _table(lines: list[str], base_dir: Path) -> str:
-    rows = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines]
-    head, body = rows[0], [r for r in rows[1:] if not all(set(c) <= set("-: ") for c in r)]
-    th = "".join(f"<th>{_inline(c, base_dir)}</th>" for c in head)
-    trs = "".join("<tr>" + "".join(f"<td>{_inline(c, base_dir)}</td>" for c in r) + "</tr>"
-                  for r in body)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
-
-
-def _inline(text: str, base_dir: Path) -> str:
-    """Escape, then inline code, images, links, bold and emphasis (code spans left alone)."""
-    pieces = re.split(r"(`[^`]+`)", text)
-    out = []
-    for piece in pieces:
-        if piece.startswith("`") and piece.endswith("`") and len(piece) > 1:
-            out.append(f"<code>{html.escape(piece[1:-1])}</code>")
-            continue
-        s = _IMAGE.sub(lambda m: _image(m.group(1), m.group(2), base_dir), html.escape(piece, False))
-        s = _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', s)
-        s = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", s)
-        s = re.sub(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])", r"<em>\1</em>", s)
-        out.append(s)
-    return "".join(out)
-
-
-def _image(alt: str, src: str, base_dir: Path) -> str:
-    path = base_dir / html.unescape(src)
+    path = base_dir / unquote(src)
     mime = MIME.get(path.suffix.lower())
     if mime is None or not path.is_file():
-        return f'<img alt="{alt}" src="{src}">'
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{alt}" src="data:{mime};base64,{data}">'
+        return None
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"

@@ -71,13 +71,25 @@ def heatmap(rows: list[dict], x_key: str, y_key: str, metric: str, stem: Path, t
 
 def rate_vs_param(rows: list[dict], x_key: str, metric: str, stem: Path, title: str,
                   scale: float = 100.0, style_key: str | None = None) -> tuple[Path, Path]:
+    """Draw ``rate_figure`` and save it as PNG and SVG."""
+    return _save(rate_figure(rows, x_key, metric, title, scale, style_key), stem)
+
+
+def rate_figure(rows: list[dict], x_key: str, metric: str, title: str, scale: float = 100.0,
+                style_key: str | None = None):
     """``metric`` × scale against x_key: a line per strategy (and per ``style_key`` value, one
-    line style each) with its 95% CI band; a symlog axis when values span > 2 decades."""
+    line style each) with its 95% CI band; a symlog axis when values span > 2 decades.
+
+    A strategy at 0 must stay visible, though it sits on the axis and often under another
+    series at 0: zero sits a little above the bottom of the axes, such lines are drawn last and
+    unclipped, each strategy has its own marker (filled for the first ``style_key`` value,
+    hollow and larger after), and the legend says "0 at every point".
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     styles = [None] if style_key is None else _values(rows, style_key)
-    tops = []
-    for s in _strategies(rows):
+    tops, his = [], [0.0]
+    for n, s in enumerate(_strategies(rows)):
         for k, style in enumerate(styles):
             pts = sorted((r["params"][x_key], r[metric], r[f"{metric}.lo"], r[f"{metric}.hi"])
                          for r in rows if r["strategy"] == s and not math.isnan(r[metric])
@@ -87,16 +99,22 @@ def rate_vs_param(rows: list[dict], x_key: str, metric: str, stem: Path, title: 
             x, y, lo, hi = zip(*pts)
             color = STRATEGY_COLORS.get(s)
             label = s if style_key is None else f"{s}, {style}"
-            ax.plot(x, [v * scale for v in y], LINESTYLES[k % len(LINESTYLES)], marker="o", ms=4,
-                    label=label, color=color)
+            zero = not any(y)
+            ax.plot(x, [v * scale for v in y], LINESTYLES[k % len(LINESTYLES)],
+                    marker=MARKERS[n % len(MARKERS)], ms=4 + 2.5 * k,
+                    mfc=color if k == 0 else "none", label=label + (" (0 at every point)"
+                                                                    if zero else ""),
+                    color=color, zorder=4 if zero else 2, clip_on=not zero)
             ax.fill_between(x, [v * scale for v in lo], [v * scale for v in hi], alpha=0.15,
                             color=color, linewidth=0)
             tops.extend(v * scale for v in y if v > 0)
+            his.extend(v * scale for v in hi)
     if tops and max(tops) / min(tops) > 100:
         ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(bottom=-0.4)  # linear near 0: zero sits clear of the bottom spine
         ax.set_ylabel(METRIC_LABELS.get(metric, metric) + "\n(symlog scale: linear below 1)")
     else:
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=-0.04 * (max(his) or 1.0))
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     ax.set_xlabel(axis_label(x_key))
     ax.grid(alpha=0.3)
@@ -107,7 +125,7 @@ def rate_vs_param(rows: list[dict], x_key: str, metric: str, stem: Path, title: 
         ax.legend(title=f"strategy, {style_key}\n(band: 95% CI)", fontsize=7, title_fontsize=8,
                   loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(title, fontsize=11)
-    return _save(fig, stem)
+    return fig
 
 
 def confirm_cdf(hists: dict, stem: Path, title: str) -> tuple[Path, Path]:
@@ -124,7 +142,10 @@ def confirm_cdf(hists: dict, stem: Path, title: str) -> tuple[Path, Path]:
     ax.set_ylabel("fraction of confirmed sends")
     ax.set_ylim(0, 1.01)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(title="strategy", fontsize=8, title_fontsize=8, loc="lower right")
+    if any(hist.n for hist in hists.values()):
+        ax.legend(title="strategy", fontsize=8, title_fontsize=8, loc="lower right")
+    else:  # every run failed or confirmed nothing: say so instead of an empty legend
+        ax.text(0.5, 0.5, "no confirmed sends", transform=ax.transAxes, ha="center", va="center")
     ax.set_title(title, fontsize=11)
     return _save(fig, stem)
 
@@ -240,14 +261,21 @@ def _pyplot():
 
 
 def _save(fig, stem: Path) -> tuple[Path, Path]:
-    """Save PNG and SVG beside each other, each through a temporary file and a rename."""
+    """Save PNG and SVG beside each other, each through a temporary file and a rename.
+
+    The bytes depend on the data only: no date in the metadata, and SVG ids hashed with a fixed
+    salt (matplotlib's default salt is random), so a re-run does not change a committed figure.
+    """
+    import matplotlib
+
     plt = _pyplot()
     paths = []
-    for ext in ("png", "svg"):
-        path = Path(f"{stem}.{ext}")
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=ext, dpi=130)
-        os.replace(tmp, path)
-        paths.append(path)
+    with matplotlib.rc_context({"svg.hashsalt": "ssesim"}):
+        for ext in ("png", "svg"):
+            path = Path(f"{stem}.{ext}")
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, format=ext, dpi=130, metadata={"Date": None} if ext == "svg" else None)
+            os.replace(tmp, path)
+            paths.append(path)
     plt.close(fig)
     return paths[0], paths[1]

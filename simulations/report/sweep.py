@@ -135,6 +135,7 @@ def findings(agg: Aggregate) -> str:
         numeric = _numeric(axes)
         if "sse.payload" in axes and numeric:
             lines.append(_bytes(rows, axes, numeric[0]))
+            lines.append(_delta(rows, axes, numeric[0]))
         head = f"### Study `{study}`\n\n" if len(studies) > 1 else ""
         parts.append(head + _bullets(lines))
     lines = [_confirm(agg), "Re-renders (view changes) per send, every cell pooled: " + ", ".join(
@@ -212,6 +213,41 @@ def _bytes(rows: list[dict], axes: dict, x_key: str) -> str:
             f"{_span(delta, 1e-3)} kB ({_span(ratios)}× less; the span is over strategies). From "
             f"{low} to {high} ({_g(high / low)}× longer), snapshot bytes grow {_span(grow_s)}× "
             f"and delta bytes {_span(grow_d)}×.")
+
+
+def _delta(rows: list[dict], axes: dict, x_key: str) -> str:
+    """Why the whole-list strategies do so badly with deltas, with the numbers at the longest
+    conversation (SPEC §2.6: the seed replaces its list with the delta's messages)."""
+    if "delta" not in axes["sse.payload"] or "snapshot" not in axes["sse.payload"]:
+        return ""
+    high = max(axes[x_key])
+    others = {k: v[0] for k, v in axes.items() if k not in (x_key, "sse.payload")}
+    cell = {(s, p): _row(rows, s, {**others, x_key: high, "sse.payload": p})
+            for s in dict.fromkeys(r["strategy"] for r in rows) for p in ("snapshot", "delta")}
+    if any(c is None for c in cell.values()):
+        return ""
+
+    def pair(s: str, p: str) -> str:
+        return f"{_g(cell[(s, p)]['no-flicker'] * 100)} and {_g(cell[(s, p)]['convergence'] * 100)}"
+
+    parts = [f"**{s}** {pair(s, 'delta')} with deltas against {pair(s, 'snapshot')} with snapshots"
+             for s in ("seed", "seed-retry", "dual-write") if (s, "delta") in cell]
+    if ("reconciled", "delta") in cell:
+        parts.append(f"**reconciled** {pair('reconciled', 'delta')} with deltas")
+    if not parts:
+        return ""
+    return ("Why the delta figures are so large for the seed: the seed's code replaces its whole "
+            "message list with each event's messages (SPEC §2.6), and a delta carries only the "
+            "messages committed since the stream's previous event, so after each delta the view "
+            "holds only those (none after a typing-flag change). Every earlier message comes back "
+            "with the next full state, a reconnect's snapshot, and each return is a reappearance "
+            "(`no-flicker`); a view left on a delta at quiescence differs from the server "
+            "(`convergence`). The longer the conversation, the more messages each snapshot brings "
+            "back, so the rate per send grows with it. `seed-retry` does the same; `dual-write` "
+            "also applies each 2xx body, a full state, so every message returns after each of "
+            "its own sends. `reconciled` adds a delta's messages it does not hold (by server id). "
+            f"`no-flicker` and `convergence` per 100 sends at `{x_key}` = {high}: "
+            + "; ".join(parts) + ".")
 
 
 def _span(values: list[float], scale: float = 1.0) -> str:

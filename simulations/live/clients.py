@@ -1,0 +1,196 @@
+"""The client half of the system for live runs: strategies fed from the wire, as the model feeds them.
+
+``ClientSide`` is the live twin of the client handlers of ``model.system.World`` (user sends, POST
+answers, timeouts, retries, SSE deliveries, disconnects and reconnects), with the same trace records
+in the same order; the server is elsewhere (an ASGI app, or another process). A strategy reads its
+session through a ``Replica``: the messages its client has received, never the server's state.
+"""
+
+from __future__ import annotations
+
+from model.config import Scenario
+from model.observe import Observer
+from model.strategies import SessionView, Strategy
+from model.system import ABANDONED, ANSWERED, AWAITING, TIMED_OUT, Attempt, Message
+from model.vocab import Dropped, Event, Reconnect
+from simulations.live.effects import carry_out
+
+
+class Replica:
+    """What a client knows of its session (``name``, ``log``, ``by_cmid``: the strategy's read-only
+    session), filled from the states it received. Unknown positions of the log are None."""
+
+    __slots__ = ("by_cmid", "log", "name")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.log: list = []
+        self.by_cmid: dict[str, int] = {}
+
+    def learn(self, messages) -> None:
+        log = self.log
+        for m in messages:
+            i = m.index
+            if i >= len(log):
+                log.extend([None] * (i + 1 - len(log)))
+            log[i] = Message(i, m.sender, m.content, m.cmid, None, None)
+            if m.cmid is not None:
+                self.by_cmid[m.cmid] = i
+
+
+class Host:
+    """One simulated client: its strategy, its connection state and the attempts it awaits."""
+
+    __slots__ = ("conn", "connected", "index", "last_version", "last_view", "outstanding", "replica",
+                 "session", "strategy")
+
+    def __init__(self, index: int, session: str, strategy: Strategy, replica: Replica):
+        self.index, self.session, self.strategy, self.replica = index, session, strategy, replica
+        self.connected, self.conn, self.last_version = True, 0, 0
+        self.outstanding: dict[int, Attempt] = {}
+        self.last_view = strategy.view
+
+
+class ClientSide:
+    """Every client of a scenario; ``pending`` counts the work of SPEC §2.6 that the live run adds to."""
+
+    def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
+        self.scenario, self.obs = scenario, obs
+        self.hosts: list[Host] = []
+        for i, cc in enumerate(scenario.clients):
+            replica = Replica(cc.session)
+            strategy = strategy_cls(i, SessionView(replica), scenario.strategy_options,
+                                    scenario.server.max_message_length)
+            self.hosts.append(Host(i, cc.session, strategy, replica))
+        self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
+        self.sends: list[tuple[int, str]] = []
+        self.send_specs: dict[int, object] = {}
+        self.cmids: dict[str, int] = {}  # client message id -> send (to match a server's messages)
+        self.attempts = 0
+        self.pending = 0
+        self.timers: set[tuple[int, int]] = set()
+        self._counts: dict[tuple[int, int], int] = {}
+        self._with_pending = [h.strategy for h in self.hosts
+                              if type(h.strategy).has_pending is not Strategy.has_pending]
+        obs.config(scenario.name, self.strategy_name, scenario.seed, [c.session for c in scenario.clients])
+
+    def quiescent(self) -> bool:
+        return not self.pending and not any(s.has_pending() for s in self._with_pending)
+
+    # --- inputs -------------------------------------------------------------------------------
+    def user_send(self, t: float, client: int, content: str, spec=None) -> list:
+        send = len(self.sends)
+        self.sends.append((client, content))
+        if spec is not None:
+            self.send_specs[send] = spec
+        self.obs.send(t, client, send, content)
+        c = self.hosts[client]
+        return carry_out(self, t, c, "send", c.strategy.on_send(t, send, content))
+
+    def response(self, t: float, a: Attempt, status: int, body, messages) -> list:
+        if a.state != AWAITING:
+            return []
+        c = self.hosts[a.client]
+        a.state = ANSWERED
+        self.pending -= 1
+        c.outstanding.pop(a.send, None)
+        self.obs.response(t, c.index, a.send, a.n, status)
+        if messages:
+            c.replica.learn(messages)
+        return carry_out(self, t, c, "response", c.strategy.on_response(t, a, status, body))
+
+    def timeout(self, t: float, a: Attempt) -> list:
+        if a.state != AWAITING:
+            return []
+        c = self.hosts[a.client]
+        a.state = TIMED_OUT
+        self.pending -= 1
+        c.outstanding.pop(a.send, None)
+        self.obs.timeout(t, c.index, a.send, a.n)
+        return carry_out(self, t, c, "timeout", c.strategy.on_timeout(t, a))
+
+    def retry(self, t: float, client: int, send: int) -> list:
+        key = (client, send)
+        if key not in self.timers:
+            return []
+        self.timers.discard(key)
+        self.pending -= 1
+        c = self.hosts[client]
+        return carry_out(self, t, c, "retry", c.strategy.on_retry(t, send))
+
+    def deliver(self, t: float, client: int, conn: int, event: Event, messages) -> list:
+        """An SSE event reaches the client (its ``pending`` was counted when it was pushed)."""
+        self.pending -= 1
+        c = self.hosts[client]
+        c.last_version = event.version
+        self.obs.deliver(t, client, conn, event.version)
+        c.replica.learn(messages)
+        return carry_out(self, t, c, "sse", c.strategy.on_event(t, event))
+
+    def disconnect(self, t: float, client: int) -> list:
+        c = self.hosts[client]
+        if not c.connected:
+            return []
+        c.connected = False
+        self.pending += 1
+        self.obs.disconnect(t, client, c.conn, len(c.outstanding))
+        out = carry_out(self, t, c, "close", c.strategy.on_close(t))
+        return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
+
+    def reconnecting(self, t: float, client: int) -> tuple[int, int | None, bool]:
+        """The reconnection starts: (new connection number, Last-Event-ID, snapshot first?)."""
+        c = self.hosts[client]
+        self.pending -= 1
+        c.connected = True
+        c.conn += 1
+        asks = c.strategy.asks_snapshot
+        self.obs.reconnect(t, client, c.conn, "snapshot" if asks else self.scenario.sse.resume)
+        return c.conn, c.last_version, asks
+
+    def opened(self, t: float, client: int) -> list:
+        c = self.hosts[client]
+        return carry_out(self, t, c, "open", c.strategy.on_open(t))
+
+    # --- what carry_out asks for --------------------------------------------------------------
+    def attempt(self, t: float, c: Host, send: int, content: str, cmid, deadline) -> Attempt:
+        prev = c.outstanding.get(send)
+        key = (c.index, send)
+        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
+        if deadline is not None:
+            deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
+        a = Attempt(self.attempts, c.index, send, n, content, cmid, deadline, t)
+        self.attempts += 1
+        self._counts[key] = n
+        if cmid is not None:
+            self.cmids[cmid] = send
+        spec = self.send_specs.get(send) if n == 1 else None
+        if spec is not None:
+            a.fault = spec.fault
+            a.request_latency, a.response_latency = spec.request_latency, spec.response_latency
+        c.outstanding[send] = a
+        self.pending += 2  # the request travelling, and the client awaiting its outcome
+        return a
+
+    def start_timer(self, client: int, send: int) -> None:
+        key = (client, send)
+        if key not in self.timers:
+            self.timers.add(key)
+            self.pending += 1
+
+    def cancel_timer(self, client: int, send: int) -> None:
+        key = (client, send)
+        if key in self.timers:
+            self.timers.discard(key)
+            self.pending -= 1
+
+    def abandon(self, c: Host, send: int) -> None:
+        a = c.outstanding.pop(send, None)
+        if a is not None and a.state == AWAITING:
+            a.state = ABANDONED
+            self.pending -= 1
+
+    def report_view(self, t: float, c: Host, cause: str) -> None:
+        view = c.strategy.view
+        if view is not c.last_view and view != c.last_view:
+            c.last_view = view
+            self.obs.view(t, c.index, cause, view)

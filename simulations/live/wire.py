@@ -1,0 +1,103 @@
+"""The wire contract between live clients and a chat server (README, *Wire contract*).
+
+One place for the paths, headers, JSON bodies and SSE framing, used by the reference server to
+encode and by the live clients to decode, so both sides agree by construction. A state on the wire
+(an SSE event's data, a POST answer's body) is::
+
+    {"session": "s1", "version": 3, "payload": "snapshot" | "delta", "count": 5,
+     "messages": [{"index": 3, "sender": "user", "content": "B", "client_message_id": "c0-1",
+                   "send": 1}, ...],
+     "is_typing": false, "is_processing": false}
+
+``count`` is the number of messages the session holds at ``version``; ``messages`` are its last
+ones (all of them in a snapshot, that change's in a delta), so they are the log's
+``count - len(messages) … count - 1``. Decoding gives the model's event tuple
+``(session, version, lo, hi, typing, processing, snapshot)`` plus the messages.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from model.errors import SsesimError
+from model.vocab import Event
+
+CHAT = "/api/chat"
+STREAM = "/api/chat/stream"
+OPENAPI = "/openapi.json"
+
+# Test hooks: ground-truth tags and injected faults. A server that ignores them still works with
+# `ssesim live --target`; it then gets no server-side faults, and sends are matched by client
+# message id or content (README, *Wire contract*).
+H_CLIENT = "x-ssesim-client"
+H_SEND = "x-ssesim-send"
+H_ATTEMPT = "x-ssesim-attempt"
+H_CONN = "x-ssesim-conn"
+H_FAULT = "x-ssesim-fault"
+LAST_EVENT_ID = "last-event-id"
+
+SERVER_FAULTS = ("rejected", "error_before_commit", "error_after_commit", "accepted_dropped")
+MIDDLEWARE_FAULTS = ("response_lost",)  # the fault middleware aborts the connection after the app ran
+
+
+class WireError(SsesimError):
+    """A server broke the wire contract (malformed body, event or framing)."""
+
+
+class WireMessage(NamedTuple):
+    index: int
+    sender: str
+    content: str
+    cmid: str | None
+    send: int | None  # the X-Ssesim-Send tag of the POST that committed it, when the server echoes it
+
+
+def message_json(index: int, sender: str, content: str, cmid: str | None, send: int | None) -> dict:
+    return {"index": index, "sender": sender, "content": content, "client_message_id": cmid,
+            "send": send}
+
+
+def state_json(session: str, version: int, count: int, messages: list[dict], typing: bool,
+               processing: bool, snapshot: bool) -> dict:
+    return {"session": session, "version": version, "payload": "snapshot" if snapshot else "delta",
+            "count": count, "messages": messages, "is_typing": typing, "is_processing": processing}
+
+
+def sse_frame(version: int, data: dict) -> bytes:
+    """One SSE event: ``id:`` is the version; the data is one line of JSON."""
+    return b"id: %d\ndata: %s\n\n" % (version, json.dumps(data, separators=(",", ":")).encode())
+
+
+def decode_state(obj, where: str) -> tuple[Event, list[WireMessage]]:
+    """The model's ``Event`` and the messages of a state on the wire; WireError when malformed."""
+    if not isinstance(obj, dict):
+        raise WireError(f"{where}: expected a JSON object with session, version, count, messages")
+    try:
+        session, version, count = obj["session"], obj["version"], obj["count"]
+        raw, typing, processing = obj["messages"], obj["is_typing"], obj["is_processing"]
+        payload = obj.get("payload", "snapshot")
+    except KeyError as exc:
+        raise WireError(f"{where}: state without {exc.args[0]!r}") from None
+    if not (isinstance(session, str) and _int(version) and _int(count) and isinstance(raw, list)
+            and isinstance(typing, bool) and isinstance(processing, bool)
+            and payload in ("snapshot", "delta") and 0 <= len(raw) <= count):
+        raise WireError(f"{where}: malformed state (session, version, count, messages, flags)")
+    lo = count - len(raw)
+    if payload == "snapshot" and lo != 0:
+        raise WireError(f"{where}: a snapshot must carry all {count} messages, got {len(raw)}")
+    messages = []
+    for i, m in enumerate(raw, lo):
+        if not (isinstance(m, dict) and m.get("index") == i and isinstance(m.get("sender"), str)
+                and isinstance(m.get("content"), str)):
+            raise WireError(f"{where}: message {i} of version {version} is malformed or out of order")
+        cmid, send = m.get("client_message_id"), m.get("send")
+        messages.append(WireMessage(i, m["sender"], m["content"],
+                                    cmid if isinstance(cmid, str) else None,
+                                    send if _int(send) else None))
+    event = Event(session, version, lo, count, typing, processing, payload == "snapshot")
+    return event, messages
+
+
+def _int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
