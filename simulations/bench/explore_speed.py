@@ -4,8 +4,9 @@
 (a checkout of ssesim; its code is put first on ``PYTHONPATH``), ``python -m simulations explore
 ... --json`` on:
 
-* the three-send benchmark scenario (``simulations/bench/three-sends.toml``) with each built-in
-  strategy: states, wall seconds including start-up, states per second of that wall time;
+* the three-send benchmark scenario (``simulations/bench/three-sends.toml``) with ``seed``,
+  ``dual-write`` and ``reconciled`` (``seed-retry`` there exceeds any bound worth a benchmark):
+  states, wall seconds including start-up, states per second of that wall time;
 * the two-send ``seed-retry`` scenario of the issue (``simulations/bench/two-sends-seed-retry.toml``):
   states, complete, seconds, peak RSS;
 * the largest example exploration (``accepted-then-dropped`` with ``seed-retry``): states, peak
@@ -27,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "scenarios"
-STRATEGIES = ("seed", "dual-write", "seed-retry", "reconciled")
+STRATEGIES = ("seed", "dual-write", "reconciled")
 
 
 def run_explore(tree: Path, scenario: Path, strategy: str, max_states: int) -> dict:

@@ -1,8 +1,8 @@
 """The report's verdict section: every built-in strategy explored and simulated on every example scenario.
 
 For each (strategy, scenario): an exhaustive exploration (with reduction) run to completion, and a
-few seeded runs; an invariant is violated when either finds it. The bound is a safety net that no
-example reaches; an exploration it stopped would be reported as incomplete, by name.
+few seeded runs; an invariant is violated when either finds it. An exploration the bound stopped is
+reported as incomplete, by name.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ def check_section(results: list[dict], runs: int, max_states: int) -> tuple[str,
     strategies = list(dict.fromkeys(r["strategy"] for r in results))
     n_scen = len({r["scenario"] for r in results})
     lines = [(f"Each built-in strategy on each of the {n_scen} example scenarios: an exhaustive "
-             f"exploration run to completion (partial-order reduction; a safety bound of {max_states:,} "
-             f"states that no example reaches) plus {runs} seeded runs. "
+             f"exploration (partial-order reduction, at most {max_states:,} states) plus {runs} seeded "
+             "runs. "
              "A cell counts the scenarios in which the invariant was violated (0: it held in all)."),
              "", "| strategy | " + " | ".join(f"`{i}`" for i in INVARIANTS) + " | verdict |",
              "|---|" + "---|" * (len(INVARIANTS) + 1)]
