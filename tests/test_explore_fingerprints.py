@@ -46,3 +46,15 @@ def test_explore_full_keys_option(capsys):
     assert main(["explore", str(PATHS["error-after-commit"]), "--json", "--full-keys"]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["fingerprint_collision_probability"] is None and obj["complete"]
+
+
+@pytest.mark.parametrize("stem", ["error-after-commit", "two-quick-sends"])
+@pytest.mark.parametrize("strategy", list(BUILTIN))
+def test_the_graph_has_the_states_and_transitions_explore_counts(stem, strategy):
+    from simulations.explore.explorer import Model
+    from simulations.explore.graph import build_graph
+    scenario = load_scenario(PATHS[stem])
+    graph, complete = build_graph(Model(scenario, strategy))
+    result = explore(scenario, strategy)
+    assert complete and result.complete
+    assert (graph.number_of_nodes(), graph.number_of_edges()) == (result.states, result.transitions)

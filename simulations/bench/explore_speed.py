@@ -6,7 +6,8 @@
 
 * the three-send benchmark scenario (``simulations/bench/three-sends.toml``) with ``seed``,
   ``dual-write`` and ``reconciled`` (``seed-retry`` there exceeds any bound worth a benchmark):
-  states, wall seconds including start-up, states per second of that wall time;
+  states, wall and CPU seconds including start-up, states per CPU second (the machine is shared:
+  CPU time is the steadier figure);
 * the two-send ``seed-retry`` scenario of the issue (``simulations/bench/two-sends-seed-retry.toml``):
   states, complete, seconds, peak RSS;
 * the largest example exploration (``accepted-then-dropped`` with ``seed-retry``): states, peak
@@ -36,9 +37,9 @@ def run_explore(tree: Path, scenario: Path, strategy: str, max_states: int) -> d
             "start = time.perf_counter();"
             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
             "wall = time.perf_counter() - start;"
-            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024;"
-            "print(json.dumps({'rc': p.returncode, 'wall': wall, 'rss': rss, 'out': p.stdout, "
-            "'err': p.stderr[-400:]}))")
+            "use = resource.getrusage(resource.RUSAGE_CHILDREN);"
+            "print(json.dumps({'rc': p.returncode, 'wall': wall, 'rss': use.ru_maxrss * 1024, "
+            "'cpu': use.ru_utime + use.ru_stime, 'out': p.stdout, 'err': p.stderr[-400:]}))")
     cmd = [sys.executable, "-c", code, sys.executable, "-m", "simulations", "explore", str(scenario),
            "--strategy", strategy, "--max-states", str(max_states), "--json", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(tree)}
@@ -48,7 +49,8 @@ def run_explore(tree: Path, scenario: Path, strategy: str, max_states: int) -> d
         raise SystemExit(f"{tree}: explore {scenario.name} {strategy} failed: {done['err']}")
     obj = json.loads(done["out"])
     return {"states": obj["states"], "transitions": obj["transitions"], "complete": obj["complete"],
-            "wall_s": round(done["wall"], 2), "states_per_s": round(obj["states"] / done["wall"]),
+            "wall_s": round(done["wall"], 2), "cpu_s": round(done["cpu"], 2),
+            "states_per_cpu_s": round(obj["states"] / done["cpu"]),
             "peak_rss_mib": round(done["rss"] / 2**20, 1),
             "bytes_per_state": round(done["rss"] / max(obj["states"], 1)),
             "violated": sorted(k for k, v in obj["violations"].items() if v)}

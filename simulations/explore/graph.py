@@ -24,7 +24,7 @@ def build_graph(model, max_states: int = 1_000_000) -> tuple[nx.MultiDiGraph, bo
     from simulations.explore.explorer import describe
     graph = nx.MultiDiGraph()  # one edge per transition, as explore counts them
     root = model.initial()
-    ids = {root.key(): 0}
+    ids = {root.key(model.keys): 0}
     graph.add_node(0, depth=0, violating="", terminal=False)
     queue = deque([(root, 0)])
     broken: dict[int, set] = {}
@@ -35,7 +35,7 @@ def build_graph(model, max_states: int = 1_000_000) -> tuple[nx.MultiDiGraph, bo
         graph.nodes[nid]["terminal"] = not acts
         for action in acts:
             child = model.step(node, action)
-            key = child.key()
+            key = child.key(model.keys)
             cid = ids.get(key)
             if cid is None:
                 if len(ids) >= max_states:
