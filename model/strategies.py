@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import ClassVar
 
 from model.config import StrategyOptions
 from model.errors import InputError
@@ -141,7 +142,7 @@ class Strategy:
         return False
 
     # --- the explored state (model.explored) -------------------------------------------------
-    EXPLORED = {
+    EXPLORED: ClassVar[dict] = {
         "client": config(), "options": config(), "max_len": config(),
         "session": field(PART, OUT, "a read-only view of the client's session, keyed with it"),
         "view": field(),
@@ -299,7 +300,7 @@ class SeedRetry(Seed):
     def on_retry(self, t, send):
         return [Post(send, self.content[send])]
 
-    EXPLORED = {**Seed.EXPLORED,
+    EXPLORED: ClassVar[dict] = {**Seed.EXPLORED,
                 "retried": field(COPY, ITEMS),
                 "content": field(COPY, OUT, "each send's content, fixed by the scenario")}
 
@@ -427,7 +428,7 @@ class Reconciled(Strategy):
     # explorer abstracts away: saturating the count keeps unbounded retries finite. Decided sends
     # are never read again.
     reads_attempt_number = False
-    EXPLORED = {**Strategy.EXPLORED,
+    EXPLORED: ClassVar[dict] = {**Strategy.EXPLORED,
                 "applied": field(), "canon": field(), "flags": field(),
                 "pending": field(COPY, TUPLE), "active": field(),
                 "content": field(COPY, OUT, "each send's content, fixed by the scenario"),

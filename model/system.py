@@ -12,7 +12,7 @@ The think, reply and reconnect delays are ``model.config.Dist``s, which the driv
 from __future__ import annotations
 
 from model.config import Scenario
-from model.explored import COPY, LEN, OUT, PART, SORTED, TUPLE, config, derive, field
+from model.explored import COPY, LEN, OUT, PART, SORTED, config, derive, field
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
 from model.vocab import (

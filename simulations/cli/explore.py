@@ -122,8 +122,8 @@ def safe_name(text: str) -> str:
 def write_counterexamples(result, scenario, scenario_path, strategy, folder: Path) -> list[str]:
     """One ``<scenario>.<strategy>.<invariant>.json`` and ``.mmd`` per violated invariant."""
     from simulations.explore import counterexample as cxm
-    from simulations.io.files import atomic_write, make_folder
     from simulations.explore.explorer import Model
+    from simulations.io.files import atomic_write, make_folder
     make_folder(folder, "--counterexamples")
     model = Model(scenario, strategy)
     written = []

@@ -38,15 +38,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from simulations.report import diagrams
     from simulations.io.files import make_folder
-    from simulations.report.html_page import write_html
+    from simulations.io.sweep_file import load_sweep
+    from simulations.report import diagrams
     from simulations.report.build import build_report, lifecycle_section
     from simulations.report.check import all_verdicts, check_section
+    from simulations.report.html_page import write_html
     from simulations.report.story import story_sections
     from simulations.report.sweep import default_sweep_section
-
-    from simulations.io.sweep_file import load_sweep
 
     for option, value, least in (("--runs", args.runs, 0), ("--max-states", args.max_states, 1)):
         if value is not None and value < least:

@@ -13,16 +13,16 @@ import pickle
 import time
 from array import array
 from collections import deque
-from hashlib import blake2b
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from hashlib import blake2b
 
-from model.config import Scenario
-from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
-from model.errors import InputError
-from model.strategies import Strategy, reads, resolve_strategy
-from model.explored import COPY, COPY2, PART, SORTED, derive, field
 from model.checkers.clone import own_mirrors
+from model.config import Scenario
+from model.errors import InputError
+from model.explored import COPY, COPY2, PART, SORTED, derive, field
+from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
+from model.strategies import Strategy, reads, resolve_strategy
 from model.system import Keys, World, clone_world, copy_attempt, own_sessions
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import ample

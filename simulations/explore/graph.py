@@ -18,7 +18,6 @@ import networkx as nx
 from model.invariants import INVARIANTS
 
 
-
 def build_graph(model, max_states: int = 1_000_000) -> tuple[nx.MultiDiGraph, bool]:
     """(graph, complete): every state reachable within ``max_states``, and the steps between them."""
     from simulations.explore.explorer import describe
