@@ -178,7 +178,10 @@ class World:
         effects = c.strategy.on_send(t, send, content)
         if len(effects) == 1 and type(effects[0]) is Post:  # the common case: _client's work, inline
             out = [self._attempt(t, c, effects[0])]
-            self._report_view(t, c, "send")
+            view = c.strategy.view  # self._report_view(t, c, "send"), inline
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, client, "send", view)
             return out
         return self._client(t, c, "send", effects)
 
@@ -192,7 +195,10 @@ class World:
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
         effects = c.strategy.on_response(t, attempt, status, body)
         if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
-            self._report_view(t, c, "response")
+            view = c.strategy.view  # self._report_view(t, c, "response"), inline
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, c.index, "response", view)
             return []
         return self._client(t, c, "response", effects)
 
@@ -218,13 +224,13 @@ class World:
     def sse_deliver(self, t: float, client: int, conn: int, event: Event) -> list:
         self.pending -= 1
         c = self.clients[client]
-        c.last_version = version = event.version
+        c.last_version = version = event[1]  # .version: a record's fields by position on the hot path
         obs = self.obs
         obs.deliver(t, client, conn, version)
         effects = c.strategy.on_event(t, event)
         if len(effects) == 1 and type(effects[0]) is Apply:  # the common case: _client's work, inline
             e = effects[0]
-            obs.apply(t, client, e.version, e.source)
+            obs.apply(t, client, e[0], e[1])
             view = c.strategy.view  # self._report_view(t, c, "sse"), inline
             if view is not c.last_view and view != c.last_view:
                 c.last_view = view
@@ -314,14 +320,14 @@ class World:
             self.obs.view(t, c.index, cause, view)
 
     def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
-        send = post.send
+        send = post[0]  # .send; the fields by position (every send)
         prev = c.outstanding.get(send)
         key = (c.index, send)
         n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
-        deadline = post.deadline
+        deadline = post[3]
         if deadline is not None:
             deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
-        a = Attempt(self.attempts, c.index, send, n, post.content, post.cmid, deadline, t)
+        a = Attempt(self.attempts, c.index, send, n, post[1], post[2], deadline, t)
         self.attempts += 1
         self._counts[key] = n
         spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
