@@ -5,7 +5,8 @@ not. This counts, with valgrind's callgrind, the instructions of ``simulate`` on
 realistic workload (seeds 1-3 by default) twice: with all checkers (``simulate``'s default)
 and with a no-op observer (the bench's floor). Each figure is a process that builds the
 runner and runs every seed, minus a process that only imports and builds the runner, so
-start-up and parsing do not count. Address-space randomisation is off (``setarch -R``) and
+start-up and parsing do not count; both collect garbage once before the seeds run, as the bench does
+before every timed batch. Address-space randomisation is off (``setarch -R``) and
 ``PYTHONHASHSEED=0``, so the counts repeat to within a few thousand instructions::
 
     python -m simulations.bench.instructions --baseline /tmp/base4d6
@@ -25,12 +26,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[2]
 
-# Run in the measured tree: build the runner (always), then run the seeds unless "load".
+# Run in the measured tree: build the runner (always), collect garbage as the bench does before every
+# timed batch (runner.interleaved), then run the seeds unless "load". Without the collection, a
+# collection of the objects the imports left would fall in the batch or not by the tree's import history.
 TARGET = """
-import sys
+import gc, sys
 from simulations.bench import runner as r
 kind, seeds = sys.argv[1], [int(s) for s in sys.argv[2:]]
 run = (r.ssesim_floor_runner if kind == "none" else r.ssesim_runner)(r.REALISTIC)
+gc.collect()
 if kind != "load":
     print(sum(run(s) for s in seeds))
 """
