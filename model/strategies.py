@@ -41,7 +41,7 @@ _APPLIED_SSE: list[Apply] = []  # version -> Apply(version, "sse"), made once: r
 def applied_sse(version: int) -> Apply:
     """``Apply(version, "sse")``, the same record every time (the seed applies every SSE event)."""
     while len(_APPLIED_SSE) <= version:
-        _APPLIED_SSE.append(Apply(len(_APPLIED_SSE), "sse"))
+        _APPLIED_SSE.append(_new_tuple(Apply, (len(_APPLIED_SSE), "sse")))
     return _APPLIED_SSE[version]
 
 
