@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 import struct
-from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
 from model.config import Dist, Scenario
 from model.errors import SsesimError
-from model.invariants import INVARIANTS, Monitor
+from model.invariants import Monitor
 from model.observe import Observer
+from model.outcome import RunResult
 from model.strategies import resolve_strategy
 from model.system import World
 from model.vocab import Attempt, Driver, Push, Reply, Respond, Think, drive
@@ -31,37 +31,6 @@ MAX_TIME = 1e8  # simulated seconds (about 3 years) a run may reach
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
-
-
-@dataclass
-class RunResult:
-    """The outcome of one simulation: violations as data, metrics, chart gaps."""
-
-    scenario: str
-    strategy: str
-    seed: int
-    sends: int
-    committed: int
-    violations: dict[str, int]
-    chart_gaps: int
-    metrics: dict
-    examples: dict[str, dict] = field(default_factory=dict)
-    gaps: list[dict] = field(default_factory=list)
-    confirm_times: list[float] = field(default_factory=list)
-    events: int = 0
-    warnings: list[str] = field(default_factory=list)
-    sometimes: set[str] = field(default_factory=set)
-
-    @property
-    def total_violations(self) -> int:
-        return sum(self.violations.values())
-
-    def to_json(self) -> dict:
-        """The SPEC §6 ``run --json`` object."""
-        return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
-                "sends": self.sends, "committed": self.committed,
-                "violations": {k: self.violations[k] for k in INVARIANTS},
-                "chart_gaps": self.chart_gaps, "metrics": self.metrics}
 
 
 def ns(t: float) -> float:
