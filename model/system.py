@@ -129,6 +129,20 @@ class Client:
         self.last_view = strategy.view
 
 
+
+def post_outcome(duplicate: bool, expired: bool, content: str, max_length: int, fault: str) -> str:
+    """What the server does with a POST that reached it, in SPEC §2.6's order: idempotency first,
+    then the deadline, validation, and this POST's server fault. The World's and the live server's."""
+    if duplicate:  # its client message id is committed already
+        return "duplicate"
+    if expired:
+        return "expired"
+    if not content or len(content) > max_length:
+        return "invalid"
+    if fault in ("rejected", "error_before_commit", "accepted_dropped"):
+        return fault
+    return "error_after_commit" if fault == "error_after_commit" else "ok"
+
 class World:
     """Server, streams and clients of one scenario; the single place where system state changes."""
 
@@ -348,16 +362,9 @@ class World:
         if fault == "request_lost":
             self.obs.arrive(t, a.client, a.send, a.n, "lost", None)
             return []
-        if a.cmid is not None and a.cmid in s.by_cmid:
-            outcome = "duplicate"
-        elif a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline):
-            outcome = "expired"
-        elif not a.content or len(a.content) > self.server.max_message_length:
-            outcome = "invalid"
-        elif fault in ("rejected", "error_before_commit", "accepted_dropped"):
-            outcome = fault
-        else:
-            outcome = "error_after_commit" if fault == "error_after_commit" else "ok"
+        expired = a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline)
+        duplicate = a.cmid is not None and a.cmid in s.by_cmid
+        outcome = post_outcome(duplicate, expired, a.content, self.server.max_message_length, fault)
         status = STATUS[outcome]
         self.obs.arrive(t, a.client, a.send, a.n, outcome, status)
         out = []
