@@ -35,13 +35,15 @@ from model.vocab import (
 NO_FLAGS = (False, False)
 EMPTY_VIEW = ((), (), NO_FLAGS)
 
+_new_tuple = tuple.__new__  # Record(*fields) without the NamedTuple's Python-level __new__ (model.vocab)
+
 _APPLIED_SSE: list[Apply] = []  # version -> Apply(version, "sse"), made once: records are immutable
 
 
 def applied_sse(version: int) -> Apply:
     """``Apply(version, "sse")``, the same record every time (the seed applies every SSE event)."""
     while len(_APPLIED_SSE) <= version:
-        _APPLIED_SSE.append(Apply(len(_APPLIED_SSE), "sse"))
+        _APPLIED_SSE.append(_new_tuple(Apply, (len(_APPLIED_SSE), "sse")))
     return _APPLIED_SSE[version]
 
 
@@ -227,7 +229,7 @@ class Seed(Strategy):
             return [ShowError(send)]
         canon, opt, flags = self.view  # self.show_optimistic(send), inline: every send
         self.view = (canon, (*opt, send), flags)
-        return [Post(send, content)]
+        return [_new_tuple(Post, (send, content, None, None))]  # Post(send, content), without the class call
 
     def on_response(self, t, attempt, status, body):
         if 200 <= status < 300:
@@ -247,10 +249,8 @@ class Seed(Strategy):
         # [self.replace_view(event)], inline: every delivery (tests/test_vocab.py checks they agree)
         session, version, lo, hi, typing, processing, _snapshot = event
         self.view = (((session, lo, hi),) if hi > lo else (), (), (typing, processing))
-        try:
-            return [_APPLIED_SSE[version]]
-        except IndexError:
-            return [applied_sse(version)]
+        applied = _APPLIED_SSE  # a test, not try/except: a raised IndexError costs far more
+        return [applied[version] if version < len(applied) else applied_sse(version)]
 
 
 class DualWrite(Seed):

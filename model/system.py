@@ -130,6 +130,20 @@ class Client:
         self.last_view = strategy.view
 
 
+
+def post_outcome(duplicate: bool, expired: bool, content: str, max_length: int, fault: str) -> str:
+    """What the server does with a POST that reached it, in SPEC §2.6's order: idempotency first,
+    then the deadline, validation, and this POST's server fault. The World's and the live server's."""
+    if duplicate:  # its client message id is committed already
+        return "duplicate"
+    if expired:
+        return "expired"
+    if not content or len(content) > max_length:
+        return "invalid"
+    if fault in ("rejected", "error_before_commit", "accepted_dropped"):
+        return fault
+    return "error_after_commit" if fault == "error_after_commit" else "ok"
+
 class World:
     """Server, streams and clients of one scenario; the single place where system state changes."""
 
@@ -179,7 +193,10 @@ class World:
         effects = c.strategy.on_send(t, send, content)
         if len(effects) == 1 and type(effects[0]) is Post:  # the common case: _client's work, inline
             out = [self._attempt(t, c, effects[0])]
-            self._report_view(t, c, "send")
+            view = c.strategy.view  # self._report_view(t, c, "send"), inline
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, client, "send", view)
             return out
         return self._client(t, c, "send", effects)
 
@@ -193,7 +210,10 @@ class World:
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
         effects = c.strategy.on_response(t, attempt, status, body)
         if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
-            self._report_view(t, c, "response")
+            view = c.strategy.view  # self._report_view(t, c, "response"), inline
+            if view is not c.last_view and view != c.last_view:
+                c.last_view = view
+                self.obs.view(t, c.index, "response", view)
             return []
         return self._client(t, c, "response", effects)
 
@@ -219,13 +239,13 @@ class World:
     def sse_deliver(self, t: float, client: int, conn: int, event: Event) -> list:
         self.pending -= 1
         c = self.clients[client]
-        c.last_version = version = event.version
+        c.last_version = version = event[1]  # .version: a record's fields by position on the hot path
         obs = self.obs
         obs.deliver(t, client, conn, version)
         effects = c.strategy.on_event(t, event)
         if len(effects) == 1 and type(effects[0]) is Apply:  # the common case: _client's work, inline
             e = effects[0]
-            obs.apply(t, client, e.version, e.source)
+            obs.apply(t, client, e[0], e[1])
             view = c.strategy.view  # self._report_view(t, c, "sse"), inline
             if view is not c.last_view and view != c.last_view:
                 c.last_view = view
@@ -315,14 +335,14 @@ class World:
             self.obs.view(t, c.index, cause, view)
 
     def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
-        send = post.send
+        send = post[0]  # .send; the fields by position (every send)
         prev = c.outstanding.get(send)
         key = (c.index, send)
         n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
-        deadline = post.deadline
+        deadline = post[3]
         if deadline is not None:
             deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
-        a = Attempt(self.attempts, c.index, send, n, post.content, post.cmid, deadline, t)
+        a = Attempt(self.attempts, c.index, send, n, post[1], post[2], deadline, t)
         self.attempts += 1
         self._counts[key] = n
         spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
@@ -343,16 +363,9 @@ class World:
         if fault == "request_lost":
             self.obs.arrive(t, a.client, a.send, a.n, "lost", None)
             return []
-        if a.cmid is not None and a.cmid in s.by_cmid:
-            outcome = "duplicate"
-        elif a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline):
-            outcome = "expired"
-        elif not a.content or len(a.content) > self.server.max_message_length:
-            outcome = "invalid"
-        elif fault in ("rejected", "error_before_commit", "accepted_dropped"):
-            outcome = fault
-        else:
-            outcome = "error_after_commit" if fault == "error_after_commit" else "ok"
+        expired = a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline)
+        duplicate = a.cmid is not None and a.cmid in s.by_cmid
+        outcome = post_outcome(duplicate, expired, a.content, self.server.max_message_length, fault)
         status = STATUS[outcome]
         self.obs.arrive(t, a.client, a.send, a.n, outcome, status)
         out = []

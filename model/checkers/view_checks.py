@@ -84,10 +84,12 @@ class ViewChecks:
         if not ordered and in_order[client]:
             self._violate("send-order", t, f"client {client}'s own messages are out of send order")
         in_order[client] = ordered
-        # divergence timing
+        # divergence timing: m.matches(canon, opt, flags), inline (every view change)
+        equal = (not opt and flags == m.flags
+                 and (canon == m.full or ((n > 1 or (n == 1 and hi <= lo)) and normalize(canon) == m.full)))
         since = self.since
         began = since[client]
-        if m.matches(canon, opt, flags):
+        if equal:
             if began is not None:
                 self.diverged_time += t - began
                 since[client] = None
@@ -204,11 +206,15 @@ class ViewChecks:
     def _track_session(self, t, m) -> None:
         """Divergence timing of every client of ``m``'s session (after the server's flags changed)."""
         views, since = self.views, self.since
-        matches = m.matches
+        full, mflags = m.full, m.flags
         for c in m.clients:
             canon, opt, flags = views[c]
+            n = len(canon)  # m.matches(canon, opt, flags), inline (every flags change)
+            equal = (not opt and flags == mflags
+                     and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
+                                            and normalize(canon) == full)))
             began = since[c]
-            if matches(canon, opt, flags):
+            if equal:
                 if began is not None:
                     self.diverged_time += t - began
                     since[c] = None

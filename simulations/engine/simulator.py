@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 import struct
-from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
 from model.config import Dist, Scenario
 from model.errors import SsesimError
-from model.invariants import INVARIANTS, Monitor
+from model.invariants import Monitor
 from model.observe import Observer
+from model.outcome import RunResult
 from model.strategies import resolve_strategy
 from model.system import World
 from model.vocab import Attempt, Driver, Push, Reply, Respond, Think, drive
@@ -31,37 +31,6 @@ MAX_TIME = 1e8  # simulated seconds (about 3 years) a run may reach
 
 SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNECT, POISSON, \
     RECONNECT, WORKLOAD = range(13)
-
-
-@dataclass
-class RunResult:
-    """The outcome of one simulation: violations as data, metrics, chart gaps."""
-
-    scenario: str
-    strategy: str
-    seed: int
-    sends: int
-    committed: int
-    violations: dict[str, int]
-    chart_gaps: int
-    metrics: dict
-    examples: dict[str, dict] = field(default_factory=dict)
-    gaps: list[dict] = field(default_factory=list)
-    confirm_times: list[float] = field(default_factory=list)
-    events: int = 0
-    warnings: list[str] = field(default_factory=list)
-    sometimes: set[str] = field(default_factory=set)
-
-    @property
-    def total_violations(self) -> int:
-        return sum(self.violations.values())
-
-    def to_json(self) -> dict:
-        """The SPEC §6 ``run --json`` object."""
-        return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
-                "sends": self.sends, "committed": self.committed,
-                "violations": {k: self.violations[k] for k in INVARIANTS},
-                "chart_gaps": self.chart_gaps, "metrics": self.metrics}
 
 
 def ns(t: float) -> float:
@@ -287,7 +256,8 @@ class Simulator(Driver):
         self.wl_left[client] = left
         if left > 0:
             self.seq += 1
-            heappush(self.heap, (ns(t + self.rng.expovariate(wl.rate)), self.seq, WORKLOAD, client, None, None))
+            heappush(self.heap, (round((t + self.rng.expovariate(wl.rate)) * 1e9) / 1e9, self.seq, WORKLOAD,
+                                 client, None, None))  # ns(...), inline
         k = wl.count - left
         length = wl.content_length
         content = (f"c{client}m{k}:" + "x" * length)[:length]
@@ -304,16 +274,17 @@ class Simulator(Driver):
         """Give the model's driver effects their times: ``drive(self, t, effects)``, inlined.
 
         The methods below are the plain reference of each kind; this loop does the same work
-        without a call per effect (``push`` first: by far the most frequent). ``seq`` is kept in a
-        local and stored back around every method that schedules. tests/test_vocab.py runs both.
+        without a call per effect (``push`` first: by far the most frequent), and reads the records
+        by position (a NamedTuple's field by name is a slower lookup). ``seq`` is kept in a local and
+        stored back around every method that schedules. tests/test_vocab.py runs both.
         """
         last_conn, last_time, heap, delay = self.last_conn, self.last_time, self.heap, self.delay
         seq = self.seq
         for e in effects:
             kind = type(e)
             if kind is Push:
-                event = e.event
-                for client, conn in e.conns:
+                event = e[0]
+                for client, conn in e[1]:
                     d = round((t + delay()) * 1e9) / 1e9  # ns(t + delay()), inline
                     if last_conn[client] != conn:
                         if conn < last_conn[client]:
@@ -326,10 +297,10 @@ class Simulator(Driver):
                     seq += 1
                     heappush(heap, (d, seq, DELIVER, client, conn, event))
             elif kind is Respond:
-                a = e.attempt
+                a = e[0]
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
                 seq += 1
-                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e.status, e.body))
+                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e[1], e[2]))
             elif kind is Attempt:
                 a = e
                 if a.fault is None:
@@ -340,11 +311,15 @@ class Simulator(Driver):
                 heappush(heap, (round((t + self.timeout) * 1e9) / 1e9, seq + 2, TIMEOUT, a, None, None))
                 seq += 2
             elif kind is Think:
+                dist = e[1]  # a constant's value without the call (the usual think delay)
                 seq += 1
-                heappush(heap, (round((t + e.delay.sample(self.rng)) * 1e9) / 1e9, seq, THINK, e.session, e.content, None))
+                d = dist.value if dist.kind == "constant" else dist.sample(self.rng)
+                heappush(heap, (round((t + d) * 1e9) / 1e9, seq, THINK, e[0], e[2], None))
             elif kind is Reply:
+                dist = e[2]
                 seq += 1
-                heappush(heap, (round((t + e.delay.sample(self.rng)) * 1e9) / 1e9, seq, REPLY, e.session, e.content, None))
+                d = dist.value if dist.kind == "constant" else dist.sample(self.rng)
+                heappush(heap, (round((t + d) * 1e9) / 1e9, seq, REPLY, e[0], e[1], None))
             else:
                 self.seq = seq
                 drive(self, t, (e,))

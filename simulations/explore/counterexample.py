@@ -211,7 +211,7 @@ def replay_prefix(model, steps: list[tuple], trace_path=None):
 def replay_result(cx: Counterexample, model, node, taken: int):
     """The replayed checkers' verdicts as a ``RunResult`` (seed None: the replay is untimed, and
     times count steps)."""
-    from simulations.engine.simulator import RunResult
+    from model.outcome import RunResult
     monitor = node.monitor
     examples = {}
     for step, raised in enumerate(violating_steps(model, cx.steps[:taken]), 1):

@@ -18,7 +18,7 @@ from itertools import count
 
 from model.config import Dist, ServerConfig, SseConfig
 from model.observe import Observer
-from model.system import STATUS, Message, Session
+from model.system import STATUS, Message, Session, post_outcome
 from simulations.live import wire
 
 MAX_STREAMS = 10_000  # open SSE connections at once; more are refused (503)
@@ -119,16 +119,9 @@ class ServerCore:
         """A POST arrives: idempotency, deadline, validation, this POST's server fault, commit (§2.6)."""
         now = self.driver.now()
         s = self.session(session)
-        if cmid is not None and self.is_duplicate(s, cmid):
-            outcome = "duplicate"
-        elif deadline is not None and now > deadline:
-            outcome = "expired"
-        elif not content or len(content) > self.config.max_message_length:
-            outcome = "invalid"
-        elif fault in ("rejected", "error_before_commit", "accepted_dropped"):
-            outcome = fault
-        else:
-            outcome = "error_after_commit" if fault == "error_after_commit" else "ok"
+        duplicate = cmid is not None and self.is_duplicate(s, cmid)
+        expired = deadline is not None and now > deadline
+        outcome = post_outcome(duplicate, expired, content, self.config.max_message_length, fault or "ok")
         status = STATUS[outcome]
         if client is not None and send is not None and attempt is not None:
             self.obs.arrive(now, client, send, attempt, outcome, status)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from model.config import Scenario
 from model.errors import SsesimError
-from model.invariants import INVARIANTS, Monitor
+from model.invariants import Monitor
+from model.outcome import RunResult
 from model.strategies import resolve_strategy
 from simulations.io.trace import TraceWriter
 from simulations.live.app import create_app
@@ -31,37 +32,19 @@ SETTLE_MARGIN = 0.25  # --target: wall seconds of quiet, beyond the assistant's 
 
 
 @dataclass
-class LiveResult:
+class LiveResult(RunResult):
     """A live run's outcome: ``run --json``'s fields, plus what happened on the wire."""
 
-    scenario: str
-    strategy: str
-    seed: int
-    sends: int
-    committed: int
-    violations: dict[str, int]
-    chart_gaps: int
-    metrics: dict
-    live: dict
-    examples: dict[str, dict] = field(default_factory=dict)
-    gaps: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    live: dict = field(default_factory=dict)
     interrupted: bool = False
     terminated: bool = False  # the interruption was SIGTERM (exit 143), not Ctrl-C (130)
-
-    @property
-    def total_violations(self) -> int:
-        return sum(self.violations.values())
 
     @property
     def violated(self) -> set[str]:
         return {k for k, n in self.violations.items() if n}
 
     def to_json(self) -> dict:
-        return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
-                "sends": self.sends, "committed": self.committed,
-                "violations": {k: self.violations[k] for k in INVARIANTS},
-                "chart_gaps": self.chart_gaps, "metrics": self.metrics, "live": self.live}
+        return {**super().to_json(), "live": self.live}
 
 
 def live_run(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None,
