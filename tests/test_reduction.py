@@ -1,6 +1,9 @@
 """Partial-order reduction is sound: reduced and full exploration give the same verdicts.
 
-Every example scenario with scripted sends, every built-in strategy: both explorations must
+Sleep sets (``reduction=True``): every example scenario with scripted sends and every built-in
+strategy, and Hypothesis-generated small scenarios, visit exactly as many states as the full search,
+with the same violated invariants and the same shortest counterexample length per invariant; the
+reduced counterexamples replay. Ample sets (``ample=True``, with sleep sets): both explorations must
 complete (a bound hit fails the test; nothing passes without comparing), the sets of violated
 invariants are equal, the reduced graph is no larger, and every reduced counterexample replays in
 the full model. Cases whose full graph fits in ``FAST_BOUND`` states run by default; the larger
@@ -11,6 +14,8 @@ case runs with one retry (the same kinds of step: timeouts, retries, duplicate c
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model.strategies import BUILTIN
 from simulations.explore.explorer import Model, explore, replay
@@ -54,8 +59,8 @@ def compare(stem, strategy, bound) -> tuple[int, int]:
     scenario = load(stem, strategy)
     full = explore(scenario, strategy, max_states=bound)
     assert full.complete, f"{stem} / {strategy}: more than {bound} states; mark the case DEEP"
-    reduced = explore(scenario, strategy, max_states=bound, reduction=True)
-    assert reduced.complete and reduced.reduced
+    reduced = explore(scenario, strategy, max_states=bound, reduction=True, ample=True)
+    assert reduced.complete and reduced.ample
     assert verdicts(reduced) == verdicts(full), f"{stem} / {strategy}"
     assert reduced.states <= full.states
     model = Model(scenario, strategy)
@@ -76,6 +81,74 @@ def test_reduced_and_full_verdicts_agree(stem, strategy):
     if (stem, strategy) in TOO_LARGE:
         pytest.skip(f"{stem} / {strategy}: more than 150,000 states even with one retry")
     compare(stem, strategy, SLOW_BOUND)
+
+
+def same_as_full(scenario, strategy, bound) -> tuple[int, int]:
+    """(full transitions, sleep-set transitions), after checking that the sleep-set search visits
+    every state with the same verdicts and shortest counterexample lengths, and its counterexamples
+    replay. A bound hit fails."""
+    full = explore(scenario, strategy, max_states=bound)
+    assert full.complete, f"{scenario.name} / {strategy}: more than {bound} states"
+    slept = explore(scenario, strategy, max_states=bound, reduction=True)
+    assert slept.complete and slept.reduced and not slept.ample
+    assert slept.states == full.states and slept.transitions <= full.transitions
+    assert {k: len(v) for k, v in slept.paths.items()} == {k: len(v) for k, v in full.paths.items()}
+    model = Model(scenario, strategy)
+    for inv, actions in slept.paths.items():
+        assert replay(model, actions).monitor.counts[inv] >= 1
+    return full.transitions, slept.transitions
+
+
+@pytest.mark.parametrize("stem, strategy", FAST, ids=[f"{p}-{s}" for p, s in FAST])
+def test_sleep_sets_keep_states_verdicts_and_shortest_counterexamples(stem, strategy):
+    same_as_full(load(stem, strategy), strategy, FAST_BOUND)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem, strategy", SLOW, ids=[f"{p}-{s}" for p, s in SLOW])
+def test_sleep_sets_keep_shortest_counterexamples_on_deep_cases(stem, strategy):
+    if (stem, strategy) in TOO_LARGE:
+        pytest.skip(f"{stem} / {strategy}: more than 150,000 states even with one retry")
+    same_as_full(load(stem, strategy), strategy, SLOW_BOUND)
+
+
+def test_sleep_sets_skip_transitions_somewhere():
+    """Guard against sleep sets that silently never apply: two tabs, two sessions."""
+    for stem in ("two-tabs", "two-sessions"):
+        full, slept = same_as_full(load(stem, "seed"), "seed", FAST_BOUND)
+        assert slept < full
+
+
+@st.composite
+def small_scenarios(draw) -> tuple[dict, str]:
+    """A small explorable scenario (at most a few thousand states): one to three clients over one
+    or two sessions and one or two sends with up to two faults; with one send, also the assistant
+    (two clients at most, no retry), a disconnect and a retry."""
+    sends = draw(st.integers(1, 2))
+    assistant = sends == 1 and draw(st.booleans())
+    n = draw(st.integers(1, 2 if assistant else 3))
+    d = {"name": "generated",
+         "clients": [{"session": draw(st.sampled_from(("s1", "s2")))} for _ in range(n)],
+         "sends": [{"at": 0.1 * i, "client": draw(st.integers(0, n - 1)), "content": f"m{i}"}
+                   for i in range(sends)],
+         "explore": {"faults": draw(st.lists(st.sampled_from(
+             ("ok", "error_after_commit", "response_lost", "request_lost")), min_size=1, max_size=2,
+             unique=True)), "max_disconnects": draw(st.integers(0, 2 - sends))},
+         "server": {"assistant": assistant},
+         "sse": {"resume": draw(st.sampled_from(("none", "snapshot", "last-event-id"))),
+                 "old_stream_drains": draw(st.booleans())},
+         "strategy_options": {"retries": 0 if assistant else draw(st.integers(0, 2 - sends))}}
+    return d, draw(st.sampled_from(sorted(BUILTIN)))
+
+
+HYPOTHESIS_BOUND = 6_000
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios())
+def test_sleep_sets_keep_shortest_counterexamples_on_generated_scenarios(case):
+    data, strategy = case
+    same_as_full(parse_scenario(data, source="<generated>"), strategy, HYPOTHESIS_BOUND)
 
 
 def test_reduction_removes_states_somewhere():

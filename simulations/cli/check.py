@@ -32,7 +32,10 @@ def add_parser(sub) -> None:
     p.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
                    help=f"exploration bound per scenario (default {DEFAULT_MAX_STATES}); an "
                         "exploration it stops is a warning, not a failure")
-    p.add_argument("--reduction", action="store_true", help="explore with partial-order reduction")
+    p.add_argument("--reduction", action="store_true",
+                   help="explore with sleep sets (same verdicts and shortest counterexamples)")
+    p.add_argument("--ample", action="store_true",
+                   help="explore with ample sets (fewer states; counterexamples may be longer)")
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints (collision-free, more memory)")
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
@@ -60,7 +63,8 @@ def run(args) -> int:
     with Progress("check", steps, "steps", quiet=args.quiet) as bar:
         for path, scenario in scenarios:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
-                               args.reduction, progress=bar, full_keys=args.full_keys)
+                               args.reduction, progress=bar, full_keys=args.full_keys,
+                               ample=args.ample)
             checks.append(c)
             with bar.aside():
                 print(report(c), flush=True)

@@ -30,7 +30,10 @@ def add_parser(sub) -> None:
                    help="stop after N distinct states (default 1000000); the result says complete: false")
     p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
     p.add_argument("--reduction", action="store_true",
-                   help="partial-order reduction: fewer states, same verdicts, counterexamples may be "
+                   help="sleep sets: fewer transitions, the same states, verdicts and shortest "
+                        "counterexamples")
+    p.add_argument("--ample", action="store_true",
+                   help="ample (persistent) sets: fewer states, same verdicts, counterexamples may be "
                         "longer than the shortest")
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints: no collision is possible, "
@@ -60,7 +63,7 @@ def run(args) -> int:
                                               "run` or `ssesim check`)")
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
         result = explore(scenario, args.strategy, max_states=args.max_states,
-                         reduction=args.reduction, full_keys=args.full_keys,
+                         reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
                          progress=lambda states, moves: bar.set(states, f"{moves:,} transitions"))
     notes = []
     if args.counterexamples is not None:
@@ -85,7 +88,7 @@ def report(result, scenario) -> str:
               f"{scenario.explore.max_disconnects}")
     status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
-             + (" | reduction" if getattr(result, "reduced", False) else ""),
+             + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else ""),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
              f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)"),
              ("visited set: full keys" if result.collision_probability is None else

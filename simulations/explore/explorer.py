@@ -25,8 +25,8 @@ from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
 from model.strategies import Strategy, reads, resolve_strategy
 from model.system import Keys, World, clone_world, copy_attempt, own_sessions
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
-from simulations.explore.reduction import ample
-from simulations.explore.reduction import applicable as reduction_applicable
+from simulations.explore.reduction import NO_SLEEP, ample, idents, independent
+from simulations.explore.reduction import applicable as ample_applicable
 
 
 class Net:
@@ -338,7 +338,8 @@ class Exploration:
     paths: dict  # invariant -> list of actions
     max_depth: int = 0
     sometimes: set = dataclass_field(default_factory=set)
-    reduced: bool = False
+    reduced: bool = False  # sleep sets
+    ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
 
     def to_json(self) -> dict:
@@ -377,8 +378,13 @@ def collision_probability(states: int, transitions: int) -> float:
 
 
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
-            reduction: bool = False, progress=None, full_keys: bool = False) -> Exploration:
+            reduction: bool = False, progress=None, full_keys: bool = False,
+            ample: bool = False) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
+
+    ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
+    still visited, at its breadth-first depth: same verdicts, same shortest counterexamples).
+    ``ample``: persistent sets also skip states (same verdicts; counterexamples may be longer).
 
     The visited set holds 64-bit fingerprints of the canonical state keys (``full_keys``: the keys
     themselves, collision-free at a higher memory cost). Each visited state keeps only the index of
@@ -389,37 +395,57 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(scenario, strategy, max_states, reduction, progress, full_keys)
+        return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample)
     finally:
         if collecting:
             gc.enable()
 
 
-def _explore(scenario, strategy, max_states, reduction, progress, full_keys) -> Exploration:
+def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets) -> Exploration:
     model = Model(scenario, strategy)
-    reduce = reduction and reduction_applicable(model)
+    reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
     keys = model.keys
     seal = (lambda key: key) if full_keys else fingerprint
     root = model.initial()
-    seen = {seal(root.key(keys))}
+    root_seal = seal(root.key(keys))
+    seen = {root_seal}
     parents = array("q", [-1])  # state index -> its parent's index
     steps = array("l", [-1])  # state index -> the code of the step from its parent
     codes: dict = {}  # step -> code
-    queue = deque([(root, 0)])
+    # (node, index, seal, only): ``only`` None expands the node; a set of step names re-expands a
+    # state met again with a smaller sleep set, taking just the steps that slept there before.
+    queue = deque([(root, 0, root_seal, None)])
+    sleeping: dict = {}  # seal -> the state's sleep set (absent: empty)
+    waiting: set = {root_seal} if sleep else set()  # seals queued and not yet expanded
     paths: dict[str, list] = {}
     transitions = 0
     complete = True
     max_depth = 0
     table: list = []  # code -> step
     while queue:
-        node, index = queue.popleft()
+        node, index, sealed, only = queue.popleft()
         max_depth = max(max_depth, node.depth)
         acts = model.actions(node)
         if reduce:
             acts = ample(model, node, acts)
-        last = len(acts) - 1
-        for i, action in enumerate(acts):
+        if sleep:
+            asleep = sleeping.get(sealed, NO_SLEEP)
+            if only is None:
+                waiting.discard(sealed)
+            names = idents(node, acts)
+            todo = [(a, n) for a, n in zip(acts, names)
+                    if (n is None or n not in asleep) and (only is None or n in only)]
+            done: list = []
+        else:
+            todo = [(a, None) for a in acts]
+        last = len(todo) - 1
+        for i, (action, name) in enumerate(todo):
+            if sleep:  # the steps asleep after this one: those independent of it
+                child_sleep = frozenset([u for u in asleep if independent(u, name)]
+                                        + [u for u in done if independent(u, name)])
+                if name is not None:
+                    done.append(name)
             if i < last:
                 before = node.monitor.counts
                 child = model.step(node, action)
@@ -432,30 +458,52 @@ def _explore(scenario, strategy, max_states, reduction, progress, full_keys) -> 
             for inv in INVARIANTS:
                 if after[inv] > before[inv] and inv not in paths:
                     paths[inv] = _path(parents, steps, table, index) + [action]
-            sealed = seal(child.key(keys))
-            if sealed in seen:
+            child_seal = seal(child.key(keys))
+            if child_seal in seen:
+                if sleep:
+                    old = sleeping.get(child_seal, NO_SLEEP)
+                    if old and not old <= child_sleep:
+                        # Met again with fewer steps asleep: the steps that slept there and do not
+                        # sleep now must be taken (Godefroid's rule for sleep sets with a visited set).
+                        if old & child_sleep:
+                            sleeping[child_seal] = old & child_sleep
+                        else:
+                            del sleeping[child_seal]
+                        if child_seal not in waiting:
+                            parents.append(index)
+                            steps.append(_code(codes, table, action))
+                            queue.append((child, len(parents) - 1, child_seal, old - child_sleep))
                 continue
             if len(seen) >= max_states:
                 complete = False
                 continue
-            seen.add(sealed)
-            code = codes.get(action)
-            if code is None:
-                code = codes[action] = len(table)
-                table.append(action)
+            seen.add(child_seal)
+            if sleep:
+                waiting.add(child_seal)
+                if child_sleep:
+                    sleeping[child_seal] = child_sleep
             parents.append(index)
-            steps.append(code)
-            queue.append((child, len(parents) - 1))
+            steps.append(_code(codes, table, action))
+            queue.append((child, len(parents) - 1, child_seal, None))
             if progress is not None and not len(seen) % PROGRESS_EVERY:
                 progress(len(seen), transitions)
     seconds = time.perf_counter() - start
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
     result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(seen),
                          transitions, complete, seconds, labels, paths, max_depth)
-    result.reduced = reduce
+    result.reduced = sleep
+    result.ample = reduce
     result.collision_probability = None if full_keys else collision_probability(len(seen), transitions)
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     return result
+
+
+def _code(codes: dict, table: list, action: tuple) -> int:
+    code = codes.get(action)
+    if code is None:
+        code = codes[action] = len(table)
+        table.append(action)
+    return code
 
 
 def _path(parents, steps, table: list, index: int) -> list:

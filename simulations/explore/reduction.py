@@ -137,3 +137,58 @@ def _session_quiet(node, client, remaining) -> bool:
         if any(k[0] == d for k in world.timers):
             return False
     return True
+
+
+# Sleep sets (Godefroid): the steps a state need not take because an explored sibling path already
+# took them first. A step belongs to a client (its SSE deliveries, responses, timeouts, retries) or
+# to a session's server (a POST's arrival, the assistant). Two steps are independent when they belong
+# to two clients, or one to a client and the other to the server of another session, or to the
+# servers of two sessions: each reads and writes only its own part (a client's strategy, view,
+# outstanding requests, timers and stream; a session's log, flags and streams, and the checkers'
+# mirror of it) and adds only work of that part, so in either order they reach the same state with
+# the same checker observations, and neither disables the other. Sends, disconnects and reconnects
+# never sleep (they are dependent on everything). ``tests/test_reduction.py`` checks that every
+# state is still visited at its depth, with the same verdicts and counterexample lengths.
+SLEEPY = frozenset(("deliver", "drain", "response", "timeout", "retry", "arrive", "assistant"))
+NO_SLEEP: frozenset = frozenset()
+
+
+def idents(node, acts: list) -> list:
+    """For each step of ``acts``, ``(name, client, session)``: a name that stays the same in the
+    states after an independent step and is made of keyed fields only, so that states with one key
+    name their steps alike (a response or an arrival is named by its client, send and status or
+    fault, not by its index in flight nor its attempt number), the client it belongs to (None for a
+    server step) and that client's or server's session; None for a step that never sleeps, or whose
+    name would not single it out."""
+    world, net = node.world, node.net
+    out: list = []
+    for a in acts:
+        kind = a[0]
+        if kind not in SLEEPY:
+            out.append(None)
+        elif kind == "response":
+            attempt, status, _body = net.responses[a[1]]
+            c = attempt.client
+            out.append((("response", c, attempt.send, status), c, world.clients[c].session.name))
+        elif kind == "arrive":
+            attempt = net.requests[a[1]]
+            c = attempt.client
+            out.append((("arrive", c, attempt.send, a[2]), None, world.clients[c].session.name))
+        elif kind == "assistant":
+            what, session, content = net.assistant[a[1]]
+            out.append((("assistant", what, session, content), None, session))
+        else:
+            out.append((a, a[1], world.clients[a[1]].session.name))
+    named = [i for i in out if i is not None]
+    if len(set(named)) != len(named):  # two steps with one name: neither may sleep
+        out = [None if i is not None and named.count(i) > 1 else i for i in out]
+    return out
+
+
+def independent(asleep: tuple, taken) -> bool:
+    """The step named ``asleep`` commutes with the step named ``taken`` (see above)."""
+    if taken is None:
+        return False
+    if asleep[1] is not None and taken[1] is not None:
+        return asleep[1] != taken[1]
+    return asleep[2] != taken[2]

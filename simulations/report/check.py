@@ -25,7 +25,7 @@ def verdict(path: str, strategy: str, runs: int, max_states: int) -> dict:
     out = {"scenario": scenario.name, "description": scenario.description, "strategy": strategy,
            "explored": None, "runs": {}}
     if scenario.sends:
-        ex = explore(scenario, strategy, max_states=max_states, reduction=True)
+        ex = explore(scenario, strategy, max_states=max_states, reduction=True, ample=True)
         violated = {k: v for k, v in ex.violations.items() if v}
         model = Model(scenario, strategy)
         out["explored"] = {"states": ex.states, "complete": ex.complete, "violations": violated,
