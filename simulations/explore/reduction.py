@@ -10,6 +10,8 @@ persistent sets reaches every terminal state of the full graph. Violation counts
 state can reach a terminal state when ``ok`` is among the explored faults, so an invariant is
 violated in the reduced graph exactly when it is in the full one. Counterexamples stay valid but may
 be longer than the shortest; ``tests/test_reduction.py`` checks the verdicts on every example scenario.
+Ample sets run with ``explore(..., ample=True)``; ``reduction=True`` is the sleep sets below, which
+keep every state and the shortest counterexamples.
 """
 
 from __future__ import annotations
