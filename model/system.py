@@ -144,7 +144,85 @@ def post_outcome(duplicate: bool, expired: bool, content: str, max_length: int, 
         return fault
     return "error_after_commit" if fault == "error_after_commit" else "ok"
 
-class World:
+class ClientHalf:
+    """What a strategy's effects do on the client side: the one decoding of strategy effects
+    (``model.vocab``), shared by the World and the live clients (``simulations.live.clients``).
+
+    The class that mixes it in holds ``obs``, ``strategy_name``, ``attempts``, ``pending``,
+    ``timers``, ``send_specs`` and ``_counts``; its clients have ``index``, ``strategy``,
+    ``outstanding`` and ``last_view``.
+    """
+
+    def _client(self, t: float, c: Client, cause: str, effects) -> list:
+        """Carry out a strategy's effects; report its view if it changed; return driver effects.
+
+        The one decoding of strategy effects (``model.vocab``), most frequent kinds first.
+        """
+        out = []
+        obs = self.obs
+        for e in effects:
+            kind = type(e)
+            if kind is Apply:  # every SSE event applied
+                obs.apply(t, c.index, e.version, e.source)
+            elif kind is Post:
+                out.append(self._attempt(t, c, e))
+            elif kind is ShowError:
+                obs.error(t, c.index, e.send)
+            elif kind is Rollback:
+                obs.rollback(t, c.index, e.send, e.before, e.after)
+            elif kind is Timer:
+                key = (c.index, e.send)
+                if key not in self.timers:
+                    self.timers.add(key)
+                    self.pending += 1
+                out.append(Backoff(c.index, e.send, e.delay))
+            elif kind is CancelTimer:
+                key = (c.index, e.send)
+                if key in self.timers:
+                    self.timers.discard(key)
+                    self.pending -= 1
+            elif kind is Abandon:
+                a = c.outstanding.pop(e.send, None)
+                if a is not None and a.state == AWAITING:
+                    a.state = ABANDONED
+                    self.pending -= 1
+            elif kind is Unconfirmed:
+                obs.unconfirmed(t, c.index, e.send)
+            else:
+                raise ValueError(f"strategy {self.strategy_name!r} returned {e!r}, not an effect of "
+                                 "model.vocab (Post, Timer, CancelTimer, Abandon, ShowError, "
+                                 "Rollback, Unconfirmed, Apply)")
+        self._report_view(t, c, cause)
+        return out
+
+    def _report_view(self, t: float, c: Client, cause: str) -> None:
+        """Report the client's view if it changed since the last report."""
+        view = c.strategy.view
+        if view is not c.last_view and view != c.last_view:
+            c.last_view = view
+            self.obs.view(t, c.index, cause, view)
+
+    def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
+        send = post[0]  # .send; the fields by position (every send)
+        prev = c.outstanding.get(send)
+        key = (c.index, send)
+        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
+        deadline = post[3]
+        if deadline is not None:
+            deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
+        a = Attempt(self.attempts, c.index, send, n, post[1], post[2], deadline, t)
+        self.attempts += 1
+        self._counts[key] = n
+        spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
+        if spec is not None:
+            a.fault = spec.fault
+            a.request_latency, a.response_latency = spec.request_latency, spec.response_latency
+        c.outstanding[send] = a
+        self.pending += 2  # the request travelling, and the client awaiting its outcome
+        return a
+
+
+class World(ClientHalf):
     """Server, streams and clients of one scenario; the single place where system state changes."""
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
@@ -284,74 +362,6 @@ class World:
             for v in range(c.last_version + 1, s.version + 1):
                 out.append(self._push(t, s, client, c.conn, s.event(v, self.sse_payload_snapshot)))
         return out + self._client(t, c, "open", c.strategy.on_open(t))
-
-    def _client(self, t: float, c: Client, cause: str, effects) -> list:
-        """Carry out a strategy's effects; report its view if it changed; return driver effects.
-
-        The one decoding of strategy effects (``model.vocab``), most frequent kinds first.
-        """
-        out = []
-        obs = self.obs
-        for e in effects:
-            kind = type(e)
-            if kind is Apply:  # every SSE event applied
-                obs.apply(t, c.index, e.version, e.source)
-            elif kind is Post:
-                out.append(self._attempt(t, c, e))
-            elif kind is ShowError:
-                obs.error(t, c.index, e.send)
-            elif kind is Rollback:
-                obs.rollback(t, c.index, e.send, e.before, e.after)
-            elif kind is Timer:
-                key = (c.index, e.send)
-                if key not in self.timers:
-                    self.timers.add(key)
-                    self.pending += 1
-                out.append(Backoff(c.index, e.send, e.delay))
-            elif kind is CancelTimer:
-                key = (c.index, e.send)
-                if key in self.timers:
-                    self.timers.discard(key)
-                    self.pending -= 1
-            elif kind is Abandon:
-                a = c.outstanding.pop(e.send, None)
-                if a is not None and a.state == AWAITING:
-                    a.state = ABANDONED
-                    self.pending -= 1
-            elif kind is Unconfirmed:
-                obs.unconfirmed(t, c.index, e.send)
-            else:
-                raise ValueError(f"strategy {self.strategy_name!r} returned {e!r}, not an effect of "
-                                 "model.vocab (Post, Timer, CancelTimer, Abandon, ShowError, "
-                                 "Rollback, Unconfirmed, Apply)")
-        self._report_view(t, c, cause)
-        return out
-
-    def _report_view(self, t: float, c: Client, cause: str) -> None:
-        """Report the client's view if it changed since the last report."""
-        view = c.strategy.view
-        if view is not c.last_view and view != c.last_view:
-            c.last_view = view
-            self.obs.view(t, c.index, cause, view)
-
-    def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
-        send = post[0]  # .send; the fields by position (every send)
-        prev = c.outstanding.get(send)
-        key = (c.index, send)
-        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
-        deadline = post[3]
-        if deadline is not None:
-            deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
-        a = Attempt(self.attempts, c.index, send, n, post[1], post[2], deadline, t)
-        self.attempts += 1
-        self._counts[key] = n
-        spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
-        if spec is not None:
-            a.fault = spec.fault
-            a.request_latency, a.response_latency = spec.request_latency, spec.response_latency
-        c.outstanding[send] = a
-        self.pending += 2  # the request travelling, and the client awaiting its outcome
-        return a
 
     # --- server side --------------------------------------------------------------------------
     def server_receive(self, t: float, a: Attempt) -> list:

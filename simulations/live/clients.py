@@ -11,9 +11,8 @@ from __future__ import annotations
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
-from model.system import ABANDONED, ANSWERED, AWAITING, TIMED_OUT, Attempt, Message
+from model.system import ANSWERED, AWAITING, TIMED_OUT, Attempt, ClientHalf, Message
 from model.vocab import Dropped, Event, Reconnect
-from simulations.live.effects import carry_out
 
 
 class Replica:
@@ -51,7 +50,7 @@ class Host:
         self.last_view = strategy.view
 
 
-class ClientSide:
+class ClientSide(ClientHalf):
     """Every client of a scenario; ``pending`` counts the work of SPEC §2.6 that the live run adds to."""
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
@@ -85,7 +84,7 @@ class ClientSide:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.hosts[client]
-        return carry_out(self, t, c, "send", c.strategy.on_send(t, send, content))
+        return self._client(t, c, "send", c.strategy.on_send(t, send, content))
 
     def response(self, t: float, a: Attempt, status: int, body, messages) -> list:
         if a.state != AWAITING:
@@ -97,7 +96,7 @@ class ClientSide:
         self.obs.response(t, c.index, a.send, a.n, status)
         if messages:
             c.replica.learn(messages)
-        return carry_out(self, t, c, "response", c.strategy.on_response(t, a, status, body))
+        return self._client(t, c, "response", c.strategy.on_response(t, a, status, body))
 
     def timeout(self, t: float, a: Attempt) -> list:
         if a.state != AWAITING:
@@ -107,7 +106,7 @@ class ClientSide:
         self.pending -= 1
         c.outstanding.pop(a.send, None)
         self.obs.timeout(t, c.index, a.send, a.n)
-        return carry_out(self, t, c, "timeout", c.strategy.on_timeout(t, a))
+        return self._client(t, c, "timeout", c.strategy.on_timeout(t, a))
 
     def retry(self, t: float, client: int, send: int) -> list:
         key = (client, send)
@@ -116,7 +115,7 @@ class ClientSide:
         self.timers.discard(key)
         self.pending -= 1
         c = self.hosts[client]
-        return carry_out(self, t, c, "retry", c.strategy.on_retry(t, send))
+        return self._client(t, c, "retry", c.strategy.on_retry(t, send))
 
     def deliver(self, t: float, client: int, conn: int, event: Event, messages) -> list:
         """An SSE event reaches the client (its ``pending`` was counted when it was pushed)."""
@@ -125,7 +124,7 @@ class ClientSide:
         c.last_version = event.version
         self.obs.deliver(t, client, conn, event.version)
         c.replica.learn(messages)
-        return carry_out(self, t, c, "sse", c.strategy.on_event(t, event))
+        return self._client(t, c, "sse", c.strategy.on_event(t, event))
 
     def disconnect(self, t: float, client: int) -> list:
         c = self.hosts[client]
@@ -134,7 +133,7 @@ class ClientSide:
         c.connected = False
         self.pending += 1
         self.obs.disconnect(t, client, c.conn, len(c.outstanding))
-        out = carry_out(self, t, c, "close", c.strategy.on_close(t))
+        out = self._client(t, c, "close", c.strategy.on_close(t))
         return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
 
     def reconnecting(self, t: float, client: int) -> tuple[int, int | None, bool]:
@@ -149,48 +148,11 @@ class ClientSide:
 
     def opened(self, t: float, client: int) -> list:
         c = self.hosts[client]
-        return carry_out(self, t, c, "open", c.strategy.on_open(t))
+        return self._client(t, c, "open", c.strategy.on_open(t))
 
-    # --- what carry_out asks for --------------------------------------------------------------
-    def attempt(self, t: float, c: Host, send: int, content: str, cmid, deadline) -> Attempt:
-        prev = c.outstanding.get(send)
-        key = (c.index, send)
-        n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
-        if deadline is not None:
-            deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
-        a = Attempt(self.attempts, c.index, send, n, content, cmid, deadline, t)
-        self.attempts += 1
-        self._counts[key] = n
-        if cmid is not None:
-            self.cmids[cmid] = send
-        spec = self.send_specs.get(send) if n == 1 else None
-        if spec is not None:
-            a.fault = spec.fault
-            a.request_latency, a.response_latency = spec.request_latency, spec.response_latency
-        c.outstanding[send] = a
-        self.pending += 2  # the request travelling, and the client awaiting its outcome
+    # --- the strategy effects (ClientHalf) ---------------------------------------------------
+    def _attempt(self, t: float, c: Host, post) -> Attempt:
+        a = super()._attempt(t, c, post)
+        if a.cmid is not None:
+            self.cmids[a.cmid] = a.send  # to match the server's messages to sends
         return a
-
-    def start_timer(self, client: int, send: int) -> None:
-        key = (client, send)
-        if key not in self.timers:
-            self.timers.add(key)
-            self.pending += 1
-
-    def cancel_timer(self, client: int, send: int) -> None:
-        key = (client, send)
-        if key in self.timers:
-            self.timers.discard(key)
-            self.pending -= 1
-
-    def abandon(self, c: Host, send: int) -> None:
-        a = c.outstanding.pop(send, None)
-        if a is not None and a.state == AWAITING:
-            a.state = ABANDONED
-            self.pending -= 1
-
-    def report_view(self, t: float, c: Host, cause: str) -> None:
-        view = c.strategy.view
-        if view is not c.last_view and view != c.last_view:
-            c.last_view = view
-            self.obs.view(t, c.index, cause, view)
