@@ -1,5 +1,5 @@
 """One declaration per file format (issue 13, item 9): ``ssesim schema NAME`` prints its JSON Schema,
-the published copies in ``schemas/`` and the README's key table are that declaration's, and the JSON
+the published copies in ``reports/schemas/`` and the README's key table are that declaration's, and the JSON
 Schema agrees with the loader on real and broken files."""
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def test_schema_command_prints_the_published_schema(name, capsys):
     schema = json.loads(out)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert out == dumps(name)
-    assert (ROOT / "schemas" / f"{name}.schema.json").read_text() == out, \
-        f"schemas/{name}.schema.json is stale: ssesim schema {name} > schemas/{name}.schema.json"
+    assert (ROOT / "reports" / "schemas" / f"{name}.schema.json").read_text() == out, \
+        f"reports/schemas/{name}.schema.json is stale: ssesim schema {name} > reports/schemas/{name}.schema.json"
 
 
 def test_an_unknown_format_lists_the_valid_ones(capsys):

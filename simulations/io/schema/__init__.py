@@ -1,7 +1,7 @@
 """The declared file formats (scenario, sweep, trace, counterexample) and their JSON Schemas.
 
 Each format is declared once, as pydantic models in this package; loading, error messages, the JSON
-Schema printed by ``ssesim schema NAME`` (and kept in ``schemas/``, for editors) and the README's
+Schema printed by ``ssesim schema NAME`` (and kept in ``reports/schemas/``, for editors) and the README's
 table of scenario keys (``key_table``) all come from that declaration.
 """
 
