@@ -1,0 +1,174 @@
+"""The World's explored state, declared once (``model.explored``): which fields the explorer copies
+and keys, and why each field left out of the key cannot change a verdict; the copies and keys
+derived from that declaration (``clone_world``, ``world_key``), which the explorer uses.
+"""
+
+from __future__ import annotations
+
+from model.explored import COPY, LEN, OUT, PART, SORTED, config, derive, field
+from model.observe import Observer
+from model.strategies import SessionView, Strategy
+from model.system import Attempt, Client, Session, World
+
+# --- the explored state: declared once, copies and keys derived (model.explored) ---------------------
+_DERIVED = "determined by the keyed fields"
+Session.EXPLORED = {  # type: ignore[attr-defined]
+    "name": field(),
+    "log": field(COPY, "method:_key_log"),
+    "version": field(key=OUT, why=_DERIVED + ": len(history) - 1"),
+    "typing": field(key=OUT, why=_DERIVED + ": the last entry of history"),
+    "processing": field(key=OUT, why=_DERIVED + ": the last entry of history"),
+    "by_cmid": field(COPY, OUT, _DERIVED + ": the client message ids of the log's messages"),
+    "history": field(COPY, "method:_key_history"),
+    "latest": field(key=OUT, why=_DERIVED + ": the event of the newest entry of history"),
+    "streams": field(key=SORTED),
+    "cum_bytes": field(COPY, OUT, "sizes of the log's contents (fixed by its sends); only metrics read them"),
+    "clients": config(),
+}
+Client.EXPLORED = {  # type: ignore[attr-defined]
+    "index": config(),
+    "connected": field(), "conn": field(), "last_version": field(),
+    "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
+                                    "reports the view last)"),
+    "outstanding": field(PART, "method:_key_outstanding"),
+    "session": field(PART, OUT, "the client's session, keyed with the sessions"),
+    "strategy": field(PART, "method:_key_strategy"),
+}
+World.EXPLORED = {  # type: ignore[attr-defined]
+    "scenario": config(), "server": config(), "sse_payload_snapshot": config(),
+    "strategy_name": config(), "untimed": config(),
+    "obs": field(PART, OUT, "the observer: the checkers' state is keyed on its own"),
+    "sessions": field(PART, "method:_key_sessions"),
+    "clients": field(PART, "method:_key_clients"),
+    "sends": field(COPY, LEN),
+    "send_specs": field(COPY, OUT, "the scripted specs of the sends made so far: fixed by their number"),
+    "attempts": field(key=OUT, why="the next attempt id; ids only name attempts in traces"),
+    "pending": field(),
+    "timers": field(COPY, SORTED),
+    "committed": field(key=OUT, why="a count for the metrics; the logs hold the commits"),
+    "_counts": field(COPY, "method:_key_counts"),
+    "_strategies_with_pending": field(PART, OUT, _DERIVED + ": the clients' strategies"),
+}
+
+
+def _key_log(self, K) -> tuple:
+    return tuple([(m.sender, m.send) for m in self.log])
+
+
+def _key_history(self, K) -> tuple:
+    # Versions before the current one are read only to resume a stream from its last event id.
+    history = self.history
+    return tuple(history) if K.history else (len(history), history[-1])
+
+
+def _key_outstanding(self, K) -> tuple:
+    outstanding = self.outstanding
+    if not outstanding:
+        return ()
+    if K.attempt_n is _no_n:
+        return tuple(sorted([(s, a.state) for s, a in outstanding.items()]))
+    return tuple(sorted([(s, 1 if a.n == 1 else 2, a.state) for s, a in outstanding.items()]))
+
+
+def _key_strategy(self, K):
+    return self.strategy.state_key()
+
+
+def _key_sessions(self, K) -> tuple:
+    session = K.session
+    return tuple([session(s, K) for s in self.sessions.values()])
+
+
+def _key_clients(self, K) -> tuple:
+    client = K.client
+    return tuple([client(c, K) for c in self.clients])
+
+
+def _key_counts(self, K) -> tuple:
+    if K.attempt_n is _no_n:
+        return ()
+    return tuple(sorted([(k, 1 if n == 1 else 2) for k, n in self._counts.items()]))
+
+
+def _no_n(a, K) -> int:
+    return 0
+
+
+Session._key_log, Session._key_history = _key_log, _key_history  # type: ignore[attr-defined]
+Client._key_outstanding, Client._key_strategy = _key_outstanding, _key_strategy  # type: ignore[attr-defined]
+World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
+    _key_sessions, _key_clients, _key_counts)
+_copy_session, _key_session = derive(Session, Session.EXPLORED)  # type: ignore[attr-defined]
+_copy_client, _key_client = derive(Client, Client.EXPLORED)  # type: ignore[attr-defined]
+_copy_world, _key_world = derive(World, World.EXPLORED)  # type: ignore[attr-defined]
+_copy_attempt = Attempt.copy_fields  # type: ignore[attr-defined]
+
+
+class Keys:
+    """The key functions of one exploration: the declared ones, less what its scenario and strategy
+    can never read. ``attempt_number``: whether any step reads an attempt's number (a scripted send
+    forces a fault on its first attempt, or the strategy reads ``attempt.n``). ``history``: whether
+    a session's past versions can be read (a stream resumed from its last event id)."""
+
+    def __init__(self, attempt_number: bool = True, history: bool = True):
+        self.history = history
+        fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]
+        if attempt_number:
+            self.attempt_n = Attempt._key_n  # type: ignore[attr-defined]
+        else:
+            fields["n"] = field(key=OUT, why="no scripted fault and a strategy that never reads it")
+            self.attempt_n = _no_n
+        self.attempt = derive(Attempt, fields)[1]
+        self.session, self.client, self.world = _key_session, _key_client, _key_world
+
+
+def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: bool = False) -> World:
+    """A copy of ``world`` that shares nothing mutable with it; ``attempts`` maps old → new attempts.
+
+    ``share_sessions``: the copy shares ``world``'s sessions, which only commits, flag changes and
+    stream openings and closings change; whoever may cause one first calls :func:`own_sessions`."""
+    new = _copy_world(world)
+    new.obs = obs
+    sessions = world.sessions if share_sessions else {name: _copy_session(s)
+                                                       for name, s in world.sessions.items()}
+    new.sessions = sessions
+    clients = []
+    for cl in world.clients:
+        c = _copy_client(cl)
+        c.session = sessions[cl.session.name]
+        c.strategy = cl.strategy.clone()
+        c.strategy.session = SessionView(c.session)
+        c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
+        clients.append(c)
+    new.clients = clients
+    new._strategies_with_pending = [c.strategy for c in clients
+                                    if type(c.strategy).has_pending is not Strategy.has_pending]
+    return new
+
+
+def own_sessions(world: World) -> None:
+    """Give ``world`` sessions of its own (copies), before a step may change them."""
+    sessions = {name: _copy_session(s) for name, s in world.sessions.items()}
+    world.sessions = sessions
+    for c in world.clients:
+        c.session = sessions[c.session.name]
+        c.strategy.session = SessionView(c.session)
+
+
+def copy_attempt(a: Attempt, memo: dict) -> Attempt:
+    new = memo.get(id(a))
+    if new is None:
+        new = memo[id(a)] = _copy_attempt(a)
+    return new
+
+
+_FULL_KEYS = Keys()
+
+
+def attempt_key(a: Attempt, K: Keys = _FULL_KEYS) -> tuple:
+    return K.attempt(a, K)
+
+
+def world_key(world: World, K: Keys = _FULL_KEYS) -> tuple:
+    """Everything about the system that can influence what happens next (times excluded)."""
+    return _key_world(world, K)
