@@ -143,6 +143,12 @@ class Strategy:
         """True while the strategy itself holds undecided work (SPEC §2.6 pending work)."""
         return False
 
+    def undecided(self):
+        """The sends this strategy may still post or show failed on its own, beyond an attempt it
+        awaits and a retry ``Timer`` armed (the explorer keys the checkers' entries of the other
+        sends only while they can change a verdict). ``None``: it cannot tell (any send may)."""
+        return None
+
     # --- the explored state (model.explored) -------------------------------------------------
     EXPLORED: ClassVar[dict] = {
         "client": config(), "options": config(), "max_len": config(),
@@ -200,7 +206,22 @@ class Strategy:
 
 Strategy._explored_copy, Strategy._explored_key = derive(Strategy, Strategy.EXPLORED)
 
+_HANDLERS = ("on_send", "on_response", "on_timeout", "on_retry", "on_event", "on_open", "on_close")
 _READERS = {"reads_body": ("on_response",), "reads_attempt_number": ("on_response", "on_timeout")}
+
+
+def knows_undecided(cls: type) -> bool:
+    """Whether ``cls.undecided`` answers for every handler ``cls`` runs: it does not return None,
+    and no handler is defined in a subclass of the class that defined ``undecided`` (a plug-in that
+    overrides a handler without defining ``undecided`` again is taken not to know)."""
+    owner = next(k for k in cls.__mro__ if "undecided" in k.__dict__)
+    if owner is Strategy:
+        return False
+    for name in _HANDLERS:
+        defined = next(k for k in cls.__mro__ if name in k.__dict__)
+        if defined is not owner and issubclass(defined, owner):
+            return False
+    return True
 
 
 def reads(cls: type, flag: str) -> bool:
@@ -252,6 +273,9 @@ class Seed(Strategy):
         applied = _APPLIED_SSE  # a test, not try/except: a raised IndexError costs far more
         return [applied[version] if version < len(applied) else applied_sse(version)]
 
+    def undecided(self):
+        return ()  # it posts a send only in on_send, and fails one only for an attempt it awaits
+
 
 class DualWrite(Seed):
     """The design the seed moved away from: a 2xx body's server state is applied as well."""
@@ -264,6 +288,9 @@ class DualWrite(Seed):
         if 200 <= status < 300:
             return [self.replace_view(body, "post")]
         return self.failed(t, attempt.send)
+
+    def undecided(self):
+        return ()  # as the seed: a 2xx body shows only committed messages
 
 
 class SeedRetry(Seed):
@@ -299,6 +326,9 @@ class SeedRetry(Seed):
 
     def on_retry(self, t, send):
         return [Post(send, self.content[send])]
+
+    def undecided(self):
+        return ()  # a send posts again only when its retry Timer fires (the World holds the timers)
 
     EXPLORED: ClassVar[dict] = {**Seed.EXPLORED,
                 "retried": field(COPY, ITEMS),
@@ -423,6 +453,9 @@ class Reconciled(Strategy):
 
     def has_pending(self):
         return bool(self.pending)
+
+    def undecided(self):
+        return self.pending  # every post, rollback and ShowError is of a pending send
 
     # Failures beyond the unconfirmed threshold change nothing but the backoff, which the
     # explorer abstracts away: saturating the count keeps unbounded retries finite. Decided sends

@@ -21,13 +21,13 @@ Session.EXPLORED = {  # type: ignore[attr-defined]
     "by_cmid": field(COPY, OUT, _DERIVED + ": the client message ids of the log's messages"),
     "history": field(COPY, "method:_key_history"),
     "latest": field(key=OUT, why=_DERIVED + ": the event of the newest entry of history"),
-    "streams": field(key=SORTED),
+    "streams": field(key="method:_key_streams"),
     "cum_bytes": field(COPY, OUT, "sizes of the log's contents (fixed by its sends); only metrics read them"),
     "clients": config(),
 }
 Client.EXPLORED = {  # type: ignore[attr-defined]
     "index": config(),
-    "connected": field(), "conn": field(), "last_version": field(),
+    "connected": field(), "conn": field(), "last_version": field(key="method:_key_last_version"),
     "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
                                     "reports the view last)"),
     "outstanding": field(PART, "method:_key_outstanding"),
@@ -61,6 +61,20 @@ def _key_history(self, K) -> tuple:
     return tuple(history) if K.history else (len(history), history[-1])
 
 
+def _key_streams(self, K) -> tuple:
+    # A client of a symmetry group is keyed in its group's block (Keys.groups), not by its index.
+    streams = self.streams
+    if K.grouped:
+        grouped = K.grouped
+        streams = [p for p in streams if p[0] not in grouped]
+    return tuple(sorted(streams)) if streams else ()
+
+
+def _key_last_version(self, K):
+    # Read only to resume a stream from its last event id (World.reconnect).
+    return self.last_version if K.history else 0
+
+
 def _key_outstanding(self, K) -> tuple:
     outstanding = self.outstanding
     if not outstanding:
@@ -81,6 +95,9 @@ def _key_sessions(self, K) -> tuple:
 
 def _key_clients(self, K) -> tuple:
     client = K.client
+    if K.grouped:  # a client of a symmetry group is keyed in its group's block (Keys.groups)
+        grouped = K.grouped
+        return tuple([client(c, K) for c in self.clients if c.index not in grouped])
     return tuple([client(c, K) for c in self.clients])
 
 
@@ -94,8 +111,10 @@ def _no_n(a, K) -> int:
     return 0
 
 
-Session._key_log, Session._key_history = _key_log, _key_history  # type: ignore[attr-defined]
-Client._key_outstanding, Client._key_strategy = _key_outstanding, _key_strategy  # type: ignore[attr-defined]
+Session._key_log, Session._key_history, Session._key_streams = (  # type: ignore[attr-defined]
+    _key_log, _key_history, _key_streams)
+Client._key_outstanding, Client._key_strategy, Client._key_last_version = (  # type: ignore[attr-defined]
+    _key_outstanding, _key_strategy, _key_last_version)
 World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
     _key_sessions, _key_clients, _key_counts)
 _copy_session, _key_session = derive(Session, Session.EXPLORED)  # type: ignore[attr-defined]
@@ -108,10 +127,21 @@ class Keys:
     """The key functions of one exploration: the declared ones, less what its scenario and strategy
     can never read. ``attempt_number``: whether any step reads an attempt's number (a scripted send
     forces a fault on its first attempt, or the strategy reads ``attempt.n``). ``history``: whether
-    a session's past versions can be read (a stream resumed from its last event id)."""
+    a session's past versions can be read (a stream resumed from its last event id), and with them a
+    client's last delivered version. ``prune``: whether the checkers' entries of sends that can no
+    longer change a verdict are left out (the strategy tells its undecided sends,
+    ``Strategy.undecided``); ``live`` is then set, per state, to the sends that still can.
+    ``groups``: the groups of interchangeable clients (client symmetry), each keyed as a sorted
+    block; ``grouped``: their clients, left out of the per-client parts of the key."""
 
-    def __init__(self, attempt_number: bool = True, history: bool = True):
+    def __init__(self, attempt_number: bool = True, history: bool = True, prune: bool = False,
+                 groups: tuple = (), views: bool = True):
         self.history = history
+        self.views = views  # the checkers' copy of each client's view (False: its strategy keys it)
+        self.prune = prune
+        self.live = None
+        self.groups = groups
+        self.grouped = frozenset(c for g in groups for c in g)
         fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]
         if attempt_number:
             self.attempt_n = Attempt._key_n  # type: ignore[attr-defined]

@@ -36,17 +36,21 @@ Monitor.EXPLORED = {  # type: ignore[attr-defined]
     "lifecycle": field(PART, OUT, "the lifecycle gap census: no invariant reads it"),
     "mirrors": field(PART, OUT, _MIRROR),
     "own": field(PART, OUT, _MIRROR),
-    "views": field(COPY, TUPLE),
+    # Per client (a client of a symmetry group is keyed in its group's block instead: client_key).
+    "views": field(COPY, "method:_key_views"),
     "cnt": field(COPY2, "method:_key_cnt"),
     "gone": field(COPY2, "method:_key_gone"),
-    "maxv": field(COPY, TUPLE),
-    "in_order": field(COPY, TUPLE),
-    "failed": field(COPY, SORTED),
-    "commits": field(COPY, ITEMS),
-    "ghosted": field(COPY, SORTED),
+    "maxv": field(COPY, "method:_key_maxv"),
+    "in_order": field(COPY, "method:_key_in_order"),
+    "q_opt": field(COPY, "method:_key_q_opt"),
+    "q_equal": field(COPY, "method:_key_q_equal"),
+    # Per send: an exploration that prunes keys only the entries of sends that can still change a
+    # verdict (K.live; README: What the explored state is, and what its key leaves out).
+    "failed": field(COPY, "method:_key_failed"),
+    "ghosted": field(COPY, "method:_key_ghosted"),
+    "commits": field(COPY, OUT, "determined by the keyed fields: how often each send's message is "
+                                "in the sessions' logs"),
     "unresolved": field(COPY, SORTED),
-    "q_opt": field(COPY, TUPLE),
-    "q_equal": field(COPY, TUPLE),
 }
 Mirror.EXPLORED = {  # type: ignore[attr-defined]
     "name": field(), "clients": field(key=OUT, why="configuration"),
@@ -60,15 +64,94 @@ Lifecycle.EXPLORED = {  # type: ignore[attr-defined]
 }
 
 
-def _key_cnt(self, K=None) -> tuple:
-    return tuple([tuple(sorted([(s, n) for s, n in c.items() if n])) if c else () for c in self.cnt])
+class _Whole:
+    """The key functions' options when none are given: everything keyed, no symmetry."""
+
+    grouped: frozenset = frozenset()
+    live = None
+    views = True
 
 
-def _key_gone(self, K=None) -> tuple:
-    return tuple([tuple(sorted(g)) if g else () for g in self.gone])
+_WHOLE = _Whole()
 
 
-Monitor._key_cnt, Monitor._key_gone = _key_cnt, _key_gone  # type: ignore[attr-defined]
+def _ungrouped(values: list, K) -> tuple:
+    grouped = K.grouped
+    if not grouped:
+        return tuple(values)
+    return tuple([v for c, v in enumerate(values) if c not in grouped])
+
+
+def _cnt(c: dict) -> tuple:
+    return tuple(sorted([(s, n) for s, n in c.items() if n])) if c else ()
+
+
+def _gone(m: Monitor, g: dict, K) -> tuple:
+    # A send's "gone" is read only when the send shows again in that client's view: as a canonical
+    # message (it is committed) or as an optimistic entry (only an undecided send, K.live, gets one).
+    if not g:
+        return ()
+    live = K.live
+    if live is None:
+        return tuple(sorted(g))
+    commits = m.commits
+    return tuple(sorted([s for s in g if s in live or s in commits]))
+
+
+def _key_views(self, K) -> tuple:
+    # Each client's view as last reported equals its strategy's view, keyed with the strategy
+    # (K.views False) unless the strategy keys itself.
+    return _ungrouped(self.views, K) if K.views else ()
+
+
+def _key_cnt(self, K) -> tuple:
+    return _ungrouped([_cnt(c) for c in self.cnt], K)
+
+
+def _key_gone(self, K) -> tuple:
+    return _ungrouped([_gone(self, g, K) for g in self.gone], K)
+
+
+def _key_maxv(self, K) -> tuple:
+    return _ungrouped(self.maxv, K)
+
+
+def _key_in_order(self, K) -> tuple:
+    return _ungrouped(self.in_order, K)
+
+
+def _key_q_opt(self, K) -> tuple:
+    return _ungrouped(self.q_opt, K)
+
+
+def _key_q_equal(self, K) -> tuple:
+    return _ungrouped(self.q_equal, K)
+
+
+def _key_failed(self, K) -> tuple:
+    # Read only when the send commits (no-ghost): a send that can no longer commit, fail or be
+    # posted again (not in K.live) never reads it.
+    failed = self.failed
+    if not failed:
+        return ()
+    live = K.live
+    return tuple(sorted(failed if live is None else [s for s in failed if s in live]))
+
+
+def _key_ghosted(self, K) -> tuple:
+    # Read only when the send commits or is shown failed, which only a send in K.live can.
+    ghosted = self.ghosted
+    if not ghosted:
+        return ()
+    live = K.live
+    return tuple(sorted(ghosted if live is None else [s for s in ghosted if s in live]))
+
+
+for _name, _method in (("_key_views", _key_views), ("_key_cnt", _key_cnt), ("_key_gone", _key_gone),
+                       ("_key_maxv", _key_maxv), ("_key_in_order", _key_in_order),
+                       ("_key_q_opt", _key_q_opt), ("_key_q_equal", _key_q_equal),
+                       ("_key_failed", _key_failed), ("_key_ghosted", _key_ghosted)):
+    setattr(Monitor, _name, _method)
 _copy_monitor, _key_monitor = derive(Monitor, Monitor.EXPLORED)  # type: ignore[attr-defined]
 _copy_mirror = derive(Mirror, Mirror.EXPLORED)[0]  # type: ignore[attr-defined]
 _copy_lifecycle = derive(Lifecycle, Lifecycle.EXPLORED)[0]  # type: ignore[attr-defined]
@@ -96,4 +179,10 @@ def own_mirrors(m: Monitor) -> None:
 
 def monitor_key(m: Monitor, K=None) -> tuple:
     """The checker state that decides future verdicts (metrics and examples excluded)."""
-    return _key_monitor(m, K)
+    return _key_monitor(m, _WHOLE if K is None else K)
+
+
+def client_key(m: Monitor, c: int, K) -> tuple:
+    """The checkers' state of client ``c``: what ``monitor_key`` leaves out for a grouped client."""
+    return (m.views[c] if K.views else (), _cnt(m.cnt[c]), _gone(m, m.gone[c], K), m.maxv[c],
+            m.in_order[c], m.q_opt[c], m.q_equal[c])

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from hashlib import blake2b
 
-from model.checkers.clone import own_mirrors
+from model.checkers.clone import client_key, own_mirrors
 from model.config import Scenario
 from model.errors import InputError
 from model.explored import COPY, COPY2, PART, SORTED, derive, field
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
-from model.strategies import Strategy, reads, resolve_strategy
+from model.strategies import BUILTIN, Strategy, knows_undecided, reads, resolve_strategy
 from model.system import World
 from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
@@ -62,12 +62,32 @@ class Net:
             return tuple(sorted([(attempt(a, K), s, tuple(b)) for a, s, b in self.responses]))
         return tuple(sorted([(attempt(a, K), s) for a, s, _b in self.responses]))
 
+    # A client of a symmetry group (K.grouped) is keyed in its group's block (Node.key), not here.
     def _key_sse(self, K) -> tuple:
-        return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in self.sse.items() if v])) if self.sse else ()
+        if not self.sse:
+            return ()
+        grouped = K.grouped
+        return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in self.sse.items()
+                             if v and k[0] not in grouped]))
 
     def _key_drained(self, K) -> tuple:
-        return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in self.drained.items() if v])) \
-            if self.drained else ()
+        if not self.drained:
+            return ()
+        grouped = K.grouped
+        return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in self.drained.items()
+                             if v and k[0] not in grouped]))
+
+    def _key_reconnecting(self, K) -> tuple:
+        grouped = K.grouped
+        return tuple(sorted([c for c in self.reconnecting if c not in grouped])) if self.reconnecting else ()
+
+    def client_key(self, c: int) -> tuple:
+        """What is in flight for client ``c``: its SSE queues by connection, its drained ones, and
+        whether it will reconnect."""
+        return (tuple(sorted([(k[1], tuple(map(tuple, v))) for k, v in self.sse.items() if v and k[0] == c])),
+                tuple(sorted([(k[1], tuple(map(tuple, v))) for k, v in self.drained.items()
+                              if v and k[0] == c])),
+                self.reconnecting.count(c))
 
 
 Net.EXPLORED = {  # type: ignore[attr-defined]
@@ -75,18 +95,19 @@ Net.EXPLORED = {  # type: ignore[attr-defined]
     "responses": field(PART, "method:_key_responses"),
     "sse": field(COPY2, "method:_key_sse"),
     "drained": field(COPY2, "method:_key_drained"),
-    "assistant": field(COPY, SORTED), "reconnecting": field(COPY, SORTED),
+    "assistant": field(COPY, SORTED), "reconnecting": field(COPY, "method:_key_reconnecting"),
     "disconnects": field(), "next_send": field(), "quiet": field(), "done": field(),
 }
 _copy_net, _key_net = derive(Net, Net.EXPLORED)  # type: ignore[attr-defined]
 
 
 class ExploredKeys(Keys):
-    """The key functions of one exploration (``model.system.Keys``) plus the network's: response
+    """The key functions of one exploration (``model.world_state.Keys``) plus the network's: response
     bodies are left out for a strategy that never reads them (``Strategy.reads_body``)."""
 
-    def __init__(self, attempt_number: bool = True, body: bool = True, history: bool = True):
-        super().__init__(attempt_number, history)
+    def __init__(self, attempt_number: bool = True, body: bool = True, history: bool = True,
+                 prune: bool = False, groups: tuple = (), views: bool = True):
+        super().__init__(attempt_number, history, prune, groups, views)
         self.body = body
 
 
@@ -112,7 +133,46 @@ class Node:
 
     def key(self, K: ExploredKeys | None = None) -> tuple:
         K = FULL_KEYS if K is None else K
-        return (K.world(self.world, K), monitor_key(self.monitor, K), _key_net(self.net, K))
+        m = self.monitor
+        if K.prune:  # the sends whose checker entries can still change a verdict (Keys.prune)
+            K.live = _live_sends(self) if m.failed or m.ghosted or any(m.gone) else None
+        key = (K.world(self.world, K), monitor_key(m, K), _key_net(self.net, K))
+        if K.groups:
+            return (*key, _group_blocks(self, K))
+        return key
+
+
+def _live_sends(node: Node) -> set:
+    """The sends that may still commit, be shown failed, or be posted again: a request in flight,
+    an attempt awaited, a retry timer armed, or one its client's strategy has not decided."""
+    world = node.world
+    live = {a.send for a in node.net.requests}
+    for c in world.clients:
+        if c.outstanding:
+            live.update(c.outstanding)
+        undecided = c.strategy.undecided()
+        if undecided:
+            live.update(undecided)
+    for _client, send in world.timers:
+        live.add(send)
+    return live
+
+
+def _group_blocks(node: Node, K: ExploredKeys) -> tuple:
+    """Client symmetry: each group of interchangeable clients as the sorted tuple of its clients'
+    blocks (everything the key holds about a client), the same for every renaming in the group."""
+    world, monitor, net = node.world, node.monitor, node.net
+    client = K.client
+    out = []
+    for group in K.groups:
+        blocks = []
+        for c in group:
+            cl = world.clients[c]
+            blocks.append((client(cl, K), client_key(monitor, c, K),
+                           tuple([conn for k, conn in cl.session.streams if k == c]), net.client_key(c)))
+        blocks.sort()  # built-in strategies only (symmetry_groups): like values at every place
+        out.append(tuple(blocks))
+    return tuple(out)
 
 
 FULL_KEYS = ExploredKeys()
@@ -126,20 +186,30 @@ _WRITES_SESSIONS = frozenset(("arrive", "assistant", "disconnect", "reconnect"))
 class Model:
     """The scenario as a transition system: ``initial()``, ``actions(node)``, ``step(node, action)``."""
 
-    def __init__(self, scenario: Scenario, strategy: str | None = None):
+    def __init__(self, scenario: Scenario, strategy: str | None = None, *, symmetry: bool = False,
+                 prune: bool = True):
         self.scenario = scenario
-        self.strategy_cls = resolve_strategy(strategy or scenario.strategy, scenario.source)
+        self.strategy_cls = cls = resolve_strategy(strategy or scenario.strategy, scenario.source)
         self.faults = scenario.explore.faults
         self.max_disconnects = scenario.explore.max_disconnects
         self.sends = scenario.sends
         # The key leaves out what no step of this scenario and strategy can read (README: What the
         # explored key leaves out): response bodies, for a strategy that never reads them; attempt
         # numbers, unless the strategy reads them or a scripted send forces a fault on its first;
-        # a session's past versions, unless a stream can resume from its last event id.
+        # a session's past versions and a client's last delivered version, unless a stream can
+        # resume from its last event id; the checkers' entries of sends that can no longer change
+        # a verdict (``prune``, where the strategy tells its undecided sends); the checkers' copy of
+        # each view, where the strategy's derived key holds it. ``symmetry``: interchangeable
+        # clients are keyed up to a renaming (README: Client symmetry).
         forced = any(spec.fault for spec in scenario.sends)
-        self.keys = ExploredKeys(attempt_number=forced or reads(self.strategy_cls, "reads_attempt_number"),
-                                 body=reads(self.strategy_cls, "reads_body"),
-                                 history=scenario.sse.resume == "last-event-id" and self.max_disconnects > 0)
+        view = cls.EXPLORED.get("view")
+        derived_view = cls.state_key is Strategy.state_key and view is not None and view.key is not None
+        self.groups = symmetry_groups(scenario, cls) if symmetry else ()
+        self.keys = ExploredKeys(attempt_number=forced or reads(cls, "reads_attempt_number"),
+                                 body=reads(cls, "reads_body"),
+                                 history=scenario.sse.resume == "last-event-id" and self.max_disconnects > 0,
+                                 prune=prune and knows_undecided(cls), groups=self.groups,
+                                 views=not derived_view)
 
     def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
         """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
@@ -268,6 +338,20 @@ class Model:
                 node.world.pending -= len(dead)
 
 
+def symmetry_groups(scenario: Scenario, strategy_cls: type) -> tuple:
+    """The groups (two clients or more) of interchangeable clients: the same client configuration
+    (so the same session), named by no scripted send, under a built-in strategy. Renaming clients
+    within a group then maps the transition system onto itself (README: Client symmetry)."""
+    if strategy_cls not in BUILTIN.values():
+        return ()  # a plug-in may treat clients by their index
+    senders = {spec.client for spec in scenario.sends}
+    groups: dict = {}
+    for i, cc in enumerate(scenario.clients):
+        if i not in senders:
+            groups.setdefault(cc, []).append(i)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
+
+
 def _check_declared(world: World) -> None:
     """A strategy must declare every field it holds (``Strategy.EXPLORED``): the explorer copies and
     keys only declared fields, so an undeclared one would be lost or merge distinct states."""
@@ -342,6 +426,7 @@ class Exploration:
     reduced: bool = False  # sleep sets
     ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
+    symmetry: tuple = ()  # the groups of interchangeable clients keyed up to a renaming
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
@@ -380,7 +465,7 @@ def collision_probability(states: int, transitions: int) -> float:
 
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
             reduction: bool = False, progress=None, full_keys: bool = False,
-            ample: bool = False) -> Exploration:
+            ample: bool = False, symmetry: bool = False, prune: bool = True) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
     ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
@@ -390,20 +475,29 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     The visited set holds 64-bit fingerprints of the canonical state keys (``full_keys``: the keys
     themselves, collision-free at a higher memory cost). Each visited state keeps only the index of
     its parent and the code of the step that reached it, for the counterexamples.
-    ``progress(states, transitions)``, when given, is called every ``PROGRESS_EVERY`` states."""
+    ``progress(states, transitions)``, when given, is called every ``PROGRESS_EVERY`` states.
+    ``symmetry``: interchangeable clients are keyed up to a renaming (states counted up to it;
+    same verdicts and shortest counterexamples); it cannot be combined with sleep or ample sets,
+    whose skipped steps name clients. ``prune=False`` keeps the checkers' entries of sends that can
+    no longer change a verdict in the key (to test that leaving them out changes nothing)."""
+    if symmetry and (reduction or ample):
+        raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
+                         "skipped steps name clients, which symmetry renames)")
     # The states are trees of containers without reference cycles, freed by reference counting:
     # the cyclic collector would only rescan the growing frontier (a quarter of the time).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample)
+        return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample,
+                        symmetry, prune)
     finally:
         if collecting:
             gc.enable()
 
 
-def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets) -> Exploration:
-    model = Model(scenario, strategy)
+def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets, symmetry=False,
+             prune=True) -> Exploration:
+    model = Model(scenario, strategy, symmetry=symmetry, prune=prune)
     reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
     keys = model.keys
@@ -495,6 +589,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result.reduced = sleep
     result.ample = reduce
     result.collision_probability = None if full_keys else collision_probability(len(seen), transitions)
+    result.symmetry = model.groups
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     return result
 
