@@ -38,6 +38,9 @@ def add_parser(sub) -> None:
                    help="explore with ample sets (fewer states; counterexamples may be longer)")
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints (collision-free, more memory)")
+    p.add_argument("--symmetry", action="store_true",
+                   help="explore with client symmetry (interchangeable clients renamed; same verdicts "
+                        "and shortest counterexamples; not with --reduction or --ample)")
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
     add_quiet(p)
     p.set_defaults(func=run)
@@ -52,6 +55,9 @@ def run(args) -> int:
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
     check_strategy(args.strategy)
+    if args.symmetry and (args.reduction or args.ample):
+        raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
+                         "skipped steps name clients, which symmetry renames)")
     paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
     scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
     for path, scenario in scenarios:
@@ -64,7 +70,7 @@ def run(args) -> int:
         for path, scenario in scenarios:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
                                args.reduction, progress=bar, full_keys=args.full_keys,
-                               ample=args.ample)
+                               ample=args.ample, symmetry=args.symmetry)
             checks.append(c)
             with bar.aside():
                 print(report(c), flush=True)

@@ -38,6 +38,10 @@ def add_parser(sub) -> None:
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints: no collision is possible, "
                         "at several times the memory")
+    p.add_argument("--symmetry", action="store_true",
+                   help="client symmetry: states that differ only by a renaming of interchangeable "
+                        "clients (watching tabs of one session) count once; same verdicts and shortest "
+                        "counterexamples; not with --reduction or --ample")
     p.add_argument("--graph", metavar="FILE", type=Path,
                    help="write the reachable state graph as GraphML (without reduction)")
     p.add_argument("--png", metavar="FILE", type=Path,
@@ -56,6 +60,9 @@ def run(args) -> int:
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
     check_strategy(args.strategy)
+    if args.symmetry and (args.reduction or args.ample):
+        raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
+                         "skipped steps name clients, which symmetry renames)")
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
         raise InputError(args.scenario, None, "nothing to explore: no [[sends]] (exploration covers "
@@ -64,6 +71,7 @@ def run(args) -> int:
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
         result = explore(scenario, args.strategy, max_states=args.max_states,
                          reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
+                         symmetry=args.symmetry,
                          progress=lambda states, moves: bar.set(states, f"{moves:,} transitions"))
     notes = []
     if args.counterexamples is not None:
@@ -88,7 +96,8 @@ def report(result, scenario) -> str:
               f"{scenario.explore.max_disconnects}")
     status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
-             + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else ""),
+             + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")
+             + "".join(f" | symmetry: clients {', '.join(map(str, g))}" for g in result.symmetry),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
              f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)"),
              ("visited set: full keys" if result.collision_probability is None else

@@ -85,7 +85,7 @@ class ScenarioCheck:
 
 def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: int,
                    reduction: bool = False, progress=None, full_keys: bool = False,
-                   ample: bool = False) -> ScenarioCheck:
+                   ample: bool = False, symmetry: bool = False) -> ScenarioCheck:
     """Explore (when the scenario scripts sends) and simulate seeds 1..``runs``.
 
     ``progress.update(n, note)``, when given, hears of each step done: the exploration (one step,
@@ -101,6 +101,7 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
         say(0, f"{scenario.name}: exploring")
         result.exploration = explore(
             scenario, name, max_states=max_states, reduction=reduction, ample=ample, full_keys=full_keys,
+            symmetry=symmetry,
             progress=lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states"))
         say(1)
         if not result.exploration.complete:
