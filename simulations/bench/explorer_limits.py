@@ -26,13 +26,13 @@ from simulations.io.scenario import parse_scenario
 def reachable(model: Model) -> list:
     """Every reachable node, breadth-first (the explorer's own search, nodes kept)."""
     root = model.initial()
-    seen, queue, nodes = {root.key()}, deque([root]), []
+    seen, queue, nodes = {root.key(model.keys)}, deque([root]), []
     while queue:
         node = queue.popleft()
         nodes.append(node)
         for action in model.actions(node):
             child = model.step(node, action)
-            key = child.key()
+            key = child.key(model.keys)
             if key not in seen:
                 seen.add(key)
                 queue.append(child)
@@ -53,7 +53,7 @@ def phase_costs(model: Model, nodes: list, clock=time.process_time) -> dict:
             copied = clock()
             model.advance(new, action)
             stepped = clock()
-            new.key()
+            new.key(model.keys)
             keyed = clock()
             spent["copy"] += copied - start
             spent["handlers"] += stepped - copied
