@@ -140,6 +140,7 @@ class Keys:
         self.views = views  # the checkers' copy of each client's view (False: its strategy keys it)
         self.prune = prune
         self.live = None
+        self.quiet = True  # per state: whether the system was quiescent after its last step
         self.groups = groups
         self.grouped = frozenset(c for g in groups for c in g)
         fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]

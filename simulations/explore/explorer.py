@@ -134,6 +134,7 @@ class Node:
     def key(self, K: ExploredKeys | None = None) -> tuple:
         K = FULL_KEYS if K is None else K
         m = self.monitor
+        K.quiet = self.net.quiet
         if K.prune:  # the sends whose checker entries can still change a verdict (Keys.prune)
             K.live = _live_sends(self) if m.failed or m.ghosted or any(m.gone) else None
         key = (K.world(self.world, K), monitor_key(m, K), _key_net(self.net, K))
