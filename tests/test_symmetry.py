@@ -122,9 +122,11 @@ def test_explore_and_check_name_the_groups(capsys):
 @st.composite
 def watched_scenarios(draw) -> tuple[dict, str]:
     """A small scenario with watching tabs: one or two senders, two to four clients over one or two
-    sessions, one or two sends with up to two faults; with one send, a disconnect and a retry."""
+    sessions, one or two sends with up to two faults; with one send, the assistant (then no retry),
+    a disconnect and a retry."""
     n = draw(st.integers(2, 4))
     sends = draw(st.integers(1, 2))
+    assistant = sends == 1 and draw(st.booleans())
     senders = draw(st.lists(st.integers(0, 1), min_size=sends, max_size=sends))
     d = {"name": "generated",
          "clients": [{"session": draw(st.sampled_from(("s1", "s2")))} for _ in range(n)],
@@ -132,9 +134,10 @@ def watched_scenarios(draw) -> tuple[dict, str]:
          "explore": {"faults": draw(st.lists(st.sampled_from(
              ("ok", "error_after_commit", "response_lost", "request_lost")), min_size=1, max_size=2,
              unique=True)), "max_disconnects": draw(st.integers(0, 2 - sends))},
+         "server": {"assistant": assistant},
          "sse": {"resume": draw(st.sampled_from(("none", "snapshot", "last-event-id"))),
                  "old_stream_drains": draw(st.booleans())},
-         "strategy_options": {"retries": draw(st.integers(0, 2 - sends))}}
+         "strategy_options": {"retries": 0 if assistant else draw(st.integers(0, 2 - sends))}}
     return d, draw(st.sampled_from(sorted(BUILTIN)))
 
 
