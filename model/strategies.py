@@ -211,9 +211,10 @@ _READERS = {"reads_body": ("on_response",), "reads_attempt_number": ("on_respons
 
 
 def knows_undecided(cls: type) -> bool:
-    """Whether ``cls.undecided`` answers for every handler ``cls`` runs: it does not return None,
-    and no handler is defined in a subclass of the class that defined ``undecided`` (a plug-in that
-    overrides a handler without defining ``undecided`` again is taken not to know)."""
+    """Whether ``cls.undecided`` answers for every handler ``cls`` runs: a class other than the base
+    defined it, and no handler is defined in a subclass of that class (a plug-in that overrides a
+    handler without defining ``undecided`` again is taken not to know). An ``undecided()`` that
+    returns None keeps every send's entries in that state."""
     owner = next(k for k in cls.__mro__ if "undecided" in k.__dict__)
     if owner is Strategy:
         return False

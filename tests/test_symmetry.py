@@ -146,3 +146,22 @@ def watched_scenarios(draw) -> tuple[dict, str]:
 def test_generated_scenarios_keep_verdicts_and_shortest_counterexamples(case):
     data, strategy = case
     three_ways(parse_scenario(data, source="<generated>"), strategy, bound=30_000)
+
+
+def test_a_strategy_that_cannot_tell_its_undecided_sends_keeps_every_entry():
+    """The pruned key needs the strategy's word (Strategy.undecided) for every handler it runs."""
+    from model.strategies import Seed, Strategy, knows_undecided
+
+    class Overrides(Seed):  # a handler below the class that defined undecided: it may post again
+        def on_event(self, t, event):
+            return super().on_event(t, event)
+
+    class Tells(Overrides):
+        def undecided(self):
+            return ()
+
+    assert all(knows_undecided(cls) for cls in BUILTIN.values())
+    assert not knows_undecided(Strategy) and not knows_undecided(Overrides) and knows_undecided(Tells)
+    scenario = scenario_of(["s1"])
+    assert Model(scenario, "seed").keys.prune is True
+    assert Model(scenario, "seed", prune=False).keys.prune is False

@@ -143,15 +143,18 @@ class Node:
         return key
 
 
-def _live_sends(node: Node) -> set:
+def _live_sends(node: Node) -> set | None:
     """The sends that may still commit, be shown failed, or be posted again: a request in flight,
-    an attempt awaited, a retry timer armed, or one its client's strategy has not decided."""
+    an attempt awaited, a retry timer armed, or one its client's strategy has not decided (None:
+    a strategy cannot tell, so every send's entries stay)."""
     world = node.world
     live = {a.send for a in node.net.requests}
     for c in world.clients:
         if c.outstanding:
             live.update(c.outstanding)
         undecided = c.strategy.undecided()
+        if undecided is None:
+            return None
         if undecided:
             live.update(undecided)
     for _client, send in world.timers:
