@@ -342,6 +342,7 @@ class Exploration:
     reduced: bool = False  # sleep sets
     ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
+    workers: int = 1  # processes that shared the search (parallel.py)
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,

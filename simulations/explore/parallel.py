@@ -40,41 +40,44 @@ from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
 from simulations.io.workers import worker_init
 
-_ATOMS = (int, float, str, bytes, bool, type(None), tuple, frozenset)
-
-
 class _Codec:
     """Nodes as compact bytes between workers.
 
-    What every worker holds identically — the scenario and everything in it, the strategy class, the
-    checkers' configuration and the vacuity guard's shared set — is pickled as its number in a table
-    that each worker builds the same way from its own model, and unpickled as that worker's own object.
+    What every worker holds identically is not shipped: instances of the scenario's configuration
+    classes (``model.config``) and the strategy class travel as their number in a table each worker
+    builds the same way from its own scenario, and the checkers' configuration and the vacuity guard's
+    shared set are left out and re-pointed at the receiving worker's own on arrival. ``reducer_override``
+    sees only instances of classes (not the plain containers), which keeps the pickler fast.
     """
 
     def __init__(self, model: Model, root):
-        shared = [model.strategy_cls, model.scenario, root.monitor.sometimes, root.monitor.client_session,
-                  root.monitor.lifecycle.table, root.monitor.lifecycle.initial,
-                  root.monitor.lifecycle.pairs]
-        shared += [m.clients for m in root.monitor.mirrors.values()]
-        objects: list = []
-        ids: dict = {}
+        m = root.monitor  # (the root itself may be shipped, and lose them, as its last child)
+        self.sometimes, self.client_session = m.sometimes, m.client_session
+        self.lifecycle = (m.lifecycle.table, m.lifecycle.initial, m.lifecycle.pairs)
+        objects: list = [model.strategy_cls]
+        ids: dict = {id(model.strategy_cls): 0}
 
         def record(obj):
-            if not isinstance(obj, _ATOMS) and id(obj) not in ids:
+            if type(obj).__module__ == "model.config" and id(obj) not in ids:
                 ids[id(obj)] = len(objects)
                 objects.append(obj)  # kept alive: no later object can take its id
-            return 0 if isinstance(obj, type) else None  # classes are not walked (a plug-in's may not import)
+            return None
 
         walker = pickle.Pickler(io.BytesIO(), 5)
         walker.persistent_id = record
-        walker.dump(shared)
+        walker.dump(model.scenario)
         self.objects, self.ids = objects, ids
         self.buffer = io.BytesIO()
-        self.pickler = pickle.Pickler(self.buffer, 5)
-        get = ids.get
-        self.pickler.persistent_id = lambda obj: get(id(obj))
+        self.pickler = _Pickler(self.buffer, 5)
+        self.pickler.get = ids.get
 
     def pack(self, node) -> bytes:
+        """``node`` as bytes; ``node`` is not to be used afterwards (its checkers lose their
+        configuration, which the receiver restores)."""
+        monitor = node.monitor
+        monitor.sometimes = monitor.client_session = None
+        lifecycle = monitor.lifecycle
+        lifecycle.table = lifecycle.initial = lifecycle.pairs = None
         buffer = self.buffer
         buffer.seek(0)
         buffer.truncate()
@@ -83,9 +86,27 @@ class _Codec:
         return buffer.getvalue()
 
     def unpack(self, data: bytes):
-        unpickler = pickle.Unpickler(io.BytesIO(data))
-        unpickler.persistent_load = self.objects.__getitem__
-        return unpickler.load()
+        node = pickle.loads(data)
+        monitor = node.monitor
+        monitor.sometimes, monitor.client_session = self.sometimes, self.client_session
+        lifecycle = monitor.lifecycle
+        lifecycle.table, lifecycle.initial, lifecycle.pairs = self.lifecycle
+        return node
+
+
+class _Pickler(pickle.Pickler):
+    get = None  # id of a shared object -> its number (_Codec)
+
+    def reducer_override(self, obj):
+        index = self.get(id(obj))
+        return NotImplemented if index is None else (_shared, (index,))
+
+
+_TABLE: list = []  # this worker process's shared objects (_Codec.objects)
+
+
+def _shared(index: int):
+    return _TABLE[index]
 
 
 def _owner_of(sealed, n: int) -> int:
@@ -112,6 +133,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
     seal = (lambda key: key) if full_keys else fingerprint
     root = model.initial()
     codec = _Codec(model, root)
+    _TABLE[:] = codec.objects
     seen: set = set()  # the seals of this worker's visited states
     shipped: set = set()  # foreign seals sent to their owners (who have visited them since)
     parents = array("q")  # local index -> the parent's global id (index * n + worker), -1 at the start
@@ -125,7 +147,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
     while True:
         message = conn.recv()
         if message[0] == "stop":
-            conn.send(("sometimes", set(root.monitor.sometimes)))
+            conn.send(("sometimes", set(codec.sometimes)))
             return
         if message[0] == "path":  # global ids of this worker's states -> (parent's global id, step)
             conn.send(("path", [(parents[i], table[steps[i]] if steps[i] >= 0 else None)
@@ -166,23 +188,68 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                         buckets[w].append((sealed, child, gid, action))
                 elif sealed not in shipped:
                     shipped.add(sealed)
-                    buckets[owner].append((sealed, codec.pack(child), gid, action))
+                    buckets[owner].append((sealed, child, gid, action))
         del frontier
-        for other in range(n):
-            if other != w:
-                inboxes[other].put((w, buckets[other]))
-        for _ in range(n - 1):
-            source, bucket = inboxes[w].get()
-            buckets[source] = bucket
+        # Fingerprints first: each owner says which of the children offered it are new in this level
+        # (its own child first, then the first offer in worker order); only those are packed and shipped.
+        post = _Post(w, n, inboxes)
+        post.send("offer", [[c[0] for c in bucket] for bucket in buckets])
+        offers = post.receive("offer")
         level: dict = {}
-        for bucket in buckets:  # in worker order: deterministic
-            for candidate in bucket:
-                sealed = candidate[0]
+        wanted: list = [[] for _ in range(n)]
+        for candidate in buckets[w]:  # its own children first: they need no shipping
+            if candidate[0] not in seen and candidate[0] not in level:
+                level[candidate[0]] = candidate
+        for source in range(n):
+            if source == w:
+                continue
+            for position, sealed in enumerate(offers[source]):
                 if sealed not in seen and sealed not in level:
-                    level[sealed] = candidate
+                    level[sealed] = None  # filled in when the child arrives
+                    wanted[source].append(position)
+        post.send("want", wanted)
+        asked = post.receive("want")
+        post.send("ship", [[(codec.pack(buckets[o][i][1]), *buckets[o][i][2:]) for i in asked[o]]
+                           if o != w else None for o in range(n)])
+        shipped_here = post.receive("ship")
+        for source in range(n):
+            if source != w:
+                for position, (packed, gid, action) in zip(wanted[source], shipped_here[source]):
+                    sealed = offers[source][position]
+                    level[sealed] = (sealed, packed, gid, action)
         pending = list(level.values())
-        del buckets, level
+        del buckets, level, offers, shipped_here
         conn.send(("level", admitted, transitions, found, len(pending)))
+
+
+class _Post:
+    """One level's exchange between the workers, by kind of message: ``send`` puts ``items[o]`` in
+    worker ``o``'s inbox; ``receive`` returns what each other worker sent of that kind (a message of a
+    later kind that arrives early is kept for its turn)."""
+
+    def __init__(self, w: int, n: int, inboxes):
+        self.w, self.n, self.inboxes = w, n, inboxes
+        self.early: dict = {}
+
+    def send(self, kind: str, items: list) -> None:
+        for o in range(self.n):
+            if o != self.w:
+                self.inboxes[o].put((kind, self.w, items[o]))
+
+    def receive(self, kind: str) -> list:
+        got: list = [None] * self.n
+        missing = self.n - 1
+        for source in [s for (k, s) in self.early if k == kind]:
+            got[source] = self.early.pop((kind, source))
+            missing -= 1
+        while missing:
+            k, source, item = self.inboxes[self.w].get()
+            if k == kind:
+                got[source] = item
+                missing -= 1
+            else:
+                self.early[(k, source)] = item
+        return got
 
 
 def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
@@ -257,6 +324,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     result.ample = ample and ample_applicable(model)
     result.collision_probability = None if full_keys else collision_probability(states, transitions)
     result.sometimes = sometimes
+    result.workers = n
     return result
 
 
