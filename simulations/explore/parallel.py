@@ -6,16 +6,19 @@ in a round every worker expands its share of one breadth-first level (with the s
 owner, and the owners keep the children they have not visited as their share of the next level. So
 every state is reached at its breadth-first depth and every violation is found in the round of its
 shortest counterexample: the same states, transitions, verdicts and shortest counterexample lengths as
-one worker (when the search completes). Of several shortest paths the one kept is the first in
-(worker number, order within the worker's level, order of the steps): the same for the same N, not
-necessarily the serial one.
+one worker (when the search completes). Which of several shortest paths is kept is fixed for a given
+N, not necessarily the serial one: an invariant's violating step is the first found in the round, by
+(worker number, order within the worker's share of the level, order of the steps); a state's parent is
+its owner's own first way to it in the round, else the first offered, by worker number.
 
-Cost: a worker ships a child only the first time it meets a foreign fingerprint (it remembers what it
-sent: the owner has visited it since), and ships it compactly (:class:`_Codec`: the scenario, the
-strategy class and the other configuration every worker holds travel as small numbers). The coordinator
-(the calling process) only sends each worker one short message per level, sets the ``max_states``
-quotas, and at the end follows the parent pointers, which each owner keeps for its states, back to the
-start.
+Cost: most transitions reach states already seen, so children are not shipped blindly. A worker offers
+the owner the fingerprint of a foreign child only the first time it meets it (it remembers what it
+offered: the owner has visited it since); the owner answers which offers are new in this round, and
+only those children are packed (:class:`_Codec`: the scenario, the strategy class and the other
+configuration every worker holds travel as small numbers) and shipped. The coordinator (the calling
+process) sends each worker one short message per level, sets the ``max_states`` quotas (filled in
+worker order, so a bounded search visits exactly ``max_states`` states, as the serial one does), and
+at the end follows the parent pointers, which each owner keeps for its states, back to the start.
 
 Sleep sets (``reduction``) are not combined with workers: their revisits with smaller sleep sets do
 not fit level by level (the CLI refuses the combination). Ample sets are a function of the state alone
@@ -171,6 +174,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
         buckets: list = [[] for _ in range(n)]
         transitions = 0
         found: dict = {}  # invariant -> (local index of the parent, step): the first in this level
+        mine: set = set()  # seals of this level's own children
         for node, index in frontier:
             acts = model.actions(node)
             if reduce:
@@ -184,7 +188,8 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                 sealed = seal(child.key(keys))
                 owner = _owner_of(sealed, n)
                 if owner == w:
-                    if sealed not in seen:
+                    if sealed not in seen and sealed not in mine:
+                        mine.add(sealed)  # the first of this level: later copies are dropped now
                         buckets[w].append((sealed, child, gid, action))
                 elif sealed not in shipped:
                     shipped.add(sealed)
@@ -198,8 +203,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
         level: dict = {}
         wanted: list = [[] for _ in range(n)]
         for candidate in buckets[w]:  # its own children first: they need no shipping
-            if candidate[0] not in seen and candidate[0] not in level:
-                level[candidate[0]] = candidate
+            level[candidate[0]] = candidate
         for source in range(n):
             if source == w:
                 continue
@@ -218,7 +222,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                     sealed = offers[source][position]
                     level[sealed] = (sealed, packed, gid, action)
         pending = list(level.values())
-        del buckets, level, offers, shipped_here
+        del buckets, level, offers, shipped_here, mine
         conn.send(("level", admitted, transitions, found, len(pending)))
 
 
