@@ -64,7 +64,7 @@ def same_as_one(scenario, strategy, bound: int, **options) -> None:
         assert replay(model, actions).monitor.counts[inv] >= 1
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_scenarios())
 def test_two_workers_find_what_one_finds_on_generated_scenarios(case):
     data, strategy = case

@@ -4,7 +4,8 @@
 explores SCENARIO (default: the three-send benchmark, ``simulations/bench/three-sends.toml``, with
 ``seed``) with the serial search (``--workers 1``) and with the parallel one, alternately, ``--repeat``
 times each, and prints one JSON object: per run the states, transitions, wall seconds and CPU
-seconds (this process, and the workers it reaped), the best states/s of each, and the ratio of the
+seconds (this process, and the workers it reaped), the parallel search's traffic (fingerprints
+offered to their owners, children packed and shipped), the best states/s of each, and the ratio of the
 best wall times (issue 11's target: 2 workers ≥ 1.7× one). The load average before and after says how
 busy the machine was: on a shared machine the wall figures are the coordinator's and the workers'
 share of two cores, and the CPU seconds are the steadier figure (their sum over the workers is what
@@ -44,7 +45,8 @@ def measure(scenario, strategy: str, workers: int) -> dict:
             "cpu_s_coordinator": round(time.process_time() - cpu0, 3),
             "cpu_s_workers": round(children_cpu() - kids0, 3),
             "states_per_s": round(result.states / wall),
-            "lengths": {k: len(v) for k, v in sorted(result.paths.items())}}
+            "lengths": {k: len(v) for k, v in sorted(result.paths.items())},
+            **({"traffic": result.traffic} if workers > 1 else {})}
 
 
 def main(argv=None) -> int:

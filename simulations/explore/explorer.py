@@ -343,6 +343,7 @@ class Exploration:
     ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
     workers: int = 1  # processes that shared the search (parallel.py)
+    traffic: dict | None = None  # parallel.py: fingerprints offered and children shipped between workers
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,

@@ -222,8 +222,9 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                     sealed = offers[source][position]
                     level[sealed] = (sealed, packed, gid, action)
         pending = list(level.values())
+        traffic = (sum(len(offers[o]) for o in range(n) if o != w), sum(len(a) for a in asked if a))
         del buckets, level, offers, shipped_here, mine
-        conn.send(("level", admitted, transitions, found, len(pending)))
+        conn.send(("level", admitted, transitions, found, len(pending), traffic))
 
 
 class _Post:
@@ -276,7 +277,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
             links.append(mine)
             processes.append(p)
         pend = [reply[1] for reply in _gather(links, processes, "ready")]
-        states = transitions = 0
+        states = transitions = offered = shipped = 0
         depth = -1
         complete = True
         first: dict = {}  # invariant -> (worker, local index of the parent, step)
@@ -294,7 +295,9 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
                 link.send(("level", quota))
             replies = _gather(links, processes, "level")
             depth += 1
-            for w, (_tag, admitted, moved, found, waiting) in enumerate(replies):
+            for w, (_tag, admitted, moved, found, waiting, traffic) in enumerate(replies):
+                offered += traffic[0]
+                shipped += traffic[1]
                 states += admitted
                 transitions += moved
                 pend[w] = waiting
@@ -329,6 +332,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     result.collision_probability = None if full_keys else collision_probability(states, transitions)
     result.sometimes = sometimes
     result.workers = n
+    result.traffic = {"offered": offered, "shipped": shipped}  # fingerprints offered, children shipped
     return result
 
 
