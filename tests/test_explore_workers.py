@@ -99,7 +99,7 @@ def test_check_with_workers_gives_the_same_verdicts(capsys):
     codes = [main(["check", path, "--runs", "1", "--quiet", "--workers", w]) for w in ("1", "2")]
     one, two = capsys.readouterr().out.split("== ")[1:3]
     assert codes == [1, 1]
-    verdict = lambda text: [ln for ln in text.splitlines()  # noqa: E731 - not the steps nor the times
+    verdict = lambda text: [ln for ln in text.splitlines()
                             if ln.startswith(("  FAIL", "  ok:", "  witnessed", "  VACUOUS"))]
     assert verdict(one) == verdict(two.split("check FAILED")[0])
     assert all(inv in one for inv in ("no-ghost", "no-flicker"))

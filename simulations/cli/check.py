@@ -12,8 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.errors import InputError
-from simulations.cli.common import (STRATEGY_HELP, add_quiet, add_strategy, add_workers, check_strategy,
-                                    check_workers)
+from simulations.cli.common import (
+    STRATEGY_HELP,
+    add_quiet,
+    add_strategy,
+    add_workers,
+    check_strategy,
+    check_workers,
+)
 
 DEFAULT_RUNS = 20
 DEFAULT_MAX_STATES = 200_000

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from model.errors import InputError
 from model.invariants import INVARIANTS, SOMETIMES
-from simulations.cli.common import add_quiet, add_strategy, add_workers, check_strategy, check_workers
+from simulations.cli.common import (
+    add_quiet,
+    add_strategy,
+    add_workers,
+    check_strategy,
+    check_workers,
+)
 
 
 def add_parser(sub) -> None:
@@ -64,7 +70,7 @@ def run(args) -> int:
                                               "scripted sends; a [workload] is random: use `ssesim "
                                               "run` or `ssesim check`)")
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
-        progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")  # noqa: E731
+        progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")
         if args.workers > 1:
             from simulations.explore.parallel import explore_workers
             result = explore_workers(scenario, args.strategy, workers=args.workers,

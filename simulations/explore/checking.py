@@ -99,7 +99,7 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
     say = progress.update if progress is not None else (lambda n, note=None: None)
     if scenario.sends:
         say(0, f"{scenario.name}: exploring")
-        progress = lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states")  # noqa: E731
+        progress = lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states")
         if workers > 1:
             from simulations.explore.parallel import explore_workers
             result.exploration = explore_workers(scenario, name, workers=workers, max_states=max_states,

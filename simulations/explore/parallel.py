@@ -37,11 +37,18 @@ from array import array
 from multiprocessing.connection import wait
 
 from model.invariants import INVARIANTS
-from simulations.explore.explorer import (Exploration, Model, collision_probability, describe_path,
-                                          expand, fingerprint)
+from simulations.explore.explorer import (
+    Exploration,
+    Model,
+    collision_probability,
+    describe_path,
+    expand,
+    fingerprint,
+)
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
 from simulations.io.workers import worker_init
+
 
 class _Codec:
     """Nodes as compact bytes between workers.
@@ -64,7 +71,6 @@ class _Codec:
             if type(obj).__module__ == "model.config" and id(obj) not in ids:
                 ids[id(obj)] = len(objects)
                 objects.append(obj)  # kept alive: no later object can take its id
-            return None
 
         walker = pickle.Pickler(io.BytesIO(), 5)
         walker.persistent_id = record
