@@ -120,3 +120,27 @@ def test_bad_workers_is_one_line_and_exit_2(command, args, problem, capsys):
 def test_the_invariants_are_all_reported():
     result = explore_workers(load_scenario(STEMS["two-tabs"]), "seed", workers=2)
     assert set(result.to_json()["violations"]) == set(INVARIANTS)
+
+
+RAISES = '''
+from model.strategies import Seed
+
+class InHandler(Seed):
+    name = "in-handler"
+    def on_send(self, t, send, content):
+        raise ValueError("planted: on_send")
+'''
+
+
+def test_a_plugin_failing_in_a_worker_is_blamed_as_in_one_process(tmp_path, monkeypatch, capsys):
+    """The worker's traceback, which names the plug-in, stays in the worker; its one line does not."""
+    (tmp_path / "raises_in_worker.py").write_text(RAISES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lines = []
+    for workers in ("1", "2"):
+        assert main(["explore", str(STEMS["two-quick-sends"]), "--strategy", "raises_in_worker:InHandler",
+                     "--workers", workers, "--quiet"]) == 1
+        lines.append(capsys.readouterr().err.strip())
+    assert lines[0] == lines[1]
+    assert lines[0].startswith("ssesim explore: error: plug-in 'raises_in_worker:InHandler' failed at "
+                               "run time in on_send") and "\n" not in lines[0]

@@ -37,6 +37,7 @@ from array import array
 from multiprocessing.connection import wait
 
 from model.invariants import INVARIANTS
+from model.strategies import PluginFailed, plugin_failure
 from simulations.explore.explorer import (
     Exploration,
     Model,
@@ -129,6 +130,9 @@ def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: boo
     try:
         _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes)
     except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
+        blame = plugin_failure(exc)
+        if blame is not None:  # the traceback that names the plug-in does not travel: its blame does
+            exc = PluginFailed(blame)
         try:
             conn.send(("error", exc))
         except Exception:  # noqa: BLE001 - not picklable: its text
