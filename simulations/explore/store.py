@@ -31,6 +31,8 @@ from collections import deque
 __all__ = ["FingerprintSet", "Frontier", "pack", "shared_table", "unpack"]
 
 _PROTOCOL = 5
+CHUNK = 32  # entries packed together (Frontier)
+HOT = 1024  # entries queued before the frontier packs (Frontier)
 _LEVEL = 1  # zlib: level 1 packs these pickles within a few per cent of level 6, several times faster
 
 
@@ -162,18 +164,18 @@ class Frontier:
     """A first-in first-out queue of a breadth-first search's entries (tuples holding a node) that
     packs them by chunks once it is large.
 
-    Entries are appended to an open chunk; a full chunk (``chunk`` entries) is packed when more than
-    ``hot`` entries are queued, else kept as it is. The oldest chunk is unpacked when the search
+    Entries are appended to an open chunk; a full chunk (``chunk`` entries, default ``CHUNK``) is
+    packed when more than ``hot`` (default ``HOT``) entries are queued, else kept as it is. The oldest chunk is unpacked when the search
     reaches it. So a small search never packs (no cost), and a large one holds, besides up to
     about ``hot`` unpacked entries, a few hundred bytes an entry.
     """
 
     __slots__ = ("_chunk", "_head", "_hot", "_len", "_middle", "_packer", "_tail", "packed")
 
-    def __init__(self, packer: Packer, chunk: int = 32, hot: int = 1024):
+    def __init__(self, packer: Packer, chunk: int | None = None, hot: int | None = None):
         self._packer = packer
-        self._chunk = chunk
-        self._hot = hot
+        self._chunk = CHUNK if chunk is None else chunk
+        self._hot = HOT if hot is None else hot
         self._head: deque = deque()  # entries to pop first
         self._middle: deque = deque()  # chunks in order: packed (bytes) or not (list)
         self._tail: list = []  # the open chunk
