@@ -47,11 +47,12 @@ def successors(model: Model, node) -> list:
 def test_a_packed_state_unpacks_to_the_same_state_and_successors(stem, strategy):
     model = Model(load_scenario(PATHS[stem]), strategy)
     for node in bfs_nodes(model, 40)[::3]:
-        back = unpack(model, pack(node))
+        back = unpack(model, pack(model, node))
         assert back is not node and back.depth == node.depth
         assert back.key() == node.key() and back.key(model.keys) == node.key(model.keys)
         assert successors(model, back) == successors(model, node)
         assert back.world.scenario is model.scenario  # the configuration by reference, not a copy
+        assert back.monitor.sometimes == node.monitor.sometimes  # another root's set: a copy
 
 
 @settings(max_examples=25, deadline=None)
@@ -63,10 +64,8 @@ def test_states_packed_together_unpack_apart_and_keep_the_shared_witness_set(ste
     nodes = bfs_nodes(model, 40)
     chosen = list({p % len(nodes): nodes[p % len(nodes)] for p in picks}.values())[:chunk]
     sometimes = nodes[0].monitor.sometimes
-    packer = Packer(model.scenario, model.strategy_cls, sometimes, dictionary=pack(nodes[0]))
+    packer = Packer(nodes[0])
     back = packer.loads(packer.decompress(packer.compress(packer.dumps(chosen))))
-    for b in back:
-        packer.adopt(b)
     for node, b in zip(chosen, back):
         assert b.key() == node.key() and successors(model, b) == successors(model, node)
         assert b.monitor.sometimes is sometimes
@@ -85,7 +84,7 @@ def test_states_packed_together_unpack_apart_and_keep_the_shared_witness_set(ste
 @given(ops=st.lists(st.one_of(st.integers(0, 2**64 - 1), st.none()), max_size=300),
        chunk=st.integers(1, 5), hot=st.integers(0, 12))
 def test_the_frontier_is_a_fifo_queue(ops, chunk, hot):
-    packer = Packer(load_scenario(PATHS["error-after-commit"]), None)
+    packer = Packer(Model(load_scenario(PATHS["error-after-commit"]), "seed").initial())
     frontier, reference = Frontier(packer, chunk, hot), deque()
     for i, op in enumerate(ops):
         if op is None:

@@ -417,9 +417,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     # (node, index, seal, only): ``only`` None expands the node; a set of step names re-expands a
     # state met again with a smaller sleep set, taking just the steps that slept there before.
     # The queue packs its states once it is large (simulations/explore/store.py).
-    packer = Packer(scenario, model.strategy_cls, root.monitor.sometimes)
-    packer.dictionary = packer.dumps(root)
-    queue = Frontier(packer)
+    queue = Frontier(Packer(root))
     queue.append((root, 0, root_seal, None))
     sleeping: dict = {}  # seal -> the state's sleep set (absent: empty)
     waiting: set = {root_seal} if sleep else set()  # seals queued and not yet expanded

@@ -8,12 +8,11 @@ explorer's memory. Here a state is packed into bytes (:func:`pack`, :func:`unpac
 siblings and cousins share most of their bytes, and one pickle of a chunk writes the objects its
 states share (the sessions and mirrors shared copy-on-write, the configuration lists) once.
 
-What a packed state leaves out: the configuration every state shares (the ``Scenario`` and its
-parts, the send specs, the strategy class) is written as its index in a table that
-:func:`shared_table` builds from the scenario, the same in every process that loaded the scenario;
-the vacuity guard's witness set (``Monitor.sometimes``, one set shared by every branch) is given
-back to the unpacked state by whoever unpacks it. Everything else round-trips by value, with the
-objects a state shares within itself shared again.
+What a packed state leaves out: the objects every state of a search shares (the configuration: the
+``Scenario`` and its parts, the checkers' tables; the vacuity guard's witness set) are written as
+references into a table (:func:`shared_table`) that every process builds the same way from its
+initial state, and an unpacked state shares them again. Everything else round-trips by value, with
+the objects a state shares within itself (or with the other states of its chunk) shared again.
 
 The visited set (:class:`FingerprintSet`) is open addressing over an ``array('Q')``: 8 bytes a slot,
 between 10.7 and 16 bytes a state (the table grows by half when three quarters full).
@@ -21,14 +20,15 @@ between 10.7 and 16 bytes a state (the table grows by half when three quarters f
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import pickle
+import struct
+import types
 import zlib
 from array import array
 from collections import deque
 
-__all__ = ["FingerprintSet", "Frontier", "pack", "shared_table", "unpack"]
+__all__ = ["FingerprintSet", "Frontier", "Packer", "pack", "packer_for", "shared_table", "unpack"]
 
 _PROTOCOL = 5
 CHUNK = 32  # entries packed together (Frontier)
@@ -36,54 +36,95 @@ HOT = 1024  # entries queued before the frontier packs (Frontier)
 _LEVEL = 1  # zlib: level 1 packs these pickles within a few per cent of level 6, several times faster
 
 
-def shared_table(scenario, strategy_cls=None) -> list:
-    """The objects every state of ``scenario`` shares and a packed state names by index: the
-    scenario, every configuration object inside it (frozen dataclasses), and the strategy class.
-    Built by walking the scenario in field order, so every process that loaded the same scenario
-    builds the same table."""
-    table: list = []
-    seen: set = set()
-
-    def walk(obj) -> None:
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            if id(obj) in seen:
-                return
-            seen.add(id(obj))
-            table.append(obj)
-            for f in dataclasses.fields(obj):
-                walk(getattr(obj, f.name))
-        elif isinstance(obj, (list, tuple)):
-            for item in obj:
-                walk(item)
-        elif isinstance(obj, dict):
-            for item in obj.values():
-                walk(item)
-
-    walk(scenario)
-    if strategy_cls is not None:
-        table.append(strategy_cls)
-    return table
+_LEAVES = (int, float, complex, str, bytes, bool, type(None), type, types.FunctionType,
+           types.BuiltinFunctionType, types.MethodType, types.ModuleType)
 
 
-def _shared(index: int):
-    """Stands in a packed state for a shared object; only :class:`_Unpickler` resolves it."""
-    raise RuntimeError("a packed state's shared object is resolved by simulations.explore.store.unpack")
+def _reachable(obj, out: list, seen: set) -> None:
+    """The containers and objects reachable from ``obj`` (not atoms, classes or functions), in a
+    deterministic order: attributes in slot order, dict values in insertion order. The members of
+    sets are not walked (their order depends on string hashing, which differs between processes)."""
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, _LEAVES) or id(x) in seen:
+            continue
+        seen.add(id(x))
+        out.append(x)
+        if isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+        elif isinstance(x, (list, tuple)):
+            stack.extend(reversed(x))
+        elif not isinstance(x, (set, frozenset)):
+            values = [getattr(x, name) for cls in type(x).__mro__ for name in getattr(cls, "__slots__", ())
+                      if name not in ("__dict__", "__weakref__") and hasattr(x, name)]
+            if hasattr(x, "__dict__"):
+                values.append(vars(x))
+            stack.extend(reversed(values))
 
 
-class _Pickler(pickle.Pickler):
-    """Writes the shared objects as ``_shared(index)``. ``reducer_override`` is called only for
-    objects pickle has no fast path for (not for ints, strings, lists, dicts, tuples, sets), so
-    the shared objects cost a dictionary look-up, not a Python call for every object."""
+def shared_table(node) -> list:
+    """The objects a state shares with every other state of its search, which a packed state names
+    by index: those its full copy (``node.clone()``) shares with it, by design the configuration
+    (the scenario and its parts, the checkers' and sessions' configuration lists and tables) and the
+    vacuity guard's witness set (``Monitor.sometimes``, one set for every branch), besides immutable
+    values. Built by one deterministic walk, so the same in every process whose node was made the same
+    way (``Model.initial()`` of the same scenario and strategy)."""
+    copy: list = []
+    _reachable(node.clone(), copy, set())
+    in_copy = {id(x) for x in copy}
+    mine: list = []
+    _reachable(node, mine, set())
+    return [x for x in mine if id(x) in in_copy]
 
-    def __init__(self, file, ids: dict):
-        super().__init__(file, _PROTOCOL)
-        self._ids = ids
 
-    def reducer_override(self, obj):
-        index = self._ids.get(id(obj))
-        if index is None:
-            return NotImplemented
-        return _shared, (index,)
+class Packer:
+    """Packs and unpacks the states of one search.
+
+    ``root``: a state of the search (its initial state); the objects it shares with every state
+    (:func:`shared_table`) are written as references, and an unpacked state shares them again
+    (the same witness set, the same configuration). The pickle memo is seeded with them: packing
+    calls no Python code for any object. zlib compresses with a preset dictionary (the root
+    pickled: what every state shares with the start compresses away)."""
+
+    def __init__(self, root):
+        self.table = shared_table(root)
+        self._memo = {id(x): (i, x) for i, x in enumerate(self.table)}
+        # An unpickler's memo is seeded by a prologue: for each index, a persistent id resolved to
+        # the shared object, memoized at that index.
+        prologue = bytearray(b"\x80\x05")
+        for i in range(len(self.table)):
+            prologue += b"J" + struct.pack("<i", i) + b"Q\x94" + b"0"  # BININT BINPERSID MEMOIZE POP
+        self._prologue = bytes(prologue + b"N.")
+        self.dictionary = b""
+        self.dictionary = self.dumps(root)
+
+    def dumps(self, obj) -> bytes:
+        """``obj`` (a state, or any structure of states) pickled, the shared objects by reference."""
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, _PROTOCOL)
+        pickler.memo = self._memo
+        pickler.dump(obj)
+        return buffer.getvalue()
+
+    def loads(self, data: bytes):
+        unpickler = _Unpickler(io.BytesIO(self._prologue + data), self.table)
+        unpickler.load()
+        return unpickler.load()
+
+    def compress(self, raw: bytes) -> bytes:
+        z = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, self.dictionary)
+        return z.compress(raw) + z.flush()
+
+    def decompress(self, data: bytes) -> bytes:
+        d = zlib.decompressobj(-15, self.dictionary)
+        return d.decompress(data) + d.flush()
+
+    def pack(self, node) -> bytes:
+        return self.compress(self.dumps(node))
+
+    def unpack(self, data: bytes):
+        return self.loads(self.decompress(data))
 
 
 class _Unpickler(pickle.Unpickler):
@@ -91,73 +132,31 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self._table = table
 
-    def find_class(self, module, name):
-        if module == __name__ and name == "_shared":
-            return self._table.__getitem__
-        return super().find_class(module, name)
+    def persistent_load(self, pid):
+        return self._table[pid]
 
 
-class Packer:
-    """Packs and unpacks the states of one model (one scenario and strategy); the explorer keeps one.
-
-    ``sometimes``: the witness set every unpacked state's checkers share (the explorer's root's);
-    ``None`` leaves each unpacked state its own copy. ``dictionary``: preset bytes for zlib (the
-    root state packed uncompressed: the parts every state shares with the start compress away)."""
-
-    def __init__(self, scenario, strategy_cls, sometimes: set | None = None, dictionary: bytes = b""):
-        self.table = shared_table(scenario, strategy_cls)
-        self.ids = {id(obj): i for i, obj in enumerate(self.table)}
-        self.sometimes = sometimes
-        self.dictionary = dictionary
-
-    def dumps(self, obj) -> bytes:
-        """``obj`` (a state, or any structure of states) pickled, shared objects by index."""
-        buffer = io.BytesIO()
-        _Pickler(buffer, self.ids).dump(obj)
-        return buffer.getvalue()
-
-    def loads(self, data: bytes):
-        return _Unpickler(io.BytesIO(data), self.table).load()
-
-    def compress(self, raw: bytes) -> bytes:
-        z = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, self.dictionary) \
-            if self.dictionary else zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
-        return z.compress(raw) + z.flush()
-
-    def decompress(self, data: bytes) -> bytes:
-        d = zlib.decompressobj(-15, self.dictionary) if self.dictionary else zlib.decompressobj(-15)
-        return d.decompress(data) + d.flush()
-
-    def adopt(self, node) -> None:
-        """Give an unpacked ``node`` the shared witness set back."""
-        if self.sometimes is not None:
-            node.monitor.sometimes = self.sometimes
-
-    def pack(self, node) -> bytes:
-        return self.compress(self.dumps(node))
-
-    def unpack(self, data: bytes):
-        node = self.loads(self.decompress(data))
-        self.adopt(node)
-        return node
+_CACHE: list = []  # [(model, its Packer)]: the last model packed for
 
 
-def _packer(world) -> Packer:
-    strategy = type(world.clients[0].strategy) if world.clients else None
-    return Packer(world.scenario, strategy)
+def packer_for(model) -> Packer:
+    """The packer of ``model``'s states (cached for the last model), rooted at ``model.initial()``:
+    unpacked states share its witness set (``packer_for(model).table``)."""
+    if not _CACHE or _CACHE[0][0] is not model:
+        _CACHE[:] = [(model, Packer(model.initial()))]
+    return _CACHE[0][1]
 
 
-def pack(node) -> bytes:
-    """``node`` (an ``explorer.Node``) as bytes: its configuration by index (:func:`shared_table`),
-    the rest pickled and compressed. :func:`unpack` with the node's model gives it back."""
-    return _packer(node.world).pack(node)
+def pack(model, node) -> bytes:
+    """``node``, a state of ``model`` (an ``explorer.Model``), as bytes: :func:`unpack` with a model
+    of the same scenario and strategy, in this process or another, gives it back."""
+    return packer_for(model).pack(node)
 
 
-def unpack(model, data: bytes, sometimes: set | None = None):
-    """The node :func:`pack` packed, for ``model`` (an ``explorer.Model`` of the same scenario and
-    strategy, in this process or another). ``sometimes``: the witness set its checkers share with
-    the other states of the search (``None``: a copy of its own, as packed)."""
-    return Packer(model.scenario, model.strategy_cls, sometimes).unpack(data)
+def unpack(model, data: bytes):
+    """The state :func:`pack` packed. Its configuration is ``model``'s; its witness set is that of
+    ``packer_for(model)`` (a search that keeps its own makes its own ``Packer(root)``)."""
+    return packer_for(model).unpack(data)
 
 
 class Frontier:
@@ -210,8 +209,6 @@ class Frontier:
                 chunk = middle.popleft()
                 if isinstance(chunk, bytes):
                     chunk = self._packer.loads(self._packer.decompress(chunk))
-                    for entry in chunk:
-                        self._packer.adopt(entry[0])
                 head.extend(chunk)
             else:
                 head.extend(self._tail)
