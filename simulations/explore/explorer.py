@@ -23,8 +23,8 @@ from model.explored import COPY, COPY2, PART, SORTED, derive, field
 from model.invariants import INVARIANTS, Monitor, clone_monitor, monitor_key
 from model.strategies import Strategy, reads, resolve_strategy
 from model.system import World
-from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from model.world_state import Keys, clone_world, copy_attempt, own_sessions
+from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import NO_SLEEP, ample, idents, independent
 from simulations.explore.reduction import applicable as ample_applicable
 from simulations.explore.store import FingerprintSet, Frontier, Packer
