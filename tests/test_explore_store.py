@@ -4,6 +4,7 @@ explores exactly what an unpacked one does."""
 
 from __future__ import annotations
 
+import json
 from collections import deque
 
 import pytest
@@ -138,3 +139,17 @@ def test_a_search_with_its_frontier_packed_explores_the_same(stem, strategy, bou
     assert packed.sometimes == plain.sometimes
     reduced = explore(scenario, strategy, max_states=bound, reduction=True, full_keys=True)
     assert (reduced.states, reduced.violations) == (plain.states, plain.violations)
+
+
+def test_frontier_objects_is_a_cli_option_that_changes_memory_not_results(capsys):
+    from simulations.cli import main
+    path = str(PATHS["two-tabs"])
+    outs = []
+    for extra in ([], ["--frontier-objects", "0"]):
+        assert main(["explore", path, "--strategy", "seed", "--json", "--quiet", *extra]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0] == outs[1] and outs[0]["complete"]
+    for cmd in (["explore", path], ["check", path]):
+        assert main([*cmd, "--frontier-objects", "-1", "--quiet"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--frontier-objects" in err[0] and "must be >= 0" in err[0]

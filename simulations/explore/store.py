@@ -32,7 +32,7 @@ __all__ = ["FingerprintSet", "Frontier", "Packer", "pack", "packer_for", "shared
 
 _PROTOCOL = 5
 CHUNK = 32  # entries packed together (Frontier)
-HOT = 1024  # entries queued before the frontier packs (Frontier)
+HOT = 16384  # entries queued as objects before the frontier packs the rest (Frontier; --frontier-objects)
 _LEVEL = 1  # zlib: level 1 packs these pickles within a few per cent of level 6, several times faster
 
 
