@@ -12,7 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.errors import InputError
-from simulations.cli.common import STRATEGY_HELP, add_quiet, add_strategy, check_strategy
+from simulations.cli.common import (
+    STRATEGY_HELP,
+    add_frontier,
+    add_quiet,
+    add_strategy,
+    add_workers,
+    check_frontier,
+    check_strategy,
+    check_workers,
+)
 
 DEFAULT_RUNS = 20
 DEFAULT_MAX_STATES = 200_000
@@ -41,6 +50,8 @@ def add_parser(sub) -> None:
     p.add_argument("--symmetry", action="store_true",
                    help="explore with client symmetry (interchangeable clients renamed; same verdicts "
                         "and shortest counterexamples; not with --reduction or --ample)")
+    add_workers(p)
+    add_frontier(p)
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
     add_quiet(p)
     p.set_defaults(func=run)
@@ -54,10 +65,14 @@ def run(args) -> int:
         raise InputError("--runs", None, f"must be >= 0, got {args.runs}")
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    check_workers(args.workers, args.reduction)
+    check_frontier(args.frontier_objects)
     check_strategy(args.strategy)
     if args.symmetry and (args.reduction or args.ample):
         raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
                          "skipped steps name clients, which symmetry renames)")
+    if args.symmetry and args.workers > 1:
+        raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
     paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
     scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
     for path, scenario in scenarios:
@@ -70,7 +85,8 @@ def run(args) -> int:
         for path, scenario in scenarios:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
                                args.reduction, progress=bar, full_keys=args.full_keys,
-                               ample=args.ample, symmetry=args.symmetry)
+                               ample=args.ample, workers=args.workers,
+                               frontier_objects=args.frontier_objects, symmetry=args.symmetry)
             checks.append(c)
             with bar.aside():
                 print(report(c), flush=True)

@@ -38,6 +38,34 @@ def add_quiet(p: argparse.ArgumentParser) -> None:
                    help="no progress on stderr (progress never goes to stdout)")
 
 
+def add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="share the exploration between N processes (default 1: in this process); "
+                        "the same states, verdicts and shortest counterexample lengths; not with "
+                        "--reduction")
+
+
+def check_workers(workers: int, reduction: bool) -> None:
+    """``--workers`` must be at least 1, and more than 1 is not combined with sleep sets."""
+    if workers < 1:
+        raise InputError("--workers", None, f"must be >= 1, got {workers}")
+    if workers > 1 and reduction:
+        raise InputError("--workers", None, "cannot be combined with --reduction (sleep sets need "
+                                            "the serial search): drop one of them")
+
+
+def add_frontier(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frontier-objects", type=int, default=None, metavar="N",
+                   help="keep at most N queued states as objects; the rest of the frontier is packed "
+                        "(compressed bytes, about 150 B each, unpacked when reached): less memory, "
+                        "more CPU (default 16384; 0 packs them all)")
+
+
+def check_frontier(n: int | None) -> None:
+    if n is not None and n < 0:
+        raise InputError("--frontier-objects", None, f"must be >= 0, got {n}")
+
+
 def check_strategy(name: str | None) -> None:
     """Resolve ``--strategy`` now, so that a bad one is blamed on the option, before any work."""
     if name is not None:

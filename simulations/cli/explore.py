@@ -14,7 +14,15 @@ from pathlib import Path
 
 from model.errors import InputError
 from model.invariants import INVARIANTS, SOMETIMES
-from simulations.cli.common import add_quiet, add_strategy, check_strategy
+from simulations.cli.common import (
+    add_frontier,
+    add_quiet,
+    add_strategy,
+    add_workers,
+    check_frontier,
+    check_strategy,
+    check_workers,
+)
 
 
 def add_parser(sub) -> None:
@@ -42,6 +50,8 @@ def add_parser(sub) -> None:
                    help="client symmetry: states that differ only by a renaming of interchangeable "
                         "clients (watching tabs of one session) count once; same verdicts and shortest "
                         "counterexamples; not with --reduction or --ample")
+    add_workers(p)
+    add_frontier(p)
     p.add_argument("--graph", metavar="FILE", type=Path,
                    help="write the reachable state graph as GraphML (without reduction)")
     p.add_argument("--png", metavar="FILE", type=Path,
@@ -59,20 +69,31 @@ def run(args) -> int:
     from simulations.io.scenario import load_scenario
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    check_workers(args.workers, args.reduction)
+    check_frontier(args.frontier_objects)
     check_strategy(args.strategy)
     if args.symmetry and (args.reduction or args.ample):
         raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
                          "skipped steps name clients, which symmetry renames)")
+    if args.symmetry and args.workers > 1:
+        raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
         raise InputError(args.scenario, None, "nothing to explore: no [[sends]] (exploration covers "
                                               "scripted sends; a [workload] is random: use `ssesim "
                                               "run` or `ssesim check`)")
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
-        result = explore(scenario, args.strategy, max_states=args.max_states,
-                         reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
-                         symmetry=args.symmetry,
-                         progress=lambda states, moves: bar.set(states, f"{moves:,} transitions"))
+        progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")
+        if args.workers > 1:
+            from simulations.explore.parallel import explore_workers
+            result = explore_workers(scenario, args.strategy, workers=args.workers,
+                                     max_states=args.max_states, ample=args.ample,
+                                     full_keys=args.full_keys, progress=progress)
+        else:
+            result = explore(scenario, args.strategy, max_states=args.max_states,
+                             reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
+                             progress=progress, frontier_objects=args.frontier_objects,
+                             symmetry=args.symmetry)
     notes = []
     if args.counterexamples is not None:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
@@ -97,6 +118,7 @@ def report(result, scenario) -> str:
     status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
              + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")
+             + (f" | {result.workers} workers" if result.workers > 1 else "")
              + "".join(f" | symmetry: clients {', '.join(map(str, g))}" for g in result.symmetry),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
              f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)"),

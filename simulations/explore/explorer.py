@@ -12,7 +12,6 @@ import io
 import pickle
 import time
 from array import array
-from collections import deque
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from hashlib import blake2b
@@ -28,6 +27,7 @@ from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import NO_SLEEP, ample, idents, independent
 from simulations.explore.reduction import applicable as ample_applicable
+from simulations.explore.store import FingerprintSet, Frontier, Packer
 
 
 class Net:
@@ -431,6 +431,8 @@ class Exploration:
     ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
     symmetry: tuple = ()  # the groups of interchangeable clients keyed up to a renaming
+    workers: int = 1  # processes that shared the search (parallel.py)
+    traffic: dict | None = None  # parallel.py: fingerprints offered and children shipped between workers
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
@@ -469,7 +471,8 @@ def collision_probability(states: int, transitions: int) -> float:
 
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
             reduction: bool = False, progress=None, full_keys: bool = False,
-            ample: bool = False, symmetry: bool = False, prune: bool = True) -> Exploration:
+            ample: bool = False, frontier_objects: int | None = None, symmetry: bool = False,
+            prune: bool = True) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
     ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
@@ -493,14 +496,14 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     gc.disable()
     try:
         return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample,
-                        symmetry, prune)
+                        frontier_objects, symmetry, prune)
     finally:
         if collecting:
             gc.enable()
 
 
-def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets, symmetry=False,
-             prune=True) -> Exploration:
+def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets,
+             frontier_objects=None, symmetry=False, prune=True) -> Exploration:
     model = Model(scenario, strategy, symmetry=symmetry, prune=prune)
     reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
@@ -508,13 +511,15 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     seal = (lambda key: key) if full_keys else fingerprint
     root = model.initial()
     root_seal = seal(root.key(keys))
-    seen = {root_seal}
+    seen = {root_seal} if full_keys else FingerprintSet([root_seal])
     parents = array("q", [-1])  # state index -> its parent's index
-    steps = array("l", [-1])  # state index -> the code of the step from its parent
+    steps = array("i", [-1])  # state index -> the code of the step from its parent
     codes: dict = {}  # step -> code
     # (node, index, seal, only): ``only`` None expands the node; a set of step names re-expands a
     # state met again with a smaller sleep set, taking just the steps that slept there before.
-    queue = deque([(root, 0, root_seal, None)])
+    # The queue packs its states once it is large (simulations/explore/store.py).
+    queue = Frontier(Packer(root), hot=frontier_objects)
+    queue.append((root, 0, root_seal, None))
     sleeping: dict = {}  # seal -> the state's sleep set (absent: empty)
     waiting: set = {root_seal} if sleep else set()  # seals queued and not yet expanded
     paths: dict[str, list] = {}
@@ -538,24 +543,15 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
             done: list = []
         else:
             todo = [(a, None) for a in acts]
-        last = len(todo) - 1
-        for i, (action, name) in enumerate(todo):
+        for (action, name), child, broken in expand(model, node, todo):
             if sleep:  # the steps asleep after this one: those independent of it
                 child_sleep = frozenset([u for u in asleep if independent(u, name)]
                                         + [u for u in done if independent(u, name)])
                 if name is not None:
                     done.append(name)
-            if i < last:
-                before = node.monitor.counts
-                child = model.step(node, action)
-            else:  # the node is not needed again: its last successor reuses it
-                before = dict(node.monitor.counts)
-                node.depth += 1
-                child = model.advance(node, action)
             transitions += 1
-            after = child.monitor.counts
-            for inv in INVARIANTS:
-                if after[inv] > before[inv] and inv not in paths:
+            for inv in broken:
+                if inv not in paths:
                     paths[inv] = _path(parents, steps, table, index) + [action]
             child_seal = seal(child.key(keys))
             if child_seal in seen:
@@ -596,6 +592,24 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result.symmetry = model.groups
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     return result
+
+
+def expand(model: Model, node: Node, todo: list):
+    """Take each step of ``todo`` (items whose first element is the action) from ``node``; yield
+    ``(item, child, broken)``, ``broken`` the invariants whose count that step raised. The last
+    child reuses ``node`` (not needed again), so ``node`` must not be read after the last yield.
+    The serial search and each worker of the parallel one (``parallel.py``) expand with it."""
+    last = len(todo) - 1
+    for i, item in enumerate(todo):
+        if i < last:
+            before = node.monitor.counts
+            child = model.step(node, item[0])
+        else:  # the node is not needed again: its last successor reuses it
+            before = dict(node.monitor.counts)
+            node.depth += 1
+            child = model.advance(node, item[0])
+        after = child.monitor.counts
+        yield item, child, [inv for inv in INVARIANTS if after[inv] > before[inv]]
 
 
 def _code(codes: dict, table: list, action: tuple) -> int:
