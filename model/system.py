@@ -383,12 +383,12 @@ class World(ClientHalf):
             server = self.server
             if server.assistant:
                 self.pending += 1
-                out.append(_new_tuple(Think, (s.name, server.think_delay, a.content)))
+                out.append((Think, s.name, server.think_delay, a.content))
         if fault != "response_lost":
             body = s.latest  # s.snapshot(), inline: every answer
             if body is None or not body.snapshot:
                 body = s.event(s.version, True)
-            out.append(_new_tuple(Respond, (a, status, body)))
+            out.append((Respond, a, status, body))
         return out
 
     def _commit(self, t: float, s: Session, message: Message) -> list:
@@ -421,9 +421,9 @@ class World(ClientHalf):
         for client, conn in streams:
             push(t, name, client, conn, version, nbytes)
         self.pending += len(streams)
-        return [_new_tuple(Push, (event, streams))]
+        return [(Push, event, streams)]
 
-    def _push(self, t: float, s: Session, client: int, conn: int, event: Event) -> Push:
+    def _push(self, t: float, s: Session, client: int, conn: int, event: Event) -> tuple:
         self.pending += 1
         self.obs.push(t, s.name, client, conn, event.version, s.nbytes(event))
         return Push(event, ((client, conn),))
@@ -436,7 +436,7 @@ class World(ClientHalf):
             s.typing = s.processing = True
             out = self._change(t, s, None)
         self.pending += 1
-        out.append(_new_tuple(Reply, (session, f"re: {content}", self.server.reply_delay)))
+        out.append((Reply, session, f"re: {content}", self.server.reply_delay))
         return out
 
     def assistant_reply(self, t: float, session: str, content: str) -> list:
