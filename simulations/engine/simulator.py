@@ -214,7 +214,7 @@ class Simulator(Driver):
                     effects = dispatch(t, kind, a, b, c)
                 if effects:
                     apply(t, effects)
-                if horizon is None and self.inputs == 0:
+                if self.inputs == 0 and horizon is None:
                     horizon = ns(t + HORIZON)
                     limit = min(limit, horizon)
                 if world.pending:
@@ -299,7 +299,8 @@ class Simulator(Driver):
             if kind is Push:
                 _, event, conns = e
                 for client, conn in conns:
-                    d = ns(t + delay())
+                    x = (t + delay()) * 1e9  # d = ns(t + delay()), inline: the instant of every delivery
+                    d = (x + _TO_WHOLE - _TO_WHOLE if _WHOLE_EXACT_NEG < x < _WHOLE_EXACT else round(x)) / 1e9
                     if last_conn[client] != conn:
                         if conn < last_conn[client]:
                             raise AssertionError(f"push to client {client}'s closed connection {conn}")
