@@ -135,6 +135,7 @@ class Simulator(Driver):
         if wl is not None and wl.count > 0:
             self.inputs += wl.count * len(scenario.clients)
             self.wl_left = [wl.count] * len(scenario.clients)
+            self.wl_padding = "x" * wl.content_length  # a workload send's content: its label, padded
             for c in range(len(scenario.clients)):
                 self.schedule(ns(rng.expovariate(wl.rate)), WORKLOAD, c, None, None)
         if sse.disconnect_rate > 0:
@@ -205,6 +206,9 @@ class Simulator(Driver):
                     effects = respond(t, a, b, c)
                 elif kind == WORKLOAD:
                     effects = workload(t, a)
+                    if self.inputs == 0:  # the last input: quiescent within HORIZON (inputs: here and dispatch)
+                        horizon = ns(t + HORIZON)
+                        limit = min(limit, horizon)
                 elif kind == THINK:
                     effects = think(t, a, b)
                 elif kind == REPLY:
@@ -212,11 +216,11 @@ class Simulator(Driver):
                 else:
                     self.now = now
                     effects = dispatch(t, kind, a, b, c)
+                    if self.inputs == 0 and horizon is None:  # the last input: quiescent within HORIZON
+                        horizon = ns(t + HORIZON)
+                        limit = min(limit, horizon)
                 if effects:
                     apply(t, effects)
-                if self.inputs == 0 and horizon is None:
-                    horizon = ns(t + HORIZON)
-                    limit = min(limit, horizon)
                 if world.pending:
                     was_quiet = False
                 elif world.quiescent():
@@ -272,8 +276,7 @@ class Simulator(Driver):
             self.seq += 1
             heappush(self.heap, (ns(t + self.rng.expovariate(wl.rate)), self.seq, WORKLOAD, client, None, None))
         k = wl.count - left
-        length = wl.content_length
-        content = (f"c{client}m{k}:" + "x" * length)[:length]
+        content = (f"c{client}m{k}:" + self.wl_padding)[:wl.content_length]
         return self.world.user_send(t, client, content)
 
     def draw_fault(self) -> str:
