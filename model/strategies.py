@@ -522,9 +522,20 @@ def _import_plugin(module_name: str, plug: str, source: str, key: str):
     raise InputError(source, key, f"{plug}: {problem}") from cause
 
 
+class PluginFailed(Exception):
+    """A plug-in's failure in another process (``explore --workers``), carried as its one-line blame:
+    the traceback that :func:`plugin_failure` reads stayed in that process."""
+
+    def __init__(self, blame: str):
+        super().__init__(blame)
+        self.blame = blame
+
+
 def plugin_failure(exc: BaseException) -> str | None:
     """One line blaming a loaded plug-in for ``exc`` raised at run time, or None when no plug-in's
     code is on the traceback (then it is not the plug-in's failure)."""
+    if isinstance(exc, PluginFailed):
+        return exc.blame
     blamed = None
     tb = exc.__traceback__
     while tb is not None:

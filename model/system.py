@@ -144,14 +144,35 @@ def post_outcome(duplicate: bool, expired: bool, content: str, max_length: int, 
         return fault
     return "error_after_commit" if fault == "error_after_commit" else "ok"
 
+
 class ClientHalf:
     """What a strategy's effects do on the client side: the one decoding of strategy effects
     (``model.vocab``), shared by the World and the live clients (``simulations.live.clients``).
 
-    The class that mixes it in holds ``obs``, ``strategy_name``, ``attempts``, ``pending``,
-    ``timers``, ``send_specs`` and ``_counts``; its clients have ``index``, ``strategy``,
-    ``outstanding`` and ``last_view``.
+    The class that mixes it in holds ``clients``, ``obs``, ``strategy_name``, ``attempts``,
+    ``pending``, ``timers``, ``send_specs`` and ``_counts``; its clients have ``index``,
+    ``strategy``, ``outstanding`` and ``last_view``.
     """
+
+    # --- the client handlers the World and the live clients share ---------------------------
+    def client_timeout(self, t: float, attempt: Attempt) -> list | tuple:
+        if attempt.state != AWAITING:
+            return ()
+        c = self.clients[attempt.client]
+        attempt.state = TIMED_OUT
+        self.pending -= 1
+        c.outstanding.pop(attempt.send, None)
+        self.obs.timeout(t, c.index, attempt.send, attempt.n)
+        return self._client(t, c, "timeout", c.strategy.on_timeout(t, attempt))
+
+    def client_retry(self, t: float, client: int, send: int) -> list | tuple:
+        key = (client, send)
+        if key not in self.timers:
+            return ()
+        self.timers.discard(key)
+        self.pending -= 1
+        c = self.clients[client]
+        return self._client(t, c, "retry", c.strategy.on_retry(t, send))
 
     def _client(self, t: float, c: Client, cause: str, effects) -> list:
         """Carry out a strategy's effects; report its view if it changed; return driver effects.
@@ -293,25 +314,6 @@ class World(ClientHalf):
                 self.obs.view(t, c.index, "response", view)
             return ()
         return self._client(t, c, "response", effects)
-
-    def client_timeout(self, t: float, attempt: Attempt) -> list | tuple:
-        if attempt.state != AWAITING:
-            return ()
-        c = self.clients[attempt.client]
-        attempt.state = TIMED_OUT
-        self.pending -= 1
-        c.outstanding.pop(attempt.send, None)
-        self.obs.timeout(t, c.index, attempt.send, attempt.n)
-        return self._client(t, c, "timeout", c.strategy.on_timeout(t, attempt))
-
-    def client_retry(self, t: float, client: int, send: int) -> list | tuple:
-        key = (client, send)
-        if key not in self.timers:
-            return ()
-        self.timers.discard(key)
-        self.pending -= 1
-        c = self.clients[client]
-        return self._client(t, c, "retry", c.strategy.on_retry(t, send))
 
     def sse_deliver(self, t: float, client: int, conn: int, event: Event) -> list | tuple:
         self.pending -= 1

@@ -12,7 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.errors import InputError
-from simulations.cli.common import STRATEGY_HELP, add_quiet, add_strategy, check_strategy
+from simulations.cli.common import (
+    STRATEGY_HELP,
+    add_quiet,
+    add_strategy,
+    add_workers,
+    check_strategy,
+    check_workers,
+)
 
 DEFAULT_RUNS = 20
 DEFAULT_MAX_STATES = 200_000
@@ -38,6 +45,7 @@ def add_parser(sub) -> None:
                    help="explore with ample sets (fewer states; counterexamples may be longer)")
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints (collision-free, more memory)")
+    add_workers(p)
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
     add_quiet(p)
     p.set_defaults(func=run)
@@ -51,6 +59,7 @@ def run(args) -> int:
         raise InputError("--runs", None, f"must be >= 0, got {args.runs}")
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    check_workers(args.workers, args.reduction)
     check_strategy(args.strategy)
     paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
     scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
@@ -64,7 +73,7 @@ def run(args) -> int:
         for path, scenario in scenarios:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
                                args.reduction, progress=bar, full_keys=args.full_keys,
-                               ample=args.ample)
+                               ample=args.ample, workers=args.workers)
             checks.append(c)
             with bar.aside():
                 print(report(c), flush=True)

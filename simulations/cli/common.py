@@ -38,6 +38,22 @@ def add_quiet(p: argparse.ArgumentParser) -> None:
                    help="no progress on stderr (progress never goes to stdout)")
 
 
+def add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="share the exploration between N processes (default 1: in this process); "
+                        "the same states, verdicts and shortest counterexample lengths; not with "
+                        "--reduction")
+
+
+def check_workers(workers: int, reduction: bool) -> None:
+    """``--workers`` must be at least 1, and more than 1 is not combined with sleep sets."""
+    if workers < 1:
+        raise InputError("--workers", None, f"must be >= 1, got {workers}")
+    if workers > 1 and reduction:
+        raise InputError("--workers", None, "cannot be combined with --reduction (sleep sets need "
+                                            "the serial search): drop one of them")
+
+
 def check_strategy(name: str | None) -> None:
     """Resolve ``--strategy`` now, so that a bad one is blamed on the option, before any work."""
     if name is not None:

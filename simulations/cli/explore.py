@@ -14,7 +14,13 @@ from pathlib import Path
 
 from model.errors import InputError
 from model.invariants import INVARIANTS, SOMETIMES
-from simulations.cli.common import add_quiet, add_strategy, check_strategy
+from simulations.cli.common import (
+    add_quiet,
+    add_strategy,
+    add_workers,
+    check_strategy,
+    check_workers,
+)
 
 
 def add_parser(sub) -> None:
@@ -38,6 +44,7 @@ def add_parser(sub) -> None:
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints: no collision is possible, "
                         "at several times the memory")
+    add_workers(p)
     p.add_argument("--graph", metavar="FILE", type=Path,
                    help="write the reachable state graph as GraphML (without reduction)")
     p.add_argument("--png", metavar="FILE", type=Path,
@@ -55,6 +62,7 @@ def run(args) -> int:
     from simulations.io.scenario import load_scenario
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    check_workers(args.workers, args.reduction)
     check_strategy(args.strategy)
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
@@ -62,9 +70,16 @@ def run(args) -> int:
                                               "scripted sends; a [workload] is random: use `ssesim "
                                               "run` or `ssesim check`)")
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
-        result = explore(scenario, args.strategy, max_states=args.max_states,
-                         reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
-                         progress=lambda states, moves: bar.set(states, f"{moves:,} transitions"))
+        progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")
+        if args.workers > 1:
+            from simulations.explore.parallel import explore_workers
+            result = explore_workers(scenario, args.strategy, workers=args.workers,
+                                     max_states=args.max_states, ample=args.ample,
+                                     full_keys=args.full_keys, progress=progress)
+        else:
+            result = explore(scenario, args.strategy, max_states=args.max_states,
+                             reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
+                             progress=progress)
     notes = []
     if args.counterexamples is not None:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
@@ -88,7 +103,8 @@ def report(result, scenario) -> str:
               f"{scenario.explore.max_disconnects}")
     status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
-             + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else ""),
+             + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")
+             + (f" | {result.workers} workers" if result.workers > 1 else ""),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
              f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)"),
              ("visited set: full keys" if result.collision_probability is None else

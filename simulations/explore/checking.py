@@ -85,8 +85,8 @@ class ScenarioCheck:
 
 def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: int,
                    reduction: bool = False, progress=None, full_keys: bool = False,
-                   ample: bool = False) -> ScenarioCheck:
-    """Explore (when the scenario scripts sends) and simulate seeds 1..``runs``.
+                   ample: bool = False, workers: int = 1) -> ScenarioCheck:
+    """Explore (when the scenario scripts sends; with ``workers`` processes) and simulate seeds 1..``runs``.
 
     ``progress.update(n, note)``, when given, hears of each step done: the exploration (one step,
     with the states reached so far in ``note`` while it runs) and each seeded run (one step each)."""
@@ -99,9 +99,14 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
     say = progress.update if progress is not None else (lambda n, note=None: None)
     if scenario.sends:
         say(0, f"{scenario.name}: exploring")
-        result.exploration = explore(
-            scenario, name, max_states=max_states, reduction=reduction, ample=ample, full_keys=full_keys,
-            progress=lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states"))
+        progress = lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states")
+        if workers > 1:
+            from simulations.explore.parallel import explore_workers
+            result.exploration = explore_workers(scenario, name, workers=workers, max_states=max_states,
+                                                 ample=ample, full_keys=full_keys, progress=progress)
+        else:
+            result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction,
+                                         ample=ample, full_keys=full_keys, progress=progress)
         say(1)
         if not result.exploration.complete:
             result.warnings.append(f"exploration incomplete: stopped at --max-states {max_states}; "

@@ -342,6 +342,8 @@ class Exploration:
     reduced: bool = False  # sleep sets
     ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
+    workers: int = 1  # processes that shared the search (parallel.py)
+    traffic: dict | None = None  # parallel.py: fingerprints offered and children shipped between workers
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
@@ -440,24 +442,15 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
             done: list = []
         else:
             todo = [(a, None) for a in acts]
-        last = len(todo) - 1
-        for i, (action, name) in enumerate(todo):
+        for (action, name), child, broken in expand(model, node, todo):
             if sleep:  # the steps asleep after this one: those independent of it
                 child_sleep = frozenset([u for u in asleep if independent(u, name)]
                                         + [u for u in done if independent(u, name)])
                 if name is not None:
                     done.append(name)
-            if i < last:
-                before = node.monitor.counts
-                child = model.step(node, action)
-            else:  # the node is not needed again: its last successor reuses it
-                before = dict(node.monitor.counts)
-                node.depth += 1
-                child = model.advance(node, action)
             transitions += 1
-            after = child.monitor.counts
-            for inv in INVARIANTS:
-                if after[inv] > before[inv] and inv not in paths:
+            for inv in broken:
+                if inv not in paths:
                     paths[inv] = _path(parents, steps, table, index) + [action]
             child_seal = seal(child.key(keys))
             if child_seal in seen:
@@ -497,6 +490,24 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result.collision_probability = None if full_keys else collision_probability(len(seen), transitions)
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     return result
+
+
+def expand(model: Model, node: Node, todo: list):
+    """Take each step of ``todo`` (items whose first element is the action) from ``node``; yield
+    ``(item, child, broken)``, ``broken`` the invariants whose count that step raised. The last
+    child reuses ``node`` (not needed again), so ``node`` must not be read after the last yield.
+    The serial search and each worker of the parallel one (``parallel.py``) expand with it."""
+    last = len(todo) - 1
+    for i, item in enumerate(todo):
+        if i < last:
+            before = node.monitor.counts
+            child = model.step(node, item[0])
+        else:  # the node is not needed again: its last successor reuses it
+            before = dict(node.monitor.counts)
+            node.depth += 1
+            child = model.advance(node, item[0])
+        after = child.monitor.counts
+        yield item, child, [inv for inv in INVARIANTS if after[inv] > before[inv]]
 
 
 def _code(codes: dict, table: list, action: tuple) -> int:

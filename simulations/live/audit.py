@@ -53,7 +53,7 @@ class Auditor:
 
     def _send_of(self, session: str, m):
         side = self.side
-        clients = {h.index for h in side.hosts if h.session == session}
+        clients = {h.index for h in side.clients if h.session == session}
         if m.send is not None and 0 <= m.send < len(side.sends) and side.sends[m.send][0] in clients:
             return m.send
         if m.cmid is not None and m.cmid in side.cmids:

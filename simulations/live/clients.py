@@ -11,7 +11,7 @@ from __future__ import annotations
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
-from model.system import ANSWERED, AWAITING, TIMED_OUT, Attempt, ClientHalf, Message
+from model.system import ANSWERED, AWAITING, Attempt, ClientHalf, Message
 from model.vocab import Dropped, Event, Reconnect
 
 
@@ -55,12 +55,12 @@ class ClientSide(ClientHalf):
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs
-        self.hosts: list[Host] = []
+        self.clients: list[Host] = []
         for i, cc in enumerate(scenario.clients):
             replica = Replica(cc.session)
             strategy = strategy_cls(i, SessionView(replica), scenario.strategy_options,
                                     scenario.server.max_message_length)
-            self.hosts.append(Host(i, cc.session, strategy, replica))
+            self.clients.append(Host(i, cc.session, strategy, replica))
         self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
         self.sends: list[tuple[int, str]] = []
         self.send_specs: dict[int, object] = {}
@@ -69,7 +69,7 @@ class ClientSide(ClientHalf):
         self.pending = 0
         self.timers: set[tuple[int, int]] = set()
         self._counts: dict[tuple[int, int], int] = {}
-        self._with_pending = [h.strategy for h in self.hosts
+        self._with_pending = [h.strategy for h in self.clients
                               if type(h.strategy).has_pending is not Strategy.has_pending]
         obs.config(scenario.name, self.strategy_name, scenario.seed, [c.session for c in scenario.clients])
 
@@ -83,13 +83,13 @@ class ClientSide(ClientHalf):
         if spec is not None:
             self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
-        c = self.hosts[client]
+        c = self.clients[client]
         return self._client(t, c, "send", c.strategy.on_send(t, send, content))
 
     def response(self, t: float, a: Attempt, status: int, body, messages) -> list:
         if a.state != AWAITING:
             return []
-        c = self.hosts[a.client]
+        c = self.clients[a.client]
         a.state = ANSWERED
         self.pending -= 1
         c.outstanding.pop(a.send, None)
@@ -98,36 +98,17 @@ class ClientSide(ClientHalf):
             c.replica.learn(messages)
         return self._client(t, c, "response", c.strategy.on_response(t, a, status, body))
 
-    def timeout(self, t: float, a: Attempt) -> list:
-        if a.state != AWAITING:
-            return []
-        c = self.hosts[a.client]
-        a.state = TIMED_OUT
-        self.pending -= 1
-        c.outstanding.pop(a.send, None)
-        self.obs.timeout(t, c.index, a.send, a.n)
-        return self._client(t, c, "timeout", c.strategy.on_timeout(t, a))
-
-    def retry(self, t: float, client: int, send: int) -> list:
-        key = (client, send)
-        if key not in self.timers:
-            return []
-        self.timers.discard(key)
-        self.pending -= 1
-        c = self.hosts[client]
-        return self._client(t, c, "retry", c.strategy.on_retry(t, send))
-
     def deliver(self, t: float, client: int, conn: int, event: Event, messages) -> list:
         """An SSE event reaches the client (its ``pending`` was counted when it was pushed)."""
         self.pending -= 1
-        c = self.hosts[client]
+        c = self.clients[client]
         c.last_version = event.version
         self.obs.deliver(t, client, conn, event.version)
         c.replica.learn(messages)
         return self._client(t, c, "sse", c.strategy.on_event(t, event))
 
     def disconnect(self, t: float, client: int) -> list:
-        c = self.hosts[client]
+        c = self.clients[client]
         if not c.connected:
             return []
         c.connected = False
@@ -138,7 +119,7 @@ class ClientSide(ClientHalf):
 
     def reconnecting(self, t: float, client: int) -> tuple[int, int | None, bool]:
         """The reconnection starts: (new connection number, Last-Event-ID, snapshot first?)."""
-        c = self.hosts[client]
+        c = self.clients[client]
         self.pending -= 1
         c.connected = True
         c.conn += 1
@@ -147,7 +128,7 @@ class ClientSide(ClientHalf):
         return c.conn, c.last_version, asks
 
     def opened(self, t: float, client: int) -> list:
-        c = self.hosts[client]
+        c = self.clients[client]
         return self._client(t, c, "open", c.strategy.on_open(t))
 
     # --- the strategy effects (ClientHalf) ---------------------------------------------------

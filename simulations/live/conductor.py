@@ -164,7 +164,7 @@ class Conductor(Schedule):
             self.auditor.learn(t, event, messages)
             self.obs.push(t, event.session, client, conn, event.version, nbytes)  # the bytes received
             self.quiet_wall = None
-        host = self.side.hosts[client]
+        host = self.side.clients[client]
         if host.conn == conn and host.connected:
             d = instant(t + self.delay())
             if self.last_conn[client] != conn:
@@ -184,7 +184,7 @@ class Conductor(Schedule):
         if error is not None and self.failure is None:
             self.failure = error
         elif self.target and not self.lockstep:
-            host = self.side.hosts[client]
+            host = self.side.clients[client]
             if host.conn == conn and host.connected and not self.ended and self.failure is None:
                 # the server ended the stream: a disconnect it chose (counts as a scripted one would)
                 self.schedule(self.vnow(), POISSON, client, self.epoch[client], None)
@@ -203,9 +203,9 @@ class Conductor(Schedule):
         self.core = core
         # a POST may take its timeout and then the patience before the server counts as silent
         post_wait = self.limits.patience + self.time_scale * self.timeout
-        self.wire = Wire(url, len(self.side.hosts), self.limits.patience, self.on_event, self.on_end,
+        self.wire = Wire(url, len(self.side.clients), self.limits.patience, self.on_event, self.on_end,
                          names, post_wait)
-        for h in self.side.hosts:
+        for h in self.side.clients:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
         self.t0 = asyncio.get_running_loop().time()
         if self.target:  # another server's clock is Unix time: deadlines are sent on it
@@ -352,7 +352,7 @@ class Conductor(Schedule):
         """--target: the client side stayed quiet for ``settle`` wall seconds: read each session's
         snapshot (the audit), then check quiescence, unless something happened meanwhile."""
         marker = self.quiet_wall
-        for session in sorted({h.session for h in self.side.hosts}):
+        for session in sorted({h.session for h in self.side.clients}):
             event, messages = await self.wire.snapshot(session)
             if self.quiet_wall != marker or self.ended:
                 return
@@ -396,7 +396,7 @@ class Conductor(Schedule):
                 event, messages = self._take(a, b, version)
             return side.deliver(t, a, b, event, messages)
         if kind == TIMEOUT:
-            return side.timeout(t, a)
+            return side.client_timeout(t, a)
         if kind == ARRIVE:
             return await self._arrive(t, a)
         if kind == RESPONSE:
@@ -408,7 +408,7 @@ class Conductor(Schedule):
         if kind == WORKLOAD:
             return self._workload(t, a)
         if kind == RETRY:
-            return side.retry(t, a, b)
+            return side.client_retry(t, a, b)
         if kind == THINK or kind == REPLY:
             side.pending -= 1
             self.collected = []
@@ -420,7 +420,7 @@ class Conductor(Schedule):
             self.inputs -= 1
             return side.disconnect(t, a)
         if kind == POISSON:
-            if b != self.epoch[a] or not side.hosts[a].connected:
+            if b != self.epoch[a] or not side.clients[a].connected:
                 return []
             return side.disconnect(t, a)
         raise AssertionError(kind)
@@ -444,7 +444,7 @@ class Conductor(Schedule):
 
     async def _arrive(self, t: float, a) -> list:
         side = self.side
-        host = side.hosts[a.client]
+        host = side.clients[a.client]
         if a.fault == "request_lost":  # the fault layer drops it: it never reaches the server
             side.pending -= 1
             self.obs.arrive(t, a.client, a.send, a.n, "lost", None)
@@ -490,7 +490,7 @@ class Conductor(Schedule):
     async def _reconnect(self, t: float, client: int) -> list:
         side = self.side
         conn, last, asks = side.reconnecting(t, client)
-        session = side.hosts[client].session
+        session = side.clients[client].session
         self.collected = []
         if self.lockstep:
             await self.wire.open(client, conn, session, last, asks)
@@ -509,7 +509,7 @@ class Conductor(Schedule):
         await self.wire.open(client, conn, session, last, asks)
         t = self.vnow()
         self.side.pending -= 1
-        host = self.side.hosts[client]
+        host = self.side.clients[client]
         if host.conn == conn and host.connected:
             effects = self.side.opened(t, client)
             if effects:
@@ -519,7 +519,7 @@ class Conductor(Schedule):
     def cut(self, client: int, conn: int) -> None:
         """The network drops the connection: at the server (ours), or the client closes it."""
         if self.core is not None:
-            self.core.cut(self.side.hosts[client].session, client, conn)
+            self.core.cut(self.side.clients[client].session, client, conn)
         else:
             self.wire.close(client, conn)
 

@@ -6,12 +6,10 @@ it here lets each import it without importing the other.
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable
+
+from simulations.io.workers import worker_init  # noqa: F401 - the pool's initializer, kept here
 
 RunFn = Callable[[dict, str, str, int], dict]
 
@@ -37,34 +35,3 @@ def attempt(run_fn: RunFn, data: dict, source: str, strategy: str, seed: int) ->
         from model.strategies import plugin_failure
         text = plugin_failure(exc) or " ".join(f"{type(exc).__name__}: {exc}".split())
         return text, None, time.perf_counter() - start
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-WATCH_INTERVAL = 1.0  # seconds between two looks at the parent process
-
-
-def worker_init() -> None:
-    """Set up a pool worker: it leaves Ctrl-C and SIGTERM to the sweep process (which stops the
-    pool), and exits as soon as that process is gone, however it died (even by SIGKILL)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if hasattr(signal, "pthread_sigmask"):  # forked while the sweep held them back
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-    if sys.platform.startswith("linux"):
-        try:  # the kernel kills this worker when its parent dies
-            import ctypes
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    parent = os.getppid()  # read after prctl: a parent that died before it shows here as init
-    if parent == 1:
-        os._exit(1)
-    # Everywhere (and should the signal not come): a thread that watches for a new parent.
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
-                     name="ssesim-parent-watch").start()
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(WATCH_INTERVAL)
-    os._exit(1)
