@@ -14,9 +14,11 @@ from pathlib import Path
 from model.errors import InputError
 from simulations.cli.common import (
     STRATEGY_HELP,
+    add_frontier,
     add_quiet,
     add_strategy,
     add_workers,
+    check_frontier,
     check_strategy,
     check_workers,
 )
@@ -46,6 +48,7 @@ def add_parser(sub) -> None:
     p.add_argument("--full-keys", action="store_true",
                    help="keep full state keys instead of 64-bit fingerprints (collision-free, more memory)")
     add_workers(p)
+    add_frontier(p)
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML to FILE")
     add_quiet(p)
     p.set_defaults(func=run)
@@ -60,6 +63,7 @@ def run(args) -> int:
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
     check_workers(args.workers, args.reduction)
+    check_frontier(args.frontier_objects)
     check_strategy(args.strategy)
     paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
     scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
@@ -73,7 +77,8 @@ def run(args) -> int:
         for path, scenario in scenarios:
             c = check_scenario(path, scenario, args.strategy, args.runs, args.max_states,
                                args.reduction, progress=bar, full_keys=args.full_keys,
-                               ample=args.ample, workers=args.workers)
+                               ample=args.ample, workers=args.workers,
+                               frontier_objects=args.frontier_objects)
             checks.append(c)
             with bar.aside():
                 print(report(c), flush=True)

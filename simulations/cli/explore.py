@@ -15,9 +15,11 @@ from pathlib import Path
 from model.errors import InputError
 from model.invariants import INVARIANTS, SOMETIMES
 from simulations.cli.common import (
+    add_frontier,
     add_quiet,
     add_strategy,
     add_workers,
+    check_frontier,
     check_strategy,
     check_workers,
 )
@@ -45,6 +47,7 @@ def add_parser(sub) -> None:
                    help="keep full state keys instead of 64-bit fingerprints: no collision is possible, "
                         "at several times the memory")
     add_workers(p)
+    add_frontier(p)
     p.add_argument("--graph", metavar="FILE", type=Path,
                    help="write the reachable state graph as GraphML (without reduction)")
     p.add_argument("--png", metavar="FILE", type=Path,
@@ -63,6 +66,7 @@ def run(args) -> int:
     if args.max_states < 1:
         raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
     check_workers(args.workers, args.reduction)
+    check_frontier(args.frontier_objects)
     check_strategy(args.strategy)
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
@@ -79,7 +83,7 @@ def run(args) -> int:
         else:
             result = explore(scenario, args.strategy, max_states=args.max_states,
                              reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
-                             progress=progress)
+                             progress=progress, frontier_objects=args.frontier_objects)
     notes = []
     if args.counterexamples is not None:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,

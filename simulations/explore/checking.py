@@ -85,7 +85,8 @@ class ScenarioCheck:
 
 def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: int,
                    reduction: bool = False, progress=None, full_keys: bool = False,
-                   ample: bool = False, workers: int = 1) -> ScenarioCheck:
+                   ample: bool = False, workers: int = 1,
+                   frontier_objects: int | None = None) -> ScenarioCheck:
     """Explore (when the scenario scripts sends; with ``workers`` processes) and simulate seeds 1..``runs``.
 
     ``progress.update(n, note)``, when given, hears of each step done: the exploration (one step,
@@ -106,7 +107,8 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
                                                  ample=ample, full_keys=full_keys, progress=progress)
         else:
             result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction,
-                                         ample=ample, full_keys=full_keys, progress=progress)
+                                         ample=ample, full_keys=full_keys, progress=progress,
+                                         frontier_objects=frontier_objects)
         say(1)
         if not result.exploration.complete:
             result.warnings.append(f"exploration incomplete: stopped at --max-states {max_states}; "

@@ -12,7 +12,6 @@ import io
 import pickle
 import time
 from array import array
-from collections import deque
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from hashlib import blake2b
@@ -28,6 +27,7 @@ from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from simulations.explore.reduction import NO_SLEEP, ample, idents, independent
 from simulations.explore.reduction import applicable as ample_applicable
+from simulations.explore.store import FingerprintSet, Frontier, Packer
 
 
 class Net:
@@ -382,7 +382,7 @@ def collision_probability(states: int, transitions: int) -> float:
 
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
             reduction: bool = False, progress=None, full_keys: bool = False,
-            ample: bool = False) -> Exploration:
+            ample: bool = False, frontier_objects: int | None = None) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
     ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
@@ -398,13 +398,15 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample)
+        return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample,
+                        frontier_objects)
     finally:
         if collecting:
             gc.enable()
 
 
-def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets) -> Exploration:
+def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets,
+             frontier_objects=None) -> Exploration:
     model = Model(scenario, strategy)
     reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
@@ -412,13 +414,15 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     seal = (lambda key: key) if full_keys else fingerprint
     root = model.initial()
     root_seal = seal(root.key(keys))
-    seen = {root_seal}
+    seen = {root_seal} if full_keys else FingerprintSet([root_seal])
     parents = array("q", [-1])  # state index -> its parent's index
-    steps = array("l", [-1])  # state index -> the code of the step from its parent
+    steps = array("i", [-1])  # state index -> the code of the step from its parent
     codes: dict = {}  # step -> code
     # (node, index, seal, only): ``only`` None expands the node; a set of step names re-expands a
     # state met again with a smaller sleep set, taking just the steps that slept there before.
-    queue = deque([(root, 0, root_seal, None)])
+    # The queue packs its states once it is large (simulations/explore/store.py).
+    queue = Frontier(Packer(root), hot=frontier_objects)
+    queue.append((root, 0, root_seal, None))
     sleeping: dict = {}  # seal -> the state's sleep set (absent: empty)
     waiting: set = {root_seal} if sleep else set()  # seals queued and not yet expanded
     paths: dict[str, list] = {}

@@ -14,8 +14,8 @@ its owner's own first way to it in the round, else the first offered, by worker 
 Cost: most transitions reach states already seen, so children are not shipped blindly. A worker offers
 the owner the fingerprint of a foreign child only the first time it meets it (it remembers what it
 offered: the owner has visited it since); the owner answers which offers are new in this round, and
-only those children are packed (:class:`_Codec`: the scenario, the strategy class and the other
-configuration every worker holds travel as small numbers) and shipped. The coordinator (the calling
+only those children are packed (``store.Packer``, uncompressed: what every state shares, the
+scenario, the checkers' configuration and the witness set, travels as small numbers) and shipped. The coordinator (the calling
 process) sends each worker one short message per level, sets the ``max_states`` quotas (filled in
 worker order, so a bounded search visits exactly ``max_states`` states, as the serial one does), and
 at the end follows the parent pointers, which each owner keeps for its states, back to the start.
@@ -28,9 +28,7 @@ and work unchanged.
 from __future__ import annotations
 
 import gc
-import io
 import multiprocessing
-import pickle
 import sys
 import time
 from array import array
@@ -48,75 +46,8 @@ from simulations.explore.explorer import (
 )
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
+from simulations.explore.store import Packer
 from simulations.io.workers import worker_init
-
-
-class _Codec:
-    """Nodes as compact bytes between workers.
-
-    What every worker holds identically is not shipped: instances of the scenario's configuration
-    classes (``model.config``) and the strategy class travel as their number in a table each worker
-    builds the same way from its own scenario, and the checkers' configuration and the vacuity guard's
-    shared set are left out and re-pointed at the receiving worker's own on arrival. ``reducer_override``
-    sees only instances of classes (not the plain containers), which keeps the pickler fast.
-    """
-
-    def __init__(self, model: Model, root):
-        m = root.monitor  # (the root itself may be shipped, and lose them, as its last child)
-        self.sometimes, self.client_session = m.sometimes, m.client_session
-        self.lifecycle = (m.lifecycle.table, m.lifecycle.initial, m.lifecycle.pairs)
-        objects: list = [model.strategy_cls]
-        ids: dict = {id(model.strategy_cls): 0}
-
-        def record(obj):
-            if type(obj).__module__ == "model.config" and id(obj) not in ids:
-                ids[id(obj)] = len(objects)
-                objects.append(obj)  # kept alive: no later object can take its id
-
-        walker = pickle.Pickler(io.BytesIO(), 5)
-        walker.persistent_id = record
-        walker.dump(model.scenario)
-        self.objects, self.ids = objects, ids
-        self.buffer = io.BytesIO()
-        self.pickler = _Pickler(self.buffer, 5)
-        self.pickler.get = ids.get
-
-    def pack(self, node) -> bytes:
-        """``node`` as bytes; ``node`` is not to be used afterwards (its checkers lose their
-        configuration, which the receiver restores)."""
-        monitor = node.monitor
-        monitor.sometimes = monitor.client_session = None
-        lifecycle = monitor.lifecycle
-        lifecycle.table = lifecycle.initial = lifecycle.pairs = None
-        buffer = self.buffer
-        buffer.seek(0)
-        buffer.truncate()
-        self.pickler.clear_memo()
-        self.pickler.dump(node)
-        return buffer.getvalue()
-
-    def unpack(self, data: bytes):
-        node = pickle.loads(data)
-        monitor = node.monitor
-        monitor.sometimes, monitor.client_session = self.sometimes, self.client_session
-        lifecycle = monitor.lifecycle
-        lifecycle.table, lifecycle.initial, lifecycle.pairs = self.lifecycle
-        return node
-
-
-class _Pickler(pickle.Pickler):
-    get = None  # id of a shared object -> its number (_Codec)
-
-    def reducer_override(self, obj):
-        index = self.get(id(obj))
-        return NotImplemented if index is None else (_shared, (index,))
-
-
-_TABLE: list = []  # this worker process's shared objects (_Codec.objects)
-
-
-def _shared(index: int):
-    return _TABLE[index]
 
 
 def _owner_of(sealed, n: int) -> int:
@@ -145,8 +76,8 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
     keys = model.keys
     seal = (lambda key: key) if full_keys else fingerprint
     root = model.initial()
-    codec = _Codec(model, root)
-    _TABLE[:] = codec.objects
+    packer = Packer(root)  # the same shared table in every worker: built the same way
+    sometimes = root.monitor.sometimes  # the vacuity guard's witnesses, one set for the whole search
     seen: set = set()  # the seals of this worker's visited states
     shipped: set = set()  # foreign seals sent to their owners (who have visited them since)
     parents = array("q")  # local index -> the parent's global id (index * n + worker), -1 at the start
@@ -160,7 +91,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
     while True:
         message = conn.recv()
         if message[0] == "stop":
-            conn.send(("sometimes", set(codec.sometimes)))
+            conn.send(("sometimes", set(sometimes)))
             return
         if message[0] == "path":  # global ids of this worker's states -> (parent's global id, step)
             conn.send(("path", [(parents[i], table[steps[i]] if steps[i] >= 0 else None)
@@ -178,7 +109,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                     code = codes[action] = len(table)
                     table.append(action)
             steps.append(code)
-            frontier.append((codec.unpack(node) if isinstance(node, bytes) else node, len(parents) - 1))
+            frontier.append((packer.loads(node) if isinstance(node, bytes) else node, len(parents) - 1))
         admitted = len(frontier)
         del pending
         buckets: list = [[] for _ in range(n)]
@@ -223,7 +154,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                     wanted[source].append(position)
         post.send("want", wanted)
         asked = post.receive("want")
-        post.send("ship", [[(codec.pack(buckets[o][i][1]), *buckets[o][i][2:]) for i in asked[o]]
+        post.send("ship", [[(packer.dumps(buckets[o][i][1]), *buckets[o][i][2:]) for i in asked[o]]
                            if o != w else None for o in range(n)])
         shipped_here = post.receive("ship")
         for source in range(n):
