@@ -2,7 +2,8 @@
 
 ``World`` is the single place where system state changes. Its handlers carry out the strategies'
 effects and return driver effects, what happens next (``model.vocab``: an ``Attempt`` leaving,
-``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``); they never
+``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``, ``Dropped``; ``()`` when
+nothing follows: no list to build, drivers only iterate them); they never
 schedule anything.
 The simulator gives driver effects times; the explorer turns them into enabled steps. ``pending``
 counts the work of SPEC §2.6 so both can tell quiescence.
@@ -154,9 +155,9 @@ class ClientHalf:
     """
 
     # --- the client handlers the World and the live clients share ---------------------------
-    def client_timeout(self, t: float, attempt: Attempt) -> list:
+    def client_timeout(self, t: float, attempt: Attempt) -> list | tuple:
         if attempt.state != AWAITING:
-            return []
+            return ()
         c = self.clients[attempt.client]
         attempt.state = TIMED_OUT
         self.pending -= 1
@@ -164,10 +165,10 @@ class ClientHalf:
         self.obs.timeout(t, c.index, attempt.send, attempt.n)
         return self._client(t, c, "timeout", c.strategy.on_timeout(t, attempt))
 
-    def client_retry(self, t: float, client: int, send: int) -> list:
+    def client_retry(self, t: float, client: int, send: int) -> list | tuple:
         key = (client, send)
         if key not in self.timers:
-            return []
+            return ()
         self.timers.discard(key)
         self.pending -= 1
         c = self.clients[client]
@@ -223,14 +224,13 @@ class ClientHalf:
             self.obs.view(t, c.index, cause, view)
 
     def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
-        send = post[0]  # .send; the fields by position (every send)
+        send, content, cmid, deadline = post  # unpacked: a NamedTuple's fields by name are slower (every send)
         prev = c.outstanding.get(send)
         key = (c.index, send)
         n = prev.n + 1 if prev is not None else self._counts.get(key, 0) + 1
-        deadline = post[3]
         if deadline is not None:
             deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
-        a = Attempt(self.attempts, c.index, send, n, post[1], post[2], deadline, t)
+        a = Attempt(self.attempts, c.index, send, n, content, cmid, deadline, t)
         self.attempts += 1
         self._counts[key] = n
         spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
@@ -298,10 +298,10 @@ class World(ClientHalf):
             return out
         return self._client(t, c, "send", effects)
 
-    def client_response(self, t: float, attempt: Attempt, status: int, body: Event) -> list:
+    def client_response(self, t: float, attempt: Attempt, status: int, body: Event) -> list | tuple:
         c = self.clients[attempt.client]
         if attempt.state != AWAITING:
-            return []
+            return ()
         attempt.state = ANSWERED
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
@@ -312,10 +312,10 @@ class World(ClientHalf):
             if view is not c.last_view and view != c.last_view:
                 c.last_view = view
                 self.obs.view(t, c.index, "response", view)
-            return []
+            return ()
         return self._client(t, c, "response", effects)
 
-    def sse_deliver(self, t: float, client: int, conn: int, event: Event) -> list:
+    def sse_deliver(self, t: float, client: int, conn: int, event: Event) -> list | tuple:
         self.pending -= 1
         c = self.clients[client]
         c.last_version = version = event[1]  # .version: a record's fields by position on the hot path
@@ -329,17 +329,17 @@ class World(ClientHalf):
             if view is not c.last_view and view != c.last_view:
                 c.last_view = view
                 obs.view(t, client, "sse", view)
-            return []
+            return ()
         return self._client(t, c, "sse", effects)
 
     def sse_lost(self, count: int) -> None:
         """``count`` in-flight events died with their connection."""
         self.pending -= count
 
-    def disconnect(self, t: float, client: int) -> list:
+    def disconnect(self, t: float, client: int) -> list | tuple:
         c = self.clients[client]
         if not c.connected:
-            return []
+            return ()
         c.connected = False
         c.session.close_stream(client)
         self.pending += 1
@@ -365,7 +365,7 @@ class World(ClientHalf):
         return out + self._client(t, c, "open", c.strategy.on_open(t))
 
     # --- server side --------------------------------------------------------------------------
-    def server_receive(self, t: float, a: Attempt) -> list:
+    def server_receive(self, t: float, a: Attempt) -> list | tuple:
         """A POST attempt reaches the server (or is lost on the way), with its fault already drawn."""
         self.pending -= 1
         fault = a.fault or "ok"
@@ -373,7 +373,7 @@ class World(ClientHalf):
         s = c.session
         if fault == "request_lost":
             self.obs.arrive(t, a.client, a.send, a.n, "lost", None)
-            return []
+            return ()
         expired = a.deadline is not None and (a.state == TIMED_OUT if self.untimed else t > a.deadline)
         duplicate = a.cmid is not None and a.cmid in s.by_cmid
         outcome = post_outcome(duplicate, expired, a.content, self.server.max_message_length, fault)
@@ -381,30 +381,38 @@ class World(ClientHalf):
         self.obs.arrive(t, a.client, a.send, a.n, outcome, status)
         out = []
         if outcome in ("ok", "error_after_commit"):
-            out = self._commit(t, s, _new_tuple(Message, (len(s.log), "user", a.content, a.cmid, a.send, a.client)))
+            out = self._commit(t, s, "user", a.content, a.cmid, a.send, a.client)
             server = self.server
             if server.assistant:
                 self.pending += 1
-                out.append(_new_tuple(Think, (s.name, server.think_delay, a.content)))
+                out.append((Think, s.name, server.think_delay, a.content))
         if fault != "response_lost":
             body = s.latest  # s.snapshot(), inline: every answer
             if body is None or not body.snapshot:
                 body = s.event(s.version, True)
-            out.append(_new_tuple(Respond, (a, status, body)))
+            out.append((Respond, a, status, body))
         return out
 
-    def _commit(self, t: float, s: Session, message: Message) -> list:
-        s.append(message)
-        if message.sender == "user":
-            self.committed += 1
-        return self._change(t, s, message)
+    def _commit(self, t: float, s: Session, sender: str, content: str, cmid: str | None, send: int | None,
+                client: int | None) -> list:
+        """Commit a message of ``sender`` to the log of ``s`` (its index: the log's length); the change.
 
-    def _change(self, t: float, s: Session, message: Message | None) -> list:
+        The fields as arguments, not a ``Message``: reading a NamedTuple's fields is a slow lookup."""
+        index = len(s.log)
+        s.append(_new_tuple(Message, (index, sender, content, cmid, send, client)))
+        if sender == "user":
+            self.committed += 1
+        return self._change(t, s, sender, index, send)
+
+    def _change(self, t: float, s: Session, sender: str | None = None, index: int | None = None,
+                send: int | None = None) -> list:
+        """A new version of ``s``: message ``index`` committed by ``sender`` for ``send``, or (no
+        ``sender``) new flags; returns the push of its event to the session's open streams."""
         version = s.version = s.version + 1
         n, typing, processing = len(s.log), s.typing, s.processing
         obs = self.obs
-        if message is not None:
-            obs.commit(t, s.name, message.index, message.send, message.sender, version, typing, processing)
+        if sender is not None:
+            obs.commit(t, s.name, index, send, sender, version, typing, processing)
         else:
             obs.flags(t, s.name, version, typing, processing)
         # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change
@@ -423,9 +431,9 @@ class World(ClientHalf):
         for client, conn in streams:
             push(t, name, client, conn, version, nbytes)
         self.pending += len(streams)
-        return [_new_tuple(Push, (event, streams))]
+        return [(Push, event, streams)]
 
-    def _push(self, t: float, s: Session, client: int, conn: int, event: Event) -> Push:
+    def _push(self, t: float, s: Session, client: int, conn: int, event: Event) -> tuple:
         self.pending += 1
         self.obs.push(t, s.name, client, conn, event.version, s.nbytes(event))
         return Push(event, ((client, conn),))
@@ -436,13 +444,13 @@ class World(ClientHalf):
         out = []
         if not (s.typing and s.processing):
             s.typing = s.processing = True
-            out = self._change(t, s, None)
+            out = self._change(t, s)
         self.pending += 1
-        out.append(_new_tuple(Reply, (session, f"re: {content}", self.server.reply_delay)))
+        out.append((Reply, session, f"re: {content}", self.server.reply_delay))
         return out
 
     def assistant_reply(self, t: float, session: str, content: str) -> list:
         self.pending -= 1
         s = self.sessions[session]
         s.typing = s.processing = False
-        return self._commit(t, s, _new_tuple(Message, (len(s.log), "assistant", content, None, None, None)))
+        return self._commit(t, s, "assistant", content, None, None, None)

@@ -1,7 +1,9 @@
 """The model's vocabulary: every record its parts exchange, named and typed, in one place.
 
-Three families, all ``NamedTuple`` s (immutable, hashable, equal to the plain tuple of their fields,
-read by field name). A consumer tells the kinds apart by class (``type(e) is Push``).
+Three families. The records strategies see and make are ``NamedTuple`` s (immutable, hashable, equal to
+the plain tuple of their fields, read by field name); a consumer tells the kinds apart by class
+(``type(e) is Post``). Driver effects, which only the drivers read, are plain tuples
+``(kind, *fields)`` (``DriverEffect``), told apart by their first item (``e[0] is Push``).
 
 **What travels.** ``Event`` is an SSE event and also the body of a POST response (always a
 snapshot there); ``Message`` is one committed message of a session's log; ``Attempt`` is one POST
@@ -17,8 +19,9 @@ client), ``Respond``, ``Push``, ``Backoff``, ``Think``, ``Reply``, ``Reconnect``
 ``Driver`` names one method per kind and ``drive`` is the decoding: the one place that maps a driver
 effect to its method.
 
-Records made on every event are built with ``tuple.__new__(Kind, (fields...))`` in the hot paths,
-which skips the NamedTuple's Python-level ``__new__`` and gives an equal record.
+NamedTuple records made on every event are built with ``tuple.__new__(Kind, (fields...))`` in the hot
+paths, which skips the NamedTuple's Python-level ``__new__`` and gives an equal record; driver effects
+made on every event are written as the tuple itself, ``(Push, event, conns)``.
 """
 
 from __future__ import annotations
@@ -184,57 +187,48 @@ STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unco
 
 
 # --- driver effects: the World -> the simulator or the explorer -------------------------------------
-class Respond(NamedTuple):
-    """The server answers ``attempt`` with ``status`` and ``body`` (the response leg starts)."""
+class DriverEffect:
+    """The kind of a driver effect. A driver effect is a plain tuple ``(kind, *fields)`` (an
+    ``Attempt`` leaving is the attempt itself); calling the kind makes one, checking the arity:
+    ``Push(event, conns) == (Push, event, conns)``.
 
-    attempt: Attempt
-    status: int
-    body: Event
+    Plain tuples because only the drivers read them, through ``drive`` (no plug-in does): in CPython
+    3.11 a NamedTuple costs about three times a tuple to build, and its fields are slower to read.
+    """
 
+    def __init__(self, name: str, fields: tuple[str, ...], doc: str):
+        self.__name__, self.fields, self.__doc__ = name, fields, doc
 
-class Push(NamedTuple):
-    """The server pushes ``event`` on each connection of ``conns``, ``(client, conn)`` pairs, in order."""
+    def __call__(self, *fields) -> tuple:
+        if len(fields) != len(self.fields):
+            raise TypeError(f"{self.__name__}({', '.join(self.fields)}) takes {len(self.fields)} fields, "
+                            f"got {len(fields)}")
+        return (self, *fields)
 
-    event: Event
-    conns: tuple
-
-
-class Backoff(NamedTuple):
-    """A client's retry timer for ``send`` starts; it fires after ``delay`` seconds."""
-
-    client: int
-    send: int
-    delay: float
-
-
-class Think(NamedTuple):
-    """The assistant of ``session`` starts typing after ``delay``, then replies to ``content``."""
-
-    session: str
-    delay: Dist  # drawn by the driver when the timer starts (SPEC §2.5)
-    content: str
+    def __repr__(self) -> str:
+        return self.__name__
 
 
-class Reply(NamedTuple):
-    """The assistant of ``session`` commits ``content`` after ``delay``."""
-
-    session: str
-    content: str
-    delay: Dist  # drawn by the driver when the timer starts (SPEC §2.5)
-
-
-class Reconnect(NamedTuple):
-    """``client`` reconnects its SSE stream after ``delay``."""
-
-    client: int
-    delay: Dist  # drawn by the driver when the timer starts (SPEC §2.5)
-
-
-class Dropped(NamedTuple):
-    """Connection ``conn`` of ``client`` dropped: its in-flight events are lost, or drain late."""
-
-    client: int
-    conn: int
+Respond = DriverEffect("Respond", ("attempt", "status", "body"),
+                       "The server answers ``attempt`` (an ``Attempt``) with ``status`` and ``body`` (an "
+                       "``Event``): the response leg starts.")
+Push = DriverEffect("Push", ("event", "conns"),
+                    "The server pushes ``event`` on each connection of ``conns``, ``(client, conn)`` "
+                    "pairs, in order.")
+Backoff = DriverEffect("Backoff", ("client", "send", "delay"),
+                       "A client's retry timer for ``send`` starts; it fires after ``delay`` seconds.")
+Think = DriverEffect("Think", ("session", "delay", "content"),
+                     "The assistant of ``session`` starts typing after ``delay`` (a ``Dist``, drawn by "
+                     "the driver when the timer starts, SPEC §2.5), then replies to ``content``.")
+Reply = DriverEffect("Reply", ("session", "content", "delay"),
+                     "The assistant of ``session`` commits ``content`` after ``delay`` (a ``Dist``, drawn "
+                     "by the driver).")
+Reconnect = DriverEffect("Reconnect", ("client", "delay"),
+                         "``client`` reconnects its SSE stream after ``delay`` (a ``Dist``, drawn by the "
+                         "driver).")
+Dropped = DriverEffect("Dropped", ("client", "conn"),
+                       "Connection ``conn`` of ``client`` dropped: its in-flight events are lost, or "
+                       "drain late.")
 
 
 class Driver:
@@ -257,22 +251,23 @@ class Driver:
 def drive(driver: Driver, t: float, effects) -> None:
     """Hand each driver effect, in order, to the ``driver`` method of its kind."""
     for e in effects:
-        kind = type(e)
-        if kind is Push:
-            driver.push(t, e.event, e.conns)
-        elif kind is Attempt:
+        if type(e) is Attempt:
             driver.request(t, e)
+            continue
+        kind = e[0] if type(e) is tuple and e else None
+        if kind is Push:
+            driver.push(t, e[1], e[2])
         elif kind is Respond:
-            driver.respond(t, e.attempt, e.status, e.body)
+            driver.respond(t, e[1], e[2], e[3])
         elif kind is Think:
-            driver.think(t, e.session, e.delay, e.content)
+            driver.think(t, e[1], e[2], e[3])
         elif kind is Reply:
-            driver.reply(t, e.session, e.content, e.delay)
+            driver.reply(t, e[1], e[2], e[3])
         elif kind is Backoff:
-            driver.backoff(t, e.client, e.send, e.delay)
+            driver.backoff(t, e[1], e[2], e[3])
         elif kind is Reconnect:
-            driver.reconnect(t, e.client, e.delay)
+            driver.reconnect(t, e[1], e[2])
         elif kind is Dropped:
-            driver.dropped(t, e.client, e.conn)
+            driver.dropped(t, e[1], e[2])
         else:
             raise TypeError(f"not a driver effect: {e!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,9 @@ def test_records_equal_and_hash_as_the_plain_tuple_of_their_fields():
     assert event.runs() == (("s1", 0, 2),) and event.flags == (True, False)
     assert Event("s1", 3, 2, 2, False, False, False).runs() == ()
     assert Post(4, "A") == (4, "A", None, None)
-    assert Push(event, ((0, 1),)).conns == ((0, 1),)
+    assert Push(event, ((0, 1),)) == (Push, event, ((0, 1),))  # a driver effect: a plain tuple
+    with pytest.raises(TypeError, match=r"Push\(event, conns\) takes 2 fields, got 1"):
+        Push(event)
 
 
 def test_drive_refuses_what_is_not_a_driver_effect():
@@ -231,3 +234,20 @@ def test_the_readmes_plugin_example_is_the_tested_file():
     section = readme[readme.index("## Plug-in strategies"):]
     block = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     assert block in (ROOT / "tests" / "plugins" / "example.py").read_text()
+
+
+# --- the nanosecond rounding ----------------------------------------------------------------------
+def _bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_ns_is_round_to_the_nanosecond_bit_for_bit(t):
+    assert _bits(simulator.ns(t)) == _bits(round(t * 1e9) / 1e9)
+
+
+@pytest.mark.parametrize("x", [0.5, 1.5, 2.5, -0.5, -1.5, 0.49999999999999994, 2.0**51 - 0.5, 2.0**51 - 1.5,
+                               2.0**51, 2.0**51 + 1, 2.0**52 + 1, -(2.0**51) + 0.5, -(2.0**51), 1e17, 0.0, -0.0])
+def test_ns_at_ties_and_at_the_edges_of_the_float_arithmetic(x):
+    t = x / 1e9
+    assert _bits(simulator.ns(t)) == _bits(round(t * 1e9) / 1e9)

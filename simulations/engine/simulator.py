@@ -33,9 +33,23 @@ SEND, ARRIVE, RESPONSE, TIMEOUT, DELIVER, DRAINED, RETRY, THINK, REPLY, DISCONNE
     RECONNECT, WORKLOAD = range(13)
 
 
+_TO_WHOLE = 1.5 * 2.0**52  # x + _TO_WHOLE - _TO_WHOLE is x rounded to a whole number, ties to even
+_WHOLE_EXACT, _WHOLE_EXACT_NEG = 2.0**51, -(2.0**51)  # ... when x is between (IEEE 754 doubles, round to nearest)
+
+
 def ns(t: float) -> float:
-    """``t`` rounded to the nanosecond: every instant the simulator computes goes through this."""
-    return round(t * 1e9) / 1e9
+    """``t`` rounded to the nanosecond, ``round(t * 1e9) / 1e9``: every instant the simulator computes
+    goes through this.
+
+    Below 2**51 ns (26 days) the whole number is found in float arithmetic: 1.5 * 2**52 added puts
+    the sum where doubles are whole numbers (the addition rounds, ties to even, as ``round`` does), and
+    subtracted again, exactly, leaves ``round(x)`` as a float; a third of ``round``'s instructions,
+    which build an int. Bit for bit the same (tests/test_vocab.py).
+    """
+    x = t * 1e9
+    if x < _WHOLE_EXACT and x > _WHOLE_EXACT_NEG:
+        return (x + _TO_WHOLE - _TO_WHOLE) / 1e9
+    return round(x) / 1e9
 
 
 def warnings_for(scenario: Scenario, strategy: str) -> list[str]:
@@ -121,6 +135,7 @@ class Simulator(Driver):
         if wl is not None and wl.count > 0:
             self.inputs += wl.count * len(scenario.clients)
             self.wl_left = [wl.count] * len(scenario.clients)
+            self.wl_padding = "x" * wl.content_length  # a workload send's content: its label, padded
             for c in range(len(scenario.clients)):
                 self.schedule(ns(rng.expovariate(wl.rate)), WORKLOAD, c, None, None)
         if sse.disconnect_rate > 0:
@@ -191,6 +206,9 @@ class Simulator(Driver):
                     effects = respond(t, a, b, c)
                 elif kind == WORKLOAD:
                     effects = workload(t, a)
+                    if self.inputs == 0:  # the last input: quiescent within HORIZON (inputs: here and dispatch)
+                        horizon = ns(t + HORIZON)
+                        limit = min(limit, horizon)
                 elif kind == THINK:
                     effects = think(t, a, b)
                 elif kind == REPLY:
@@ -198,11 +216,11 @@ class Simulator(Driver):
                 else:
                     self.now = now
                     effects = dispatch(t, kind, a, b, c)
+                    if self.inputs == 0 and horizon is None:  # the last input: quiescent within HORIZON
+                        horizon = ns(t + HORIZON)
+                        limit = min(limit, horizon)
                 if effects:
                     apply(t, effects)
-                if horizon is None and self.inputs == 0:
-                    horizon = ns(t + HORIZON)
-                    limit = min(limit, horizon)
                 if world.pending:
                     was_quiet = False
                 elif world.quiescent():
@@ -256,11 +274,9 @@ class Simulator(Driver):
         self.wl_left[client] = left
         if left > 0:
             self.seq += 1
-            heappush(self.heap, (round((t + self.rng.expovariate(wl.rate)) * 1e9) / 1e9, self.seq, WORKLOAD,
-                                 client, None, None))  # ns(...), inline
+            heappush(self.heap, (ns(t + self.rng.expovariate(wl.rate)), self.seq, WORKLOAD, client, None, None))
         k = wl.count - left
-        length = wl.content_length
-        content = (f"c{client}m{k}:" + "x" * length)[:length]
+        content = (f"c{client}m{k}:" + self.wl_padding)[:wl.content_length]
         return self.world.user_send(t, client, content)
 
     def draw_fault(self) -> str:
@@ -274,18 +290,20 @@ class Simulator(Driver):
         """Give the model's driver effects their times: ``drive(self, t, effects)``, inlined.
 
         The methods below are the plain reference of each kind; this loop does the same work
-        without a call per effect (``push`` first: by far the most frequent), and reads the records
-        by position (a NamedTuple's field by name is a slower lookup). ``seq`` is kept in a local and
-        stored back around every method that schedules. tests/test_vocab.py runs both.
+        without a call per effect (``push`` first: by far the most frequent). ``seq`` is kept in a
+        local and stored back around every method that schedules. tests/test_vocab.py runs both.
         """
         last_conn, last_time, heap, delay = self.last_conn, self.last_time, self.heap, self.delay
         seq = self.seq
         for e in effects:
             kind = type(e)
+            if kind is tuple:  # (kind, *fields); an Attempt is itself
+                kind = e[0]
             if kind is Push:
-                event = e[0]
-                for client, conn in e[1]:
-                    d = round((t + delay()) * 1e9) / 1e9  # ns(t + delay()), inline
+                _, event, conns = e
+                for client, conn in conns:
+                    x = (t + delay()) * 1e9  # d = ns(t + delay()), inline: the instant of every delivery
+                    d = (x + _TO_WHOLE - _TO_WHOLE if _WHOLE_EXACT_NEG < x < _WHOLE_EXACT else round(x)) / 1e9
                     if last_conn[client] != conn:
                         if conn < last_conn[client]:
                             raise AssertionError(f"push to client {client}'s closed connection {conn}")
@@ -297,29 +315,29 @@ class Simulator(Driver):
                     seq += 1
                     heappush(heap, (d, seq, DELIVER, client, conn, event))
             elif kind is Respond:
-                a = e[0]
+                _, a, status, body = e
                 lat = a.response_latency.sample(self.rng) if a.response_latency else self.resp()
                 seq += 1
-                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq, RESPONSE, a, e[1], e[2]))
+                heappush(heap, (ns(t + lat), seq, RESPONSE, a, status, body))
             elif kind is Attempt:
                 a = e
                 if a.fault is None:
                     a.fault = self.draw_fault()
                 lat = a.request_latency.sample(self.rng) if a.request_latency else self.req()
                 self.obs.post(t, a.client, a.send, a.n, a.fault)
-                heappush(heap, (round((t + lat) * 1e9) / 1e9, seq + 1, ARRIVE, a, None, None))
-                heappush(heap, (round((t + self.timeout) * 1e9) / 1e9, seq + 2, TIMEOUT, a, None, None))
+                heappush(heap, (ns(t + lat), seq + 1, ARRIVE, a, None, None))
+                heappush(heap, (ns(t + self.timeout), seq + 2, TIMEOUT, a, None, None))
                 seq += 2
             elif kind is Think:
-                dist = e[1]  # a constant's value without the call (the usual think delay)
+                _, session, dist, content = e  # a constant's value without the call (the usual think delay)
                 seq += 1
                 d = dist.value if dist.kind == "constant" else dist.sample(self.rng)
-                heappush(heap, (round((t + d) * 1e9) / 1e9, seq, THINK, e[0], e[2], None))
+                heappush(heap, (ns(t + d), seq, THINK, session, content, None))
             elif kind is Reply:
-                dist = e[2]
+                _, session, content, dist = e
                 seq += 1
                 d = dist.value if dist.kind == "constant" else dist.sample(self.rng)
-                heappush(heap, (round((t + d) * 1e9) / 1e9, seq, REPLY, e[0], e[1], None))
+                heappush(heap, (ns(t + d), seq, REPLY, session, content, None))
             else:
                 self.seq = seq
                 drive(self, t, (e,))

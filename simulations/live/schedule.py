@@ -114,6 +114,8 @@ class Schedule:
         """Give effects their instants, as the simulator's ``apply`` does (same draws, same order)."""
         for e in effects:
             kind = type(e)
+            if kind is tuple:  # a model driver effect, (kind, *fields) (model.vocab.DriverEffect)
+                kind = e[0]
             if kind is Pushed:  # lockstep only: free runs schedule a delivery when it is received
                 client, conn, version = e
                 d = instant(t + self.delay())
@@ -135,15 +137,20 @@ class Schedule:
                 self.schedule(instant(t + lat), ARRIVE, a, None, None)
                 self.schedule(instant(t + self.timeout), TIMEOUT, a, None, None)
             elif kind is Think:
-                self.schedule(instant(t + e.delay.sample(self.rng)), THINK, e.session, e.content, None)
+                _, session, delay, content = e
+                self.schedule(instant(t + delay.sample(self.rng)), THINK, session, content, None)
             elif kind is Reply:
-                self.schedule(instant(t + e.delay.sample(self.rng)), REPLY, e.session, e.content, None)
+                _, session, content, delay = e
+                self.schedule(instant(t + delay.sample(self.rng)), REPLY, session, content, None)
             elif kind is Backoff:
-                self.schedule(instant(t + e.delay), RETRY, e.client, e.send, None)
+                _, client, send, delay = e
+                self.schedule(instant(t + delay), RETRY, client, send, None)
             elif kind is Reconnect:
-                self.schedule(instant(t + e.delay.sample(self.rng)), RECONNECT, e.client, None, None)
+                _, client, delay = e
+                self.schedule(instant(t + delay.sample(self.rng)), RECONNECT, client, None, None)
             elif kind is Dropped:
-                self._drop(e.client, e.conn)
+                _, client, conn = e
+                self._drop(client, conn)
             else:
                 raise AssertionError(e)
 
