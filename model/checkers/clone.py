@@ -131,23 +131,23 @@ def _key_q_equal(self, K) -> tuple:
     return _ungrouped(self.q_equal, K) if K.quiet else ()
 
 
+def _live_sends(sends, K) -> tuple:
+    """The sends of ``sends`` that are still live (``K.live``; None: every send), sorted."""
+    if not sends:
+        return ()
+    live = K.live
+    return tuple(sorted(sends if live is None else [s for s in sends if s in live]))
+
+
 def _key_failed(self, K) -> tuple:
     # Read only when the send commits (no-ghost): a send that can no longer commit, fail or be
     # posted again (not in K.live) never reads it.
-    failed = self.failed
-    if not failed:
-        return ()
-    live = K.live
-    return tuple(sorted(failed if live is None else [s for s in failed if s in live]))
+    return _live_sends(self.failed, K)
 
 
 def _key_ghosted(self, K) -> tuple:
     # Read only when the send commits or is shown failed, which only a send in K.live can.
-    ghosted = self.ghosted
-    if not ghosted:
-        return ()
-    live = K.live
-    return tuple(sorted(ghosted if live is None else [s for s in ghosted if s in live]))
+    return _live_sends(self.ghosted, K)
 
 
 for _name, _method in (("_key_views", _key_views), ("_key_cnt", _key_cnt), ("_key_gone", _key_gone),
