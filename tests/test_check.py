@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from model.invariants import INVARIANTS
-from simulations.explore.checking import required_sometimes
 from simulations.cli import main
+from simulations.explore.checking import required_sometimes
 from simulations.io.scenario import builtin_scenarios, parse_scenario
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}

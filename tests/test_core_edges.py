@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from simulations.engine import simulator as engine
 from simulations.cli import main
+from simulations.engine import simulator as engine
 
 LIVELOCK = """until = 5.0
 [post]

@@ -17,8 +17,8 @@ from model.diagram import DiagramGraph, Edge, from_graph, render_dot, render_mer
 from model.errors import InputError
 from model.flowgraph import chart_to_graph, compare_graphs, ordered_edges
 from model.mermaid import load_mermaid, parse_mermaid
-from simulations.report import diagrams
 from simulations.cli import main
+from simulations.report import diagrams
 from simulations.report.png_layout import layout, place_labels, route
 from simulations.report.render_png import render_png
 

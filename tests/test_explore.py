@@ -15,8 +15,8 @@ import pytest
 
 from simulations.cli import main
 from simulations.explore.explorer import Model, explore
-from simulations.io.scenario import builtin_scenarios, parse_scenario
 from simulations.explore.graph import build_graph
+from simulations.io.scenario import builtin_scenarios, parse_scenario
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from model.errors import InputError
-from simulations.explore import counterexample as cxm
 from simulations.cli import main
+from simulations.explore import counterexample as cxm
 from simulations.explore.explorer import Model, explore
 from simulations.io.scenario import builtin_scenarios, load_scenario
 

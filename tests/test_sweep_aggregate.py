@@ -9,6 +9,7 @@ import random
 import pytest
 from sweep_fakes import fake_parse, fake_run
 
+from simulations.io.sweep_file import load_sweep
 from simulations.sweep import runner
 from simulations.sweep.aggregate import (
     LogHistogram,
@@ -18,7 +19,6 @@ from simulations.sweep.aggregate import (
     markdown_tables,
     write_summary,
 )
-from simulations.io.sweep_file import load_sweep
 
 
 def test_ratio_interval_uses_runs_as_clusters():

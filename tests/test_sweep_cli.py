@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulations.cli import main
-from simulations.sweep.runner import RUN_COLUMNS, flatten
 from simulations.io.sweep_file import BUILTIN_SWEEPS, load_sweep
+from simulations.sweep.runner import RUN_COLUMNS, flatten
 
 SMALL = """
 name = "small"

@@ -8,12 +8,12 @@ import re
 import pytest
 from sweep_fakes import fake_parse, fake_run
 
+from simulations.io.sweep_file import load_sweep
 from simulations.report import plots
-from simulations.sweep import runner
-from simulations.sweep.aggregate import LogHistogram, aggregate
 from simulations.report.html_page import markdown_to_html, write_html
 from simulations.report.sweep import finish_sweep, sweep_sections
-from simulations.io.sweep_file import load_sweep
+from simulations.sweep import runner
+from simulations.sweep.aggregate import LogHistogram, aggregate
 
 
 def row(strategy, params, value, sse=1000.0):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from simulations.report.html_page import write_html
 from simulations.report.build import build_report
+from simulations.report.html_page import write_html
 from simulations.report.sweep import default_sweep_section
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from model.invariants import INVARIANTS
-from simulations.sweep.aggregate import RatioStat
 from simulations.engine.simulator import simulate
 from simulations.io.scenario import builtin_scenarios, load_scenario
+from simulations.sweep.aggregate import RatioStat
 
 REALISTIC = next(p for p in builtin_scenarios() if p.stem == "realistic")
 

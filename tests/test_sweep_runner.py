@@ -10,9 +10,9 @@ from sweep_fakes import failing_run, fake_parse, fake_run, interrupted_run
 
 import simulations
 from model.errors import InputError
+from simulations.io.sweep_file import load_sweep
 from simulations.sweep import runner
 from simulations.sweep.aggregate import aggregate, write_summary
-from simulations.io.sweep_file import load_sweep
 
 SWEEP = """
 name = "t"

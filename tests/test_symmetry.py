@@ -22,7 +22,12 @@ from model.invariants import INVARIANTS
 from model.strategies import BUILTIN
 from simulations.cli import main
 from simulations.explore.explorer import Model, explore, replay, symmetry_groups
-from simulations.io.scenario import builtin_scenarios, load_scenario, load_scenario_data, parse_scenario
+from simulations.io.scenario import (
+    builtin_scenarios,
+    load_scenario,
+    load_scenario_data,
+    parse_scenario,
+)
 from tests.test_explore_verdicts import CASES as VERDICT_CASES
 from tests.test_explore_verdicts import small
 

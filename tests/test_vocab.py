@@ -18,7 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from model.observe import Observer
-from model.strategies import BUILTIN, Seed, SessionView, Strategy, applied_sse, resolve_strategy
+from model.plugins import resolve_strategy
+from model.strategies import BUILTIN, Seed, SessionView, Strategy, applied_sse
 from model.system import World
 from model.vocab import (
     Apply,

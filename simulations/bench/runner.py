@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.observe import Observer
-from model.strategies import resolve_strategy
+from model.plugins import resolve_strategy
 from simulations.bench.heap_twin import run_heap
 from simulations.bench.simpy_twin import run_simpy
 from simulations.bench.workload import load_workload, workload_from_dict

@@ -30,9 +30,8 @@ def sleeping_run(data: dict, source: str, strategy: str, seed: int) -> dict:
 
 def time_runner(name: str, workers: int) -> float:
     """Seconds to run ``name`` with ``sleeping_run``: the runner's own scaling and overhead."""
-    from simulations.io.sweep_file import resolve_sweep_path
+    from simulations.io.sweep_file import load_sweep, resolve_sweep_path
     from simulations.sweep.runner import run_sweep
-    from simulations.io.sweep_file import load_sweep
 
     sweep = load_sweep(resolve_sweep_path(name))
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,10 +43,9 @@ def time_runner(name: str, workers: int) -> float:
 def time_sweep(name: str, workers: int) -> tuple[float, float, int, float, float]:
     """Seconds running the runs, seconds aggregating + plotting + writing, the run count, and
     the CPU seconds of the runs spent by this process and by its (reaped) worker processes."""
-    from simulations.io.sweep_file import resolve_sweep_path
+    from simulations.io.sweep_file import load_sweep, resolve_sweep_path
     from simulations.report.sweep import finish_sweep
     from simulations.sweep.runner import run_sweep
-    from simulations.io.sweep_file import load_sweep
 
     sweep = load_sweep(resolve_sweep_path(name))
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,10 +65,9 @@ def _cpu() -> tuple[float, float]:
 
 def rss_child(name: str, seeds: int, workers: int) -> None:
     """In a fresh process: run ``name`` with seeds 1..N, aggregate, print runs and peak RSS (kB)."""
+    from simulations.io.sweep_file import load_sweep, resolve_sweep_path
     from simulations.sweep.aggregate import aggregate, write_summary
-    from simulations.io.sweep_file import resolve_sweep_path
     from simulations.sweep.runner import run_sweep
-    from simulations.io.sweep_file import load_sweep
 
     sweep = load_sweep(resolve_sweep_path(name))
     sweep = dataclasses.replace(sweep, seeds=tuple(range(1, seeds + 1)))

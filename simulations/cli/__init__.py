@@ -18,7 +18,7 @@ import traceback
 
 import simulations
 from model.errors import SsesimError
-from model.strategies import plugin_failure
+from model.plugins import plugin_failure
 
 # Command modules under simulations/cli, in the order --help lists them.
 COMMANDS = ("run", "explore", "check", "check_trace", "sweep", "diagram", "report", "serve", "live", "schema", "completion")

@@ -69,7 +69,7 @@ def check_frontier(n: int | None) -> None:
 def check_strategy(name: str | None) -> None:
     """Resolve ``--strategy`` now, so that a bad one is blamed on the option, before any work."""
     if name is not None:
-        from model.strategies import resolve_strategy
+        from model.plugins import resolve_strategy
         resolve_strategy(name, "--strategy", None)
 
 

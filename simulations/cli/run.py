@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-
 import threading
 
 from model.invariants import INVARIANTS
-from simulations.cli.common import add_quiet, add_strategy, check_strategy
 from model.outcome import RunResult
+from simulations.cli.common import add_quiet, add_strategy, check_strategy
 from simulations.engine.simulator import simulate
 from simulations.io.progress import Progress
 from simulations.io.scenario import load_scenario

@@ -28,9 +28,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from simulations.io.sweep_file import load_sweep
     from simulations.report.sweep import finish_sweep
     from simulations.sweep.runner import run_sweep
-    from simulations.io.sweep_file import load_sweep
 
     sweep = load_sweep(find_sweep(args.sweep, None))
     out = Path(args.out) if args.out else Path("sweeps-out") / sweep.name

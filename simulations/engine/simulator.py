@@ -19,7 +19,7 @@ from model.errors import SsesimError
 from model.invariants import Monitor
 from model.observe import Observer
 from model.outcome import RunResult
-from model.strategies import resolve_strategy
+from model.plugins import resolve_strategy
 from model.system import World
 from model.vocab import Attempt, Driver, Push, Reply, Respond, Think, drive
 from simulations.io.trace import traced

@@ -160,7 +160,7 @@ def scenario_path(cx: Counterexample, cx_file: str | Path | None = None) -> Path
 
 def model_for(cx: Counterexample, cx_file: str | Path | None = None, strategy: str | None = None):
     """The explorer's ``Model`` of the counterexample's scenario and strategy (or ``strategy``)."""
-    from model.strategies import resolve_strategy
+    from model.plugins import resolve_strategy
     from simulations.explore.explorer import Model
     from simulations.io.scenario import load_scenario
     path = scenario_path(cx, cx_file)

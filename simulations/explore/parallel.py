@@ -35,7 +35,7 @@ from array import array
 from multiprocessing.connection import wait
 
 from model.invariants import INVARIANTS
-from model.strategies import PluginFailed, plugin_failure
+from model.plugins import PluginFailed, plugin_failure
 from simulations.explore.explorer import (
     Exploration,
     Model,

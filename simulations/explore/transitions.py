@@ -13,7 +13,8 @@ from model.config import Scenario
 from model.errors import InputError
 from model.explored import COPY, COPY2, PART, SORTED, derive, field
 from model.invariants import Monitor, clone_monitor, monitor_key
-from model.strategies import BUILTIN, Strategy, knows_undecided, reads, resolve_strategy
+from model.plugins import resolve_strategy
+from model.strategies import BUILTIN, Strategy, knows_undecided, reads
 from model.system import World
 from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from model.world_state import Keys, clone_world, copy_attempt, own_sessions

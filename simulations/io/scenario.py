@@ -27,7 +27,7 @@ from model.config import (
     Workload,
 )
 from model.errors import InputError
-from model.strategies import resolve_strategy
+from model.plugins import resolve_strategy
 from simulations.io.schema import scenario as declared
 from simulations.io.schema.base import check_depth, render_key, validate
 

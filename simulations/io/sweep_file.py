@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import InputError
-from model.strategies import resolve_strategy
+from model.plugins import resolve_strategy
 from simulations.io.scenario import parse_scenario, read_toml
 from simulations.io.schema import sweep as declared
 from simulations.io.schema.base import one_line, validate

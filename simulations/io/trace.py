@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from model.errors import InputError
 from model.invariants import Monitor
 from model.observe import Observer
+from simulations.io.files import make_folder, temp_file
 from simulations.io.schema.base import JSON, input_error, read_json, shown
 from simulations.io.schema.trace import FIELDS, line
-from simulations.io.files import make_folder, temp_file
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one record; a message is at most 1 MB
 

@@ -20,7 +20,7 @@ from model.config import Scenario
 from model.errors import SsesimError
 from model.invariants import Monitor
 from model.outcome import RunResult
-from model.strategies import resolve_strategy
+from model.plugins import resolve_strategy
 from simulations.io.trace import TraceWriter
 from simulations.live.app import create_app
 from simulations.live.conductor import Conductor, ConductorDriver, Limits

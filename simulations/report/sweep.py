@@ -11,10 +11,10 @@ import math
 import os
 from pathlib import Path
 
-from simulations.sweep.aggregate import Aggregate, _g, aggregate, markdown_tables, write_summary
+from simulations.io.files import atomic_write
 from simulations.report.html_page import write_html
 from simulations.report.plots import plot_sweep
-from simulations.io.files import atomic_write
+from simulations.sweep.aggregate import Aggregate, _g, aggregate, markdown_tables, write_summary
 from simulations.sweep.runner import INVARIANTS
 
 __all__ = ["default_sweep_section", "finish_sweep", "sweep_sections", "write_html"]
@@ -28,9 +28,8 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
     Finished runs of the same sweep are kept from an earlier report (``--resume``); results of
     a sweep that has changed since are replaced. Links are relative to ``report_dir``.
     """
-    from simulations.io.sweep_file import resolve_sweep_path
+    from simulations.io.sweep_file import load_sweep, resolve_sweep_path
     from simulations.sweep.runner import META_JSON, RUNS_CSV, SAMPLES_JSONL, run_sweep
-    from simulations.io.sweep_file import load_sweep
 
     loaded = load_sweep(resolve_sweep_path(sweep))
     out = Path(report_dir) / "sweep"

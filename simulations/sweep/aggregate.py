@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulations.io.files import atomic_write
 from simulations.sweep.runner import (
     INVARIANTS,
     META_JSON,
@@ -33,7 +34,6 @@ from simulations.sweep.runner import (
     SAMPLES_JSONL,
     complete_lines,
 )
-from simulations.io.files import atomic_write
 
 Z95 = 1.959963984540054
 RATES = {"anomalies": None, "commits": "committed", "flicker": "metrics.flicker_count",

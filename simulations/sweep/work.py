@@ -16,7 +16,7 @@ RunFn = Callable[[dict, str, str, int], dict]
 
 def execute_run(data: dict, source: str, strategy: str, seed: int) -> dict:
     """The real run: parse the cell's scenario, simulate, return its JSON and confirm times."""
-    from model.strategies import resolve_strategy
+    from model.plugins import resolve_strategy
     from simulations.engine.simulator import simulate
     from simulations.io.scenario import parse_scenario
 
@@ -32,6 +32,6 @@ def attempt(run_fn: RunFn, data: dict, source: str, strategy: str, seed: int) ->
         payload = run_fn(data, source, strategy, seed)
         return None, payload, time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, not raised
-        from model.strategies import plugin_failure
+        from model.plugins import plugin_failure
         text = plugin_failure(exc) or " ".join(f"{type(exc).__name__}: {exc}".split())
         return text, None, time.perf_counter() - start
