@@ -127,6 +127,48 @@ def test_sigkill_of_a_report_takes_its_check_workers_with_it(tmp_path):
         _kill_leftovers(workers | {proc.pid})
 
 
+LONG_EXPLORATION = str(ROOT / "simulations" / "bench" / "two-sends-seed-retry.toml")  # minutes of work
+
+
+def _explore_with_two_workers(tmp_path) -> tuple[subprocess.Popen, set[int]]:
+    proc = _start("explore", LONG_EXPLORATION, "--strategy", "seed-retry", "--workers", "2", "--quiet",
+                  cwd=tmp_path)
+    workers: set[int] = set()
+
+    def two_workers():
+        workers.update(_children(proc.pid))
+        return len(workers) >= 2 or proc.poll() is not None
+    _wait_for(two_workers, what="two explore workers")
+    time.sleep(0.5)  # into the search, past the workers' start-up
+    assert proc.poll() is None, "the exploration ended before it could be stopped"
+    return proc, workers
+
+
+def test_sigkill_of_explore_takes_its_search_workers_with_it(tmp_path):
+    proc, workers = _explore_with_two_workers(tmp_path)
+    try:
+        proc.kill()
+        proc.wait(30)
+        _wait_for(lambda: not any(_alive(w) for w in workers), timeout=30,
+                  what=f"orphaned explore workers {workers} to exit")
+    finally:
+        _kill_leftovers(workers | {proc.pid})
+
+
+@pytest.mark.parametrize("sig, status, word", [(signal.SIGTERM, 143, "terminated"),
+                                               (signal.SIGINT, 130, "interrupted")])
+def test_a_signal_to_explore_with_workers_is_one_line_and_stops_them(sig, status, word, tmp_path):
+    proc, workers = _explore_with_two_workers(tmp_path)
+    try:
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == status, err
+        assert err.strip().splitlines() == [f"ssesim explore: {word}"], err
+        _wait_for(lambda: not any(_alive(w) for w in workers), timeout=30, what="workers to exit")
+    finally:
+        _kill_leftovers(workers | {proc.pid})
+
+
 def test_sigterm_of_a_sweep_is_exit_143_with_its_workers_stopped(sweep_file, tmp_path):
     out = tmp_path / "out"
     proc, workers = _sweep_with_busy_workers(sweep_file, out)
