@@ -82,6 +82,22 @@ def _kill_leftovers(pids) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _two_workers(proc: subprocess.Popen, command: str) -> set[int]:
+    """The pids of ``proc``'s first two child processes (its workers), once both are running."""
+    workers: set[int] = set()
+
+    def two():
+        workers.update(_children(proc.pid))
+        return len(workers) >= 2 or proc.poll() is not None
+    try:
+        _wait_for(two, what=f"two {command} workers")
+        assert proc.poll() is None, f"the {command} ended before it could be stopped"
+    except BaseException:
+        _kill_leftovers(workers | {proc.pid})
+        raise
+    return workers
+
+
 @pytest.fixture
 def sweep_file(tmp_path) -> Path:
     path = tmp_path / "slow.toml"
@@ -112,13 +128,8 @@ def test_sigkill_of_a_report_takes_its_check_workers_with_it(tmp_path):
     """The report's check verdicts run in a process pool too; its workers must not outlive it."""
     proc = _start("report", "--out", "out", "--workers", "2", "--sweep", "quick", "--quiet",
                   cwd=tmp_path)
-    workers: set[int] = set()
+    workers = _two_workers(proc, "report")
     try:
-        def two_workers():
-            workers.update(_children(proc.pid))
-            return len(workers) >= 2 or proc.poll() is not None
-        _wait_for(two_workers, what="two report workers")
-        assert proc.poll() is None, "the report ended before it could be killed"
         proc.kill()
         proc.wait(30)
         _wait_for(lambda: not any(_alive(w) for w in workers), timeout=30,
@@ -133,12 +144,7 @@ LONG_EXPLORATION = str(ROOT / "simulations" / "bench" / "two-sends-seed-retry.to
 def _explore_with_two_workers(tmp_path) -> tuple[subprocess.Popen, set[int]]:
     proc = _start("explore", LONG_EXPLORATION, "--strategy", "seed-retry", "--workers", "2", "--quiet",
                   cwd=tmp_path)
-    workers: set[int] = set()
-
-    def two_workers():
-        workers.update(_children(proc.pid))
-        return len(workers) >= 2 or proc.poll() is not None
-    _wait_for(two_workers, what="two explore workers")
+    workers = _two_workers(proc, "explore")
     time.sleep(0.5)  # into the search, past the workers' start-up
     assert proc.poll() is None, "the exploration ended before it could be stopped"
     return proc, workers

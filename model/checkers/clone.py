@@ -131,7 +131,7 @@ def _key_q_equal(self, K) -> tuple:
     return _ungrouped(self.q_equal, K) if K.quiet else ()
 
 
-def _live_sends(sends, K) -> tuple:
+def _only_live(sends, K) -> tuple:
     """The sends of ``sends`` that are still live (``K.live``; None: every send), sorted."""
     if not sends:
         return ()
@@ -142,12 +142,12 @@ def _live_sends(sends, K) -> tuple:
 def _key_failed(self, K) -> tuple:
     # Read only when the send commits (no-ghost): a send that can no longer commit, fail or be
     # posted again (not in K.live) never reads it.
-    return _live_sends(self.failed, K)
+    return _only_live(self.failed, K)
 
 
 def _key_ghosted(self, K) -> tuple:
     # Read only when the send commits or is shown failed, which only a send in K.live can.
-    return _live_sends(self.ghosted, K)
+    return _only_live(self.ghosted, K)
 
 
 for _name, _method in (("_key_views", _key_views), ("_key_cnt", _key_cnt), ("_key_gone", _key_gone),

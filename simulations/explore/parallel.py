@@ -39,6 +39,7 @@ from model.plugins import PluginFailed, plugin_failure
 from simulations.explore.explorer import (
     Exploration,
     Model,
+    _code,
     collision_probability,
     describe_path,
     expand,
@@ -102,13 +103,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
         for sealed, node, parent, action in pending[:quota]:
             seen.add(sealed)
             parents.append(parent)
-            code = -1
-            if action is not None:
-                code = codes.get(action)
-                if code is None:
-                    code = codes[action] = len(table)
-                    table.append(action)
-            steps.append(code)
+            steps.append(-1 if action is None else _code(codes, table, action))
             frontier.append((packer.loads(node) if isinstance(node, bytes) else node, len(parents) - 1))
         admitted = len(frontier)
         del pending
