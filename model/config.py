@@ -173,6 +173,7 @@ class EventSpec:
 class ExploreConfig:
     faults: tuple[str, ...] = ("ok", "error_after_commit", "response_lost")
     max_disconnects: int = 1
+    max_timeouts: int | None = None  # POST timeouts the explorer may fire in one run (None: any number)
     sometimes: tuple[str, ...] | None = None  # vacuity guard: what a check must witness (None: defaults)
 
 

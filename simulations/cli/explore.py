@@ -114,7 +114,9 @@ def report(result, scenario) -> str:
     """The human summary: figures, violated invariants with numbered steps, witnesses."""
     rate = result.states / result.seconds if result.seconds > 0 else float("inf")
     bounds = (f"faults {', '.join(scenario.explore.faults)} | max disconnects "
-              f"{scenario.explore.max_disconnects}")
+              f"{scenario.explore.max_disconnects}"
+              + ("" if scenario.explore.max_timeouts is None else
+                 f" | max timeouts {scenario.explore.max_timeouts}"))
     status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
              + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")

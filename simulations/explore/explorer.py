@@ -156,7 +156,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
             asleep = sleeping.get(sealed, NO_SLEEP)
             if only is None:
                 waiting.discard(sealed)
-            names = idents(node, acts)
+            names = idents(node, acts, model.max_timeouts is not None)
             todo = [(a, n) for a, n in zip(acts, names)
                     if (n is None or n not in asleep) and (only is None or n in only)]
             done: list = []

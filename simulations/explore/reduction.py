@@ -48,10 +48,16 @@ def ample(model, node, acts: list) -> list:
     world = node.world
     can_disconnect = net.disconnects < model.max_disconnects
     inputs_remain = bool(remaining) or (can_disconnect and any(c.connected for c in world.clients))
+    # Under [explore].max_timeouts the clients' timeouts share one budget: a timeout of c may disable
+    # another client's, so a set holding one is persistent only while no other client exists.
+    budget = (model.max_timeouts is not None and net.timeouts < model.max_timeouts
+              and len(world.clients) > 1)
     for c in sorted(groups):
         group = groups[c]
         others_work = outside_work or len(groups) > 1
         if inputs_remain and not others_work:
+            continue
+        if budget and any(a[0] == "timeout" for a in group):
             continue
         if _persistent(model, node, c, remaining, can_disconnect):
             return group
@@ -155,18 +161,19 @@ SLEEPY = frozenset(("deliver", "drain", "response", "timeout", "retry", "arrive"
 NO_SLEEP: frozenset = frozenset()
 
 
-def idents(node, acts: list) -> list:
+def idents(node, acts: list, budgeted: bool = False) -> list:
     """For each step of ``acts``, ``(name, client, session)``: a name that stays the same in the
     states after an independent step and is made of keyed fields only, so that states with one key
     name their steps alike (a response or an arrival is named by its client, send and status or
     fault, not by its index in flight nor its attempt number), the client it belongs to (None for a
     server step) and that client's or server's session; None for a step that never sleeps, or whose
-    name would not single it out."""
+    name would not single it out. ``budgeted``: the timeouts share a budget
+    (``[explore].max_timeouts``), so one client's timeout may disable another's: they never sleep."""
     world, net = node.world, node.net
     out: list = []
     for a in acts:
         kind = a[0]
-        if kind not in SLEEPY:
+        if kind not in SLEEPY or (budgeted and kind == "timeout"):
             out.append(None)
         elif kind == "response":
             attempt, status, _body = net.responses[a[1]]

@@ -24,7 +24,7 @@ class Net:
     """What is in flight between the parts, and the explorer's own bounds."""
 
     __slots__ = ("assistant", "disconnects", "done", "drained", "next_send", "quiet", "reconnecting",
-                 "requests", "responses", "sse")
+                 "requests", "responses", "sse", "timeouts")
 
     def __init__(self):
         self.requests: list = []  # attempts travelling to the server
@@ -34,6 +34,7 @@ class Net:
         self.assistant: list = []  # ("think"|"reply", session, content)
         self.reconnecting: list = []  # clients that will reconnect
         self.disconnects = 0
+        self.timeouts = 0  # POST timeouts fired, counted only under [explore].max_timeouts
         self.next_send = 0
         self.quiet = True
         self.done = False
@@ -86,7 +87,7 @@ Net.EXPLORED = {  # type: ignore[attr-defined]
     "sse": field(COPY2, "method:_key_sse"),
     "drained": field(COPY2, "method:_key_drained"),
     "assistant": field(COPY, SORTED), "reconnecting": field(COPY, "method:_key_reconnecting"),
-    "disconnects": field(), "next_send": field(), "quiet": field(), "done": field(),
+    "disconnects": field(), "timeouts": field(), "next_send": field(), "quiet": field(), "done": field(),
 }
 _copy_net, _key_net = derive(Net, Net.EXPLORED)  # type: ignore[attr-defined]
 
@@ -186,6 +187,7 @@ class Model:
         self.strategy_cls = cls = resolve_strategy(strategy or scenario.strategy, scenario.source)
         self.faults = scenario.explore.faults
         self.max_disconnects = scenario.explore.max_disconnects
+        self.max_timeouts = scenario.explore.max_timeouts  # None: any POST may time out
         self.sends = scenario.sends
         # The key leaves out what no step of this scenario and strategy can read (README: What the
         # explored key leaves out): response bodies, for a strategy that never reads them; attempt
@@ -229,9 +231,10 @@ class Model:
                 acts.append(("arrive", i, f))
         for i, (a, _s, _b) in enumerate(net.responses):
             acts.append(("response", i))
-        for c in world.clients:
-            for send in sorted(c.outstanding):
-                acts.append(("timeout", c.index, send))
+        if self.max_timeouts is None or net.timeouts < self.max_timeouts:
+            for c in world.clients:
+                for send in sorted(c.outstanding):
+                    acts.append(("timeout", c.index, send))
         for key in sorted(net.sse):
             if net.sse[key]:
                 acts.append(("deliver", key[0], key[1]))
@@ -277,6 +280,8 @@ class Model:
             a, status, body = net.responses.pop(action[1])
             effects = world.client_response(t, a, status, body)
         elif kind == "timeout":
+            if self.max_timeouts is not None:
+                net.timeouts += 1
             effects = world.client_timeout(t, world.clients[action[1]].outstanding[action[2]])
         elif kind == "deliver":
             event = net.sse[(action[1], action[2])].pop(0)

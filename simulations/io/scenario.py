@@ -107,6 +107,7 @@ def parse_scenario(data: dict, source: str = "<scenario>", option_keys=()) -> Sc
         strategy_options=options, clients=tuple(ClientConfig(session=c.session) for c in f.clients),
         workload=workload, sends=sends, events=events,
         explore=ExploreConfig(faults=tuple(dict.fromkeys(exp.faults)), max_disconnects=exp.max_disconnects,
+                              max_timeouts=exp.max_timeouts,
                               sometimes=None if exp.sometimes is None else tuple(dict.fromkeys(exp.sometimes))),
         source=source,
     )

@@ -198,6 +198,8 @@ class Explore(Table):
     faults: Annotated[list[Choice(*ALL_FAULTS)], Field(min_length=1, max_length=100)] = \
         Field(["ok", "error_after_commit", "response_lost"], description="faults the explorer tries per POST")
     max_disconnects: Integer(0, 1000) = Field(1, description="scripted disconnects the explorer adds")
+    max_timeouts: Integer(0, 1000) = optional(
+        "POST timeouts the explorer may fire in one run (default: any number, each POST may time out)")
     sometimes: Annotated[list[Choice(*SOMETIMES)], Field(max_length=100)] = optional(
         "what a check must witness (default: every property the scenario can reach)")
 
