@@ -123,7 +123,7 @@ def test_sleep_sets_skip_transitions_somewhere():
 def small_scenarios(draw) -> tuple[dict, str]:
     """A small explorable scenario (at most a few thousand states): one to three clients over one
     or two sessions and one or two sends with up to two faults; with one send, also the assistant
-    (two clients at most, no retry), a disconnect and a retry."""
+    (two clients at most, no retry), a disconnect and a retry; sometimes a timeout budget."""
     sends = draw(st.integers(1, 2))
     assistant = sends == 1 and draw(st.booleans())
     n = draw(st.integers(1, 2 if assistant else 3))
@@ -138,6 +138,9 @@ def small_scenarios(draw) -> tuple[dict, str]:
          "sse": {"resume": draw(st.sampled_from(("none", "snapshot", "last-event-id"))),
                  "old_stream_drains": draw(st.booleans())},
          "strategy_options": {"retries": 0 if assistant else draw(st.integers(0, 2 - sends))}}
+    timeouts = draw(st.sampled_from((None, 0, 1, 2)))  # [explore].max_timeouts: a budget all clients share
+    if timeouts is not None:
+        d["explore"]["max_timeouts"] = timeouts
     return d, draw(st.sampled_from(sorted(BUILTIN)))
 
 
