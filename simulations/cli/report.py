@@ -13,9 +13,12 @@ from simulations.cli.common import add_quiet, find_sweep, positive_int
 
 REPORT_TITLE = "ssesim report: is the POST + SSE design race-free?"
 REPORT_RUNS = 5  # seeded runs per scenario and strategy in the verdict section
-# Every example explores to completion below this bound except three seed-retry ones (more than a
-# million states each: assistant-typing, old-stream-drains, two-sessions), which the report names.
-REPORT_MAX_STATES = 500_000
+# Every example explores to completion below this bound (the largest, seed-retry on
+# accepted-then-dropped, has 158,648 states with the report's reductions) except three seed-retry
+# ones (more than two million states each: assistant-typing, old-stream-drains, two-sessions), which
+# the report names and runs again within a timeout budget (simulations.report.check.bounded). At
+# 500,000 the three found the same violations, for 3 more CPU minutes.
+REPORT_MAX_STATES = 250_000
 
 
 def add_parser(sub) -> None:
