@@ -96,11 +96,13 @@ def _bounded_lines(results: list[dict]) -> list[str]:
             out.append(f"- `{r['strategy']}` on `{r['scenario']}`, with {budget}: stopped too, at "
                        f"{b['states']:,} states.")
             continue
-        held = [f"`{i}`" for i in INVARIANTS if i not in b["violations"]]
+        stopped = r["explored"]["violations"]  # found broken before the bound stopped the search
         broke = [f"`{i}`" for i in INVARIANTS if i in b["violations"]]
+        held = [f"`{i}`" for i in INVARIANTS if i not in b["violations"] and i not in stopped]
         out.append(f"- `{r['strategy']}` on `{r['scenario']}`, with {budget}: complete, "
-                   f"{b['states']:,} states; violated {', '.join(broke) or 'none'}; held "
-                   f"{', '.join(held) or 'none'} (within that budget only).")
+                   f"{b['states']:,} states; violated {', '.join(broke) or 'none'}; of the invariants "
+                   f"the stopped search had not found broken, {', '.join(held) or 'none'} held "
+                   "(within that budget only).")
     if out:
         out = ["", "Each exploration the bound stopped was run again with a budget of POST timeouts "
                    "(each timeout without a deadline may add a duplicate commit, which is what makes "
