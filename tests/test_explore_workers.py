@@ -170,3 +170,17 @@ def test_workers_share_a_level_evenly_and_ship_only_surpluses(capsys):
     result = explore_workers(scenario, "seed", workers=2)
     assert result.complete and result.states == explore(scenario, "seed").states
     assert 0 < result.traffic["shipped"] < result.states // 4, result.traffic
+
+
+def test_workers_that_pack_every_waiting_state_find_the_same():
+    """``frontier_objects=0``: every state of the next level waits packed in its worker."""
+    scenario = load_scenario(STEMS["flags-stuck-after-disconnect"])
+    serial = explore(scenario, "seed")
+    packed = explore_workers(scenario, "seed", workers=2, frontier_objects=0)
+    assert serial.complete and serial.states > 50
+    assert (packed.states, packed.transitions, packed.complete) == (serial.states, serial.transitions,
+                                                                    serial.complete)
+    assert {k: len(v) for k, v in packed.paths.items()} == {k: len(v) for k, v in serial.paths.items()}
+    model = Model(scenario, "seed")
+    for inv, actions in packed.paths.items():
+        assert replay(model, actions).monitor.counts[inv] >= 1

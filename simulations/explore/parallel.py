@@ -51,7 +51,7 @@ from simulations.explore.explorer import (
 )
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
-from simulations.explore.store import Packer
+from simulations.explore.store import HOT, Packer
 from simulations.io.workers import worker_init
 
 
@@ -59,12 +59,13 @@ def _owner_of(sealed, n: int) -> int:
     return (sealed if isinstance(sealed, int) else fingerprint(sealed)) % n
 
 
-def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: bool, conn, inboxes) -> None:
+def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: bool, hot: int, conn,
+            inboxes) -> None:
     """One worker: answers the coordinator's messages on ``conn`` until ``stop``."""
     worker_init()
     gc.disable()  # as in the serial search: trees of containers, freed by reference counting
     try:
-        _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes)
+        _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes)
     except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
         blame = plugin_failure(exc)
         if blame is not None:  # the traceback that names the plug-in does not travel: its blame does
@@ -75,7 +76,7 @@ def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: boo
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> None:
+def _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes) -> None:
     model = Model(scenario, strategy)
     reduce = ample_sets and ample_applicable(model)
     keys = model.keys
@@ -130,10 +131,13 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                 if owner == w:
                     if sealed not in seen:  # claimed at once: the owner's own child comes first
                         seen.add(sealed)
-                        keep.append((sealed, child, gid, action))
+                        keep.append((sealed, child if len(keep) < hot else packer.dumps(child), gid,
+                                     action))
                 elif sealed not in offered:
                     offered.add(sealed)
-                    offer[owner].append((sealed, child, gid, action))
+                    bucket = offer[owner]
+                    bucket.append((sealed, child if len(bucket) < hot else packer.dumps(child), gid,
+                                   action))
         del frontier
         # Fingerprints only: each owner claims, in worker order, the offered children it has not
         # seen, and the worker that offered a claimed child keeps it (no state travels for that).
@@ -163,14 +167,18 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
         for source, target, k in _balance(counts):
             if source == w:
                 moving, keep[len(keep) - k:] = keep[len(keep) - k:], []
-                outgoing[target] = [(sealed, packer.dumps(child), gid, action)
-                                    for sealed, child, gid, action in moving]
+                outgoing[target] = [(sealed, child if isinstance(child, bytes) else packer.dumps(child),
+                                     gid, action) for sealed, child, gid, action in moving]
         post.send("ship", outgoing)
         arrived = post.receive("ship")
         for source in range(n):
             if source != w:
                 keep.extend(arrived[source])
         pending = keep
+        for i in range(hot, len(pending)):  # past its share of --frontier-objects, a state waits packed
+            sealed, node, gid, action = pending[i]
+            if not isinstance(node, bytes):
+                pending[i] = (sealed, packer.dumps(node), gid, action)
         traffic = (received, sum(map(len, outgoing)))  # fingerprints offered to it, states it shipped
         del keep, arrived, outgoing
         conn.send(("level", admitted, transitions, found, len(pending), traffic))
@@ -229,10 +237,14 @@ class _Post:
 
 def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
                     max_states: int = 1_000_000, progress=None, full_keys: bool = False,
-                    ample: bool = False) -> Exploration:
-    """The search of :func:`simulations.explore.explorer.explore` shared by ``workers`` processes."""
+                    ample: bool = False, frontier_objects: int | None = None) -> Exploration:
+    """The search of :func:`simulations.explore.explorer.explore` shared by ``workers`` processes.
+
+    ``frontier_objects``: as the serial search's (default ``store.HOT``), shared out between the
+    workers: each keeps at most its share of the next level as objects and packs the rest."""
     start = time.perf_counter()
     n = workers
+    hot = (HOT if frontier_objects is None else frontier_objects) // n
     model = Model(scenario, strategy)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     inboxes = [context.Queue() for _ in range(n)]
@@ -241,7 +253,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
         for w in range(n):
             mine, theirs = context.Pipe()
             p = context.Process(target=_worker, name=f"ssesim-explore-{w}", daemon=True,
-                                args=(w, n, scenario, strategy, ample, full_keys, theirs, inboxes))
+                                args=(w, n, scenario, strategy, ample, full_keys, hot, theirs, inboxes))
             p.start()
             theirs.close()
             links.append(mine)
