@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_reduction import small_scenarios
 
 from model.invariants import INVARIANTS
 from simulations.cli import main
 from simulations.explore.explorer import Model, explore, replay
-from simulations.explore.parallel import explore_workers
+from simulations.explore.parallel import _balance, explore_workers
 from simulations.io.scenario import builtin_scenarios, load_scenario, parse_scenario
 
 BEFORE = json.loads((Path(__file__).parent / "data" / "explore_verdicts.json").read_text())
@@ -144,3 +145,42 @@ def test_a_plugin_failing_in_a_worker_is_blamed_as_in_one_process(tmp_path, monk
     assert lines[0] == lines[1]
     assert lines[0].startswith("ssesim explore: error: plug-in 'raises_in_worker:InHandler' failed at "
                                "run time in on_send") and "\n" not in lines[0]
+
+
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=8))
+def test_a_level_is_evened_out_by_moving_only_surpluses(counts):
+    """``_balance``: after its moves every worker holds its even share (the first ``total % n`` one
+    more), states only leave workers above their share and only reach workers below it, and no more
+    moves than the surplus."""
+    moves = _balance(counts)
+    n, total = len(counts), sum(counts)
+    share = [total // n + (w < total % n) for w in range(n)]
+    after = list(counts)
+    for source, target, k in moves:
+        assert k > 0 and counts[source] > share[source] and counts[target] < share[target]
+        after[source] -= k
+        after[target] += k
+    assert after == share
+    assert sum(k for _s, _t, k in moves) == sum(max(0, c - s) for c, s in zip(counts, share))
+
+
+def test_workers_share_a_level_evenly_and_ship_only_surpluses(capsys):
+    """Only the states that even out a level travel: far fewer than the states, and some do."""
+    scenario = load_scenario(STEMS["old-stream-drains"])
+    result = explore_workers(scenario, "seed", workers=2)
+    assert result.complete and result.states == explore(scenario, "seed").states
+    assert 0 < result.traffic["shipped"] < result.states // 4, result.traffic
+
+
+def test_workers_that_pack_every_waiting_state_find_the_same():
+    """``frontier_objects=0``: every state of the next level waits packed in its worker."""
+    scenario = load_scenario(STEMS["flags-stuck-after-disconnect"])
+    serial = explore(scenario, "seed")
+    packed = explore_workers(scenario, "seed", workers=2, frontier_objects=0)
+    assert serial.complete and serial.states > 50
+    assert (packed.states, packed.transitions, packed.complete) == (serial.states, serial.transitions,
+                                                                    serial.complete)
+    assert {k: len(v) for k, v in packed.paths.items()} == {k: len(v) for k, v in serial.paths.items()}
+    model = Model(scenario, "seed")
+    for inv, actions in packed.paths.items():
+        assert replay(model, actions).monitor.counts[inv] >= 1

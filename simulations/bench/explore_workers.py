@@ -5,7 +5,7 @@ explores SCENARIO (default: the three-send benchmark, ``simulations/bench/three-
 ``seed``) with the serial search (``--workers 1``) and with the parallel one, alternately, ``--repeat``
 times each, and prints one JSON object: per run the states, transitions, wall seconds and CPU
 seconds (this process, and the workers it reaped), the parallel search's traffic (fingerprints
-offered to their owners, children packed and shipped), the best states/s of each, and the ratio of the
+offered to their owners, states packed and shipped to even out a level), the best states/s of each, and the ratio of the
 best wall times (issue 11's target: 2 workers ≥ 1.7× one). The load average before and after says how
 busy the machine was: on a shared machine the wall figures are the coordinator's and the workers'
 share of two cores, and the CPU seconds are the steadier figure (their sum over the workers is what

@@ -88,7 +88,8 @@ def run(args) -> int:
             from simulations.explore.parallel import explore_workers
             result = explore_workers(scenario, args.strategy, workers=args.workers,
                                      max_states=args.max_states, ample=args.ample,
-                                     full_keys=args.full_keys, progress=progress)
+                                     full_keys=args.full_keys, progress=progress,
+                                     frontier_objects=args.frontier_objects)
         else:
             result = explore(scenario, args.strategy, max_states=args.max_states,
                              reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,

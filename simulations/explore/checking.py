@@ -104,7 +104,8 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
         if workers > 1:
             from simulations.explore.parallel import explore_workers
             result.exploration = explore_workers(scenario, name, workers=workers, max_states=max_states,
-                                                 ample=ample, full_keys=full_keys, progress=progress)
+                                                 ample=ample, full_keys=full_keys, progress=progress,
+                                                 frontier_objects=frontier_objects)
         else:
             result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction,
                                          ample=ample, full_keys=full_keys, progress=progress,

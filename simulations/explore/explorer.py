@@ -51,7 +51,7 @@ class Exploration:
     collision_probability: float | None = None  # None: full keys, no fingerprints
     symmetry: tuple = ()  # the groups of interchangeable clients keyed up to a renaming
     workers: int = 1  # processes that shared the search (parallel.py)
-    traffic: dict | None = None  # parallel.py: fingerprints offered and children shipped between workers
+    traffic: dict | None = None  # parallel.py: fingerprints offered to owners, states shipped to even out levels
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,

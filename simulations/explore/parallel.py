@@ -1,9 +1,9 @@
 """The breadth-first search shared by N worker processes (``explore --workers N``, ``check --workers N``).
 
-Each state is owned by one worker: the one numbered ``fingerprint % N``. The search is level-synchronous:
-in a round every worker expands its share of one breadth-first level (with the serial explorer's own
-:func:`~simulations.explore.explorer.expand`), sends each child it does not already know to the child's
-owner, and the owners keep the children they have not visited as their share of the next level. So
+Each state is owned by one worker: the one numbered ``fingerprint % N``, which alone decides whether it
+is new. The search is level-synchronous: in a round every worker expands its share of one breadth-first
+level (with the serial explorer's own :func:`~simulations.explore.explorer.expand`), and each child
+that no worker has met before becomes part of the next level exactly once. So
 every state is reached at its breadth-first depth and every violation is found in the round of its
 shortest counterexample: the same states, transitions, verdicts and shortest counterexample lengths as
 one worker (when the search completes). Which of several shortest paths is kept is fixed for a given
@@ -11,14 +11,18 @@ N, not necessarily the serial one: an invariant's violating step is the first fo
 (worker number, order within the worker's share of the level, order of the steps); a state's parent is
 its owner's own first way to it in the round, else the first offered, by worker number.
 
-Cost: most transitions reach states already seen, so children are not shipped blindly. A worker offers
+Cost: most transitions reach states already seen, and no state travels that need not. A worker offers
 the owner the fingerprint of a foreign child only the first time it meets it (it remembers what it
-offered: the owner has visited it since); the owner answers which offers are new in this round, and
-only those children are packed (``store.Packer``, uncompressed: what every state shares, the
-scenario, the checkers' configuration and the witness set, travels as small numbers) and shipped. The coordinator (the calling
-process) sends each worker one short message per level, sets the ``max_states`` quotas (filled in
-worker order, so a bounded search visits exactly ``max_states`` states, as the serial one does), and
-at the end follows the parent pointers, which each owner keeps for its states, back to the start.
+offered: the owner has claimed it since); the owner claims, in worker order after its own children,
+the offers it has not seen, and the worker that offered a claimed child keeps it for the next level.
+So a state is expanded by a worker that met it, and a level's states are held by whoever found them.
+Then the workers even out the next level: their counts are exchanged, and only a surplus is packed
+(``store.Packer``, uncompressed: what every state shares, the scenario, the checkers' configuration and
+the witness set, travels as small numbers) and shipped, by a plan every worker computes alike
+(:func:`_balance`). The coordinator (the calling process) sends each worker one short message per
+level, sets the ``max_states`` quotas (filled in worker order, so a bounded search visits exactly
+``max_states`` states, as the serial one does), and at the end follows the parent pointers, which the
+worker that visited each state keeps, back to the start.
 
 Sleep sets (``reduction``) are not combined with workers: their revisits with smaller sleep sets do
 not fit level by level (the CLI refuses the combination). Ample sets are a function of the state alone
@@ -47,7 +51,7 @@ from simulations.explore.explorer import (
 )
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
-from simulations.explore.store import Packer
+from simulations.explore.store import HOT, Packer
 from simulations.io.workers import worker_init
 
 
@@ -55,12 +59,13 @@ def _owner_of(sealed, n: int) -> int:
     return (sealed if isinstance(sealed, int) else fingerprint(sealed)) % n
 
 
-def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: bool, conn, inboxes) -> None:
+def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: bool, hot: int, conn,
+            inboxes) -> None:
     """One worker: answers the coordinator's messages on ``conn`` until ``stop``."""
     worker_init()
     gc.disable()  # as in the serial search: trees of containers, freed by reference counting
     try:
-        _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes)
+        _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes)
     except BaseException as exc:  # noqa: BLE001 - handed to the coordinator, which raises it
         blame = plugin_failure(exc)
         if blame is not None:  # the traceback that names the plug-in does not travel: its blame does
@@ -71,7 +76,7 @@ def _worker(w: int, n: int, scenario, strategy, ample_sets: bool, full_keys: boo
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> None:
+def _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes) -> None:
     model = Model(scenario, strategy)
     reduce = ample_sets and ample_applicable(model)
     keys = model.keys
@@ -79,8 +84,8 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
     root = model.initial()
     packer = Packer(root)  # the same shared table in every worker: built the same way
     sometimes = root.monitor.sometimes  # the vacuity guard's witnesses, one set for the whole search
-    seen: set = set()  # the seals of this worker's visited states
-    shipped: set = set()  # foreign seals sent to their owners (who have visited them since)
+    seen: set = set()  # the seals this worker owns that some worker has visited or will visit
+    offered: set = set()  # foreign seals offered to their owners (who have claimed them since)
     parents = array("q")  # local index -> the parent's global id (index * n + worker), -1 at the start
     steps = array("l")  # local index -> code of the step from the parent
     codes: dict = {}
@@ -88,6 +93,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
     root_seal = seal(root.key(keys))
     # The next level's candidates: (seal, node or packed node, parent's global id, step).
     pending = [(root_seal, root, -1, None)] if _owner_of(root_seal, n) == w else []
+    seen.update(p[0] for p in pending)
     conn.send(("ready", len(pending)))
     while True:
         message = conn.recv()
@@ -100,17 +106,16 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
             continue
         quota = message[1]  # "level": visit the first ``quota`` candidates, expand them
         frontier = []
-        for sealed, node, parent, action in pending[:quota]:
-            seen.add(sealed)
+        for _sealed, node, parent, action in pending[:quota]:
             parents.append(parent)
             steps.append(-1 if action is None else _code(codes, table, action))
             frontier.append((packer.loads(node) if isinstance(node, bytes) else node, len(parents) - 1))
         admitted = len(frontier)
         del pending
-        buckets: list = [[] for _ in range(n)]
+        offer: list = [[] for _ in range(n)]  # owner -> children it owns, met first here this level
+        keep: list = []  # the children this worker will visit: (seal, node, parent's global id, step)
         transitions = 0
         found: dict = {}  # invariant -> (local index of the parent, step): the first in this level
-        mine: set = set()  # seals of this level's own children
         for node, index in frontier:
             acts = model.actions(node)
             if reduce:
@@ -124,43 +129,80 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, conn, inboxes) -> No
                 sealed = seal(child.key(keys))
                 owner = _owner_of(sealed, n)
                 if owner == w:
-                    if sealed not in seen and sealed not in mine:
-                        mine.add(sealed)  # the first of this level: later copies are dropped now
-                        buckets[w].append((sealed, child, gid, action))
-                elif sealed not in shipped:
-                    shipped.add(sealed)
-                    buckets[owner].append((sealed, child, gid, action))
+                    if sealed not in seen:  # claimed at once: the owner's own child comes first
+                        seen.add(sealed)
+                        keep.append((sealed, child if len(keep) < hot else packer.dumps(child), gid,
+                                     action))
+                elif sealed not in offered:
+                    offered.add(sealed)
+                    bucket = offer[owner]
+                    bucket.append((sealed, child if len(bucket) < hot else packer.dumps(child), gid,
+                                   action))
         del frontier
-        # Fingerprints first: each owner says which of the children offered it are new in this level
-        # (its own child first, then the first offer in worker order); only those are packed and shipped.
+        # Fingerprints only: each owner claims, in worker order, the offered children it has not
+        # seen, and the worker that offered a claimed child keeps it (no state travels for that).
         post = _Post(w, n, inboxes)
-        post.send("offer", [[c[0] for c in bucket] for bucket in buckets])
+        post.send("offer", [[c[0] for c in bucket] for bucket in offer])
         offers = post.receive("offer")
-        level: dict = {}
-        wanted: list = [[] for _ in range(n)]
-        for candidate in buckets[w]:  # its own children first: they need no shipping
-            level[candidate[0]] = candidate
-        for source in range(n):
-            if source == w:
-                continue
-            for position, sealed in enumerate(offers[source]):
-                if sealed not in seen and sealed not in level:
-                    level[sealed] = None  # filled in when the child arrives
-                    wanted[source].append(position)
-        post.send("want", wanted)
-        asked = post.receive("want")
-        post.send("ship", [[(packer.dumps(buckets[o][i][1]), *buckets[o][i][2:]) for i in asked[o]]
-                           if o != w else None for o in range(n)])
-        shipped_here = post.receive("ship")
+        claims: list = [[] for _ in range(n)]
         for source in range(n):
             if source != w:
-                for position, (packed, gid, action) in zip(wanted[source], shipped_here[source]):
-                    sealed = offers[source][position]
-                    level[sealed] = (sealed, packed, gid, action)
-        pending = list(level.values())
-        traffic = (sum(len(offers[o]) for o in range(n) if o != w), sum(len(a) for a in asked if a))
-        del buckets, level, offers, shipped_here, mine
+                for position, sealed in enumerate(offers[source]):
+                    if sealed not in seen:
+                        seen.add(sealed)
+                        claims[source].append(position)
+        post.send("claim", claims)
+        claimed = post.receive("claim")
+        for owner in range(n):
+            if owner != w:
+                bucket = offer[owner]
+                keep.extend([bucket[i] for i in claimed[owner]])
+        received = sum(len(offers[source]) for source in range(n) if source != w)
+        del offer, offers
+        # Balance: the next level's states are shared out evenly; only a surplus travels, packed.
+        post.send("count", [len(keep)] * n)
+        counts = post.receive("count")
+        counts[w] = len(keep)
+        outgoing: list = [[] for _ in range(n)]
+        for source, target, k in _balance(counts):
+            if source == w:
+                moving, keep[len(keep) - k:] = keep[len(keep) - k:], []
+                outgoing[target] = [(sealed, child if isinstance(child, bytes) else packer.dumps(child),
+                                     gid, action) for sealed, child, gid, action in moving]
+        post.send("ship", outgoing)
+        arrived = post.receive("ship")
+        for source in range(n):
+            if source != w:
+                keep.extend(arrived[source])
+        pending = keep
+        for i in range(hot, len(pending)):  # past its share of --frontier-objects, a state waits packed
+            sealed, node, gid, action = pending[i]
+            if not isinstance(node, bytes):
+                pending[i] = (sealed, packer.dumps(node), gid, action)
+        traffic = (received, sum(map(len, outgoing)))  # fingerprints offered to it, states it shipped
+        del keep, arrived, outgoing
         conn.send(("level", admitted, transitions, found, len(pending), traffic))
+
+
+def _balance(counts: list) -> list:
+    """Moves ``(source, target, k)`` that even out the workers' next levels (the first
+    ``total % n`` workers take one more), the same plan in every worker."""
+    n = len(counts)
+    total = sum(counts)
+    target = [total // n + (1 if w < total % n else 0) for w in range(n)]
+    surplus = [[w, counts[w] - target[w]] for w in range(n) if counts[w] > target[w]]
+    moves = []
+    for w in range(n):
+        need = target[w] - counts[w]
+        while need > 0:
+            entry = surplus[0]
+            k = min(need, entry[1])
+            moves.append((entry[0], w, k))
+            need -= k
+            entry[1] -= k
+            if not entry[1]:
+                surplus.pop(0)
+    return moves
 
 
 class _Post:
@@ -195,10 +237,14 @@ class _Post:
 
 def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
                     max_states: int = 1_000_000, progress=None, full_keys: bool = False,
-                    ample: bool = False) -> Exploration:
-    """The search of :func:`simulations.explore.explorer.explore` shared by ``workers`` processes."""
+                    ample: bool = False, frontier_objects: int | None = None) -> Exploration:
+    """The search of :func:`simulations.explore.explorer.explore` shared by ``workers`` processes.
+
+    ``frontier_objects``: as the serial search's (default ``store.HOT``), shared out between the
+    workers: each keeps at most its share of the next level as objects and packs the rest."""
     start = time.perf_counter()
     n = workers
+    hot = (HOT if frontier_objects is None else frontier_objects) // n
     model = Model(scenario, strategy)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     inboxes = [context.Queue() for _ in range(n)]
@@ -207,7 +253,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
         for w in range(n):
             mine, theirs = context.Pipe()
             p = context.Process(target=_worker, name=f"ssesim-explore-{w}", daemon=True,
-                                args=(w, n, scenario, strategy, ample, full_keys, theirs, inboxes))
+                                args=(w, n, scenario, strategy, ample, full_keys, hot, theirs, inboxes))
             p.start()
             theirs.close()
             links.append(mine)
@@ -268,7 +314,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     result.collision_probability = None if full_keys else collision_probability(states, transitions)
     result.sometimes = sometimes
     result.workers = n
-    result.traffic = {"offered": offered, "shipped": shipped}  # fingerprints offered, children shipped
+    result.traffic = {"offered": offered, "shipped": shipped}  # fingerprints offered, states shipped
     return result
 
 
