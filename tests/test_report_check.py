@@ -25,7 +25,7 @@ def test_a_stopped_exploration_is_decided_again_within_a_timeout_budget():
     budget = dataclasses.replace(scenario.explore, max_timeouts=1)
     full = explore(dataclasses.replace(scenario, explore=budget), "seed-retry")
     assert full.complete and set(bounded["violations"]) == {k for k, v in full.violations.items() if v}
-    title, text = check_section([result], 0, 3_000)
+    _title, text = check_section([result], 0, 3_000)
     line = next(x for x in text.splitlines() if x.startswith("- `seed-retry` on `two-sessions`"))
     assert f"{bounded['states']:,} states" in line and "`max_timeouts = 1`" in line
     assert "within that budget only" in line

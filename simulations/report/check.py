@@ -104,10 +104,10 @@ def _bounded_lines(results: list[dict]) -> list[str]:
                    f"the stopped search had not found broken, {', '.join(held) or 'none'} held "
                    "(within that budget only).")
     if out:
-        out = ["", "Each exploration the bound stopped was run again with a budget of POST timeouts "
-                   "(each timeout without a deadline may add a duplicate commit, which is what makes "
-                   "these searches explode); a budget's verdicts cover only the paths within it "
-                   "(README: Exploring a scenario):", "", *out]
+        out = ["", ("Each exploration the bound stopped was run again with a budget of POST timeouts "
+                    "(each timeout without a deadline may add a duplicate commit, which is what makes "
+                    "these searches explode); a budget's verdicts cover only the paths within it "
+                    "(README: Exploring a scenario):"), "", *out]
     return out
 
 
