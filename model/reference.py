@@ -16,9 +16,11 @@ simulator writes).
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from model.checkers.ids import INVARIANTS
 
@@ -144,7 +146,7 @@ def rebuild(records: Iterable[dict]) -> Recording:
 def _steps(rec: Recording):
     """Every view change: (client, the view before, the view after)."""
     for client, views in enumerate(rec.views):
-        for before, after in zip(views, views[1:]):
+        for before, after in itertools.pairwise(views):
             yield client, before, after
 
 
@@ -200,7 +202,7 @@ def no_flicker(rec: Recording) -> list[Episode]:
     out = []
     for client, views in enumerate(rec.views):
         shown_before: set[int] = set()  # sends some earlier view of this client showed
-        for before, after in zip(views, views[1:]):
+        for before, after in itertools.pairwise(views):
             shown_before |= set(before.per_send())
             was = before.per_send()
             for send in sorted(after.per_send()):
@@ -284,7 +286,7 @@ def in_send_order(view: View, client: int, owner: dict) -> bool:
     """Are the client's own entries (canonical and optimistic) in the order their sends were made?
     Send ids increase in send order; two entries of one send are in order."""
     own = [e.send for e in view.entries if e.send is not None and owner.get(e.send) == client]
-    return all(a <= b for a, b in zip(own, own[1:]))
+    return all(a <= b for a, b in itertools.pairwise(own))
 
 
 def send_order(rec: Recording) -> list[Episode]:

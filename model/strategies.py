@@ -143,7 +143,7 @@ class Strategy:
         """The sends this strategy may still post or show failed on its own, beyond an attempt it
         awaits and a retry ``Timer`` armed (the explorer keys the checkers' entries of the other
         sends only while they can change a verdict). ``None``: it cannot tell (any send may)."""
-        return None
+        return None  # noqa: RET501 - None is an answer here: "cannot tell"
 
     # --- the explored state (model.explored) -------------------------------------------------
     EXPLORED: ClassVar[dict] = {

@@ -3,6 +3,7 @@ definitions over spelled-out entries, on random views: several runs, empty runs,
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 from hypothesis import given
@@ -30,7 +31,7 @@ def test_normalize_keeps_the_entries_in_merged_runs(canon):
     out = normalize(canon)
     assert entries(out) == entries(canon)
     assert all(hi > lo for _s, lo, hi in out)
-    assert all(not (a[0] == b[0] and a[2] == b[1]) for a, b in zip(out, out[1:]))
+    assert all(not (a[0] == b[0] and a[2] == b[1]) for a, b in itertools.pairwise(out))
 
 
 @given(canons, canons)

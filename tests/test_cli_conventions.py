@@ -165,7 +165,7 @@ def _complete(script: Path, words: list[str]) -> list[str]:
     program = (f'source "{script}"; COMP_WORDS=({" ".join(repr(w) for w in words)}); '
                f'COMP_CWORD={len(words) - 1}; COMP_LINE={line!r}; COMP_POINT={len(line)}; '
                '_shtab_ssesim; printf "%s\\n" "${COMPREPLY[@]}"')
-    done = subprocess.run([BASH, "-c", program], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([BASH, "-c", program], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
@@ -175,7 +175,7 @@ def test_bash_completion_completes_commands_options_and_strategies(tmp_path, cap
     assert main(["completion", "bash"]) == 0
     script = tmp_path / "ssesim.bash"
     script.write_text(capsys.readouterr().out)
-    assert subprocess.run([BASH, "-n", str(script)], timeout=60).returncode == 0
+    assert subprocess.run([BASH, "-n", str(script)], timeout=60, check=False).returncode == 0
     assert _complete(script, ["ssesim", "ch"]) == ["check", "check-trace"]
     assert "--strategy" in _complete(script, ["ssesim", "run", "x.toml", "--st"])
     assert _complete(script, ["ssesim", "run", "x.toml", "--strategy", "re"]) == ["reconciled"]

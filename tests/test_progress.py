@@ -47,8 +47,8 @@ def test_plain_lines_after_a_delay_then_at_an_interval_and_a_last_one():
     assert stream.getvalue().splitlines() == [
         f"check: 2/10 steps (20%) in {LINE_DELAY:.0f} s | two-tabs: run seed 2/5",
         f"check: 5/10 steps (50%) in {LINE_DELAY + LINE_INTERVAL:.0f} s | two-tabs: run seed 2/5",
-        f"check: stopped, 5/10 steps (50%) in {LINE_DELAY + LINE_INTERVAL:.0f} s | two-tabs: run "
-        "seed 2/5",
+        (f"check: stopped, 5/10 steps (50%) in {LINE_DELAY + LINE_INTERVAL:.0f} s | two-tabs: run "
+        "seed 2/5"),
     ]
 
 

@@ -114,13 +114,13 @@ def render_sequence_svg(source: str, id_prefix: str = "seq") -> str:
     bottom = y + 6
     width, height = right - left + 2 * MARGIN, bottom + BOX_H + MARGIN
     label = seq.title or "sequence diagram"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" role="img" '
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" role="img" '
            f'width="{_n(width)}" height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" '
-           f'aria-label="{_attr(label)}" font-family="DejaVu Sans, Verdana, Arial, sans-serif">',
+           f'aria-label="{_attr(label)}" font-family="DejaVu Sans, Verdana, Arial, sans-serif">'),
            f"<title>{_esc(label)}</title>",
-           f'<defs><marker id="{id_prefix}-head" viewBox="0 0 10 10" refX="9" refY="5" '
+           (f'<defs><marker id="{id_prefix}-head" viewBox="0 0 10 10" refX="9" refY="5" '
            'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
-           '<path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>',
+           '<path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>'),
            f'<g transform="translate({_n(MARGIN - left)},0)">']
     if seq.title:
         out.append(f'<text x="{_n((left + right) / 2)}" y="{MARGIN + 14}" text-anchor="middle" '

@@ -33,32 +33,32 @@ RACES = {
 # reconciled's mechanisms (SPEC §2.2): name, what it does, the races it removes.
 MECHANISMS = (
     ("Client message id (idempotency key)",
-     "every attempt of a send carries the same id; the server commits an id once and answers "
-     "a repeat as the original", ("A4",)),
+     ("every attempt of a send carries the same id; the server commits an id once and answers "
+     "a repeat as the original"), ("A4",)),
     ("Rebase on the canonical state",
-     "the view is the newest applied server state plus, after it in send order, the entries of "
-     "undecided sends whose id it lacks; an event no longer wipes an entry it does not hold",
+     ("the view is the newest applied server state plus, after it in send order, the entries of "
+     "undecided sends whose id it lacks; an event no longer wipes an entry it does not hold"),
      ("A1", "A2", "A11")),
     ("Versioned states",
      "a state is applied only if its version is newer than the newest applied one",
      ("A7",)),
     ("Decided by the server's state",
-     "a send is confirmed when an applied state holds its id, and failed only on a 4xx or on a "
+     ("a send is confirmed when an applied state holds its id, and failed only on a 4xx or on a "
      "2xx whose version is not newer than an applied state that lacks the id (accepted, then "
-     "dropped: rollback and error)", ("A5", "A6")),
+     "dropped: rollback and error)"), ("A5", "A6")),
     ("Ambiguous failures retried, never shown as failed",
-     "a timeout or 5xx is retried with the same id (exponential backoff) until the send is "
+     ("a timeout or 5xx is retried with the same id (exponential backoff) until the send is "
      "decided; after `retries` of them the entry shows *unconfirmed*, which claims neither "
-     "sent nor failed", ("A3", "A12")),
+     "sent nor failed"), ("A3", "A12")),
     ("Request deadline",
-     "the server refuses an attempt after its deadline, so an attempt the client stopped "
-     "waiting for cannot commit after a later decision", ("A3", "A10")),
+     ("the server refuses an attempt after its deadline, so an attempt the client stopped "
+     "waiting for cannot commit after a later decision"), ("A3", "A10")),
     ("One send at a time per client",
-     "the next send's first POST waits until the previous send is decided, so the server "
-     "commits a client's sends in the order they were made", ("A10",)),
+     ("the next send's first POST waits until the previous send is decided, so the server "
+     "commits a client's sends in the order they were made"), ("A10",)),
     ("Snapshot on every connect",
-     "on every reconnect the client asks for the full state first (messages and flags), "
-     "whatever the server's resume mode", ("A6", "A8", "A9")),
+     ("on every reconnect the client asks for the full state first (messages and flags), "
+     "whatever the server's resume mode"), ("A6", "A8", "A9")),
 )
 _RACE_ID = re.compile(r"\bA(\d{1,2})\b")
 
@@ -121,12 +121,12 @@ def _sweep_sentence(strategy: str, agg: Aggregate | None) -> str:
 def reconciled_section(verdicts: list[dict], agg: Aggregate | None = None) -> tuple[str, str]:
     """The mechanisms of ``reconciled``, the races each removes, and the evidence per race."""
     lines = [
-        "The seed's races have four root causes: the temp id never reaches the server (no "
+        ("The seed's races have four root causes: the temp id never reaches the server (no "
         "identity), every SSE event replaces the whole list (blind replacement), the client "
         "does not compare versions, and every POST failure is taken as definite although a timeout or a "
         "5xx may come after the commit. `reconciled` (SPEC §2.2) keeps the seed's optimistic "
         "entry, POST and SSE stream and removes each cause; the server only honours an "
-        "idempotency key, a request deadline and a snapshot-first connection.",
+        "idempotency key, a request deadline and a snapshot-first connection."),
         "", "| mechanism | what it does | removes |", "|---|---|---|"]
     lines += [f"| {name} | {does} | {', '.join(races)} |" for name, does, races in MECHANISMS]
     strategies = list(dict.fromkeys(r["strategy"] for r in verdicts))
