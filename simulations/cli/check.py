@@ -18,9 +18,7 @@ from simulations.cli.common import (
     add_quiet,
     add_strategy,
     add_workers,
-    check_frontier,
-    check_strategy,
-    check_workers,
+    check_search,
 )
 
 DEFAULT_RUNS = 20
@@ -63,16 +61,7 @@ def run(args) -> int:
     from simulations.io.scenario import builtin_scenarios, load_scenario
     if args.runs < 0:
         raise InputError("--runs", None, f"must be >= 0, got {args.runs}")
-    if args.max_states < 1:
-        raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
-    check_workers(args.workers, args.reduction)
-    check_frontier(args.frontier_objects)
-    check_strategy(args.strategy)
-    if args.symmetry and (args.reduction or args.ample):
-        raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
-                         "skipped steps name clients, which symmetry renames)")
-    if args.symmetry and args.workers > 1:
-        raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
+    check_search(args)
     paths = [Path(p) for p in args.scenarios] or builtin_scenarios()
     scenarios = [(p, load_scenario(p)) for p in paths]  # every file valid before any work
     for path, scenario in scenarios:

@@ -73,6 +73,20 @@ def check_strategy(name: str | None) -> None:
         resolve_strategy(name, "--strategy", None)
 
 
+def check_search(args) -> None:
+    """The search options ``explore`` and ``check`` share, each blamed on its option before any work."""
+    if args.max_states < 1:
+        raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
+    check_workers(args.workers, args.reduction)
+    check_frontier(args.frontier_objects)
+    check_strategy(args.strategy)
+    if args.symmetry and (args.reduction or args.ample):
+        raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
+                         "skipped steps name clients, which symmetry renames)")
+    if args.symmetry and args.workers > 1:
+        raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
+
+
 def find_sweep(name: str, option: str | None) -> Path:
     """A sweep file as given, or a built-in sweep's; an unknown name lists the built-in ones."""
     from simulations.io.sweep_file import BUILTIN_SWEEPS, resolve_sweep_path

@@ -19,9 +19,7 @@ from simulations.cli.common import (
     add_quiet,
     add_strategy,
     add_workers,
-    check_frontier,
-    check_strategy,
-    check_workers,
+    check_search,
 )
 
 
@@ -67,16 +65,7 @@ def run(args) -> int:
     from simulations.explore.explorer import explore
     from simulations.io.progress import Progress
     from simulations.io.scenario import load_scenario
-    if args.max_states < 1:
-        raise InputError("--max-states", None, f"must be >= 1, got {args.max_states}")
-    check_workers(args.workers, args.reduction)
-    check_frontier(args.frontier_objects)
-    check_strategy(args.strategy)
-    if args.symmetry and (args.reduction or args.ample):
-        raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
-                         "skipped steps name clients, which symmetry renames)")
-    if args.symmetry and args.workers > 1:
-        raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
+    check_search(args)
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
         raise InputError(args.scenario, None, "nothing to explore: no [[sends]] (exploration covers "
