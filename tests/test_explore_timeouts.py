@@ -131,3 +131,15 @@ def test_a_bad_budget_is_one_line_and_exit_2(value, problem, tmp_path, capsys):
     assert main(["explore", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "explore.max_timeouts" in err and problem in err and str(path) in err
+
+
+def test_check_says_its_exploration_is_complete_only_within_the_budget(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('[[sends]]\ncontent = "A"\n[strategy_options]\nretries = 1\n'
+                    '[explore]\nfaults = ["ok"]\nmax_disconnects = 0\nmax_timeouts = 2\n')
+    code = main(["check", str(path), "--strategy", "seed-retry", "--runs", "0", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1  # seed-retry breaks no-ghost and more within two timeouts
+    line = next(x for x in out.splitlines() if x.strip().startswith("explore:"))
+    assert "complete within 2 POST timeouts ([explore].max_timeouts)" in line
+    assert "FAIL no-ghost" in out

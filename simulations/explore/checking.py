@@ -167,6 +167,8 @@ def report(c: ScenarioCheck) -> str:
         lines.append(f"  explore: skipped ({c.skipped})")
     else:
         status = "complete" if ex.complete else "INCOMPLETE"
+        if ex.max_timeouts is not None:
+            status += f" within {ex.max_timeouts} POST timeout{'s' * (ex.max_timeouts != 1)} ([explore].max_timeouts)"
         lines.append(f"  explore: {ex.states} states, {ex.transitions} transitions, {status}, "
                      f"{ex.seconds:.2f}s")
     lines.append(f"  runs: seeds 1..{c.runs}" if c.runs else "  runs: none (--runs 0)")

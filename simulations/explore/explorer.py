@@ -51,6 +51,7 @@ class Exploration:
     collision_probability: float | None = None  # None: full keys, no fingerprints
     symmetry: tuple = ()  # the groups of interchangeable clients keyed up to a renaming
     workers: int = 1  # processes that shared the search (parallel.py)
+    max_timeouts: int | None = None  # [explore].max_timeouts: the POST timeouts any path may fire
     traffic: dict | None = None  # parallel.py: fingerprints offered to owners, states shipped to even out levels
 
     def to_json(self) -> dict:
@@ -209,6 +210,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result.ample = reduce
     result.collision_probability = None if full_keys else collision_probability(len(seen), transitions)
     result.symmetry = model.groups
+    result.max_timeouts = model.max_timeouts
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
     return result
 

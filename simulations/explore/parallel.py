@@ -314,6 +314,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     result.collision_probability = None if full_keys else collision_probability(states, transitions)
     result.sometimes = sometimes
     result.workers = n
+    result.max_timeouts = model.max_timeouts
     result.traffic = {"offered": offered, "shipped": shipped}  # fingerprints offered, states shipped
     return result
 
