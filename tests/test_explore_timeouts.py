@@ -143,3 +143,36 @@ def test_check_says_its_exploration_is_complete_only_within_the_budget(tmp_path,
     line = next(x for x in out.splitlines() if x.strip().startswith("explore:"))
     assert "complete within 2 POST timeouts ([explore].max_timeouts)" in line
     assert "FAIL no-ghost" in out
+
+
+def test_a_stopped_search_hints_at_the_budget_and_a_bounded_one_does_not(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    body = ('[[sends]]\ncontent = "A"\n[[sends]]\nat = 0.1\ncontent = "B"\n'
+            '[explore]\nfaults = ["ok"]\nmax_disconnects = 0\n')
+    path.write_text(body)
+    assert main(["explore", str(path), "--strategy", "seed-retry", "--max-states", "500", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "INCOMPLETE" in out and "hint: " in out and "[explore].max_timeouts = 1" in out
+    path.write_text(body + "max_timeouts = 1\n")
+    assert main(["explore", str(path), "--strategy", "seed-retry", "--max-states", "500", "--quiet"]) == 0
+    assert "hint: " not in capsys.readouterr().out
+    assert main(["explore", str(path), "--strategy", "seed-retry", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "| complete |" in out and "hint: " not in out
+
+
+@pytest.mark.parametrize("strategy", ["seed", "seed-retry"])
+def test_client_symmetry_under_a_budget_keeps_verdicts_and_shortest_lengths(strategy):
+    """Watching tabs are interchangeable; the budget is one count for all of them."""
+    from pathlib import Path
+
+    from simulations.io.scenario import load_scenario_data
+    data = load_scenario_data(Path(__file__).parent / "data" / "watching-tabs.toml")
+    data.setdefault("explore", {})["max_timeouts"] = 1
+    data.setdefault("strategy_options", {})["retries"] = 1
+    scenario = parse_scenario(data, source="<watching-tabs, one timeout>")
+    full = explore(scenario, strategy)
+    folded = explore(scenario, strategy, symmetry=True)
+    assert full.complete and folded.complete and folded.symmetry
+    assert folded.states < full.states
+    assert {k: len(v) for k, v in folded.paths.items()} == {k: len(v) for k, v in full.paths.items()}

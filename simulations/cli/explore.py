@@ -116,6 +116,10 @@ def report(result, scenario) -> str:
              f"{status} | {result.seconds:.2f}s ({rate:,.0f} states/s)"),
              ("visited set: full keys" if result.collision_probability is None else
               f"visited set: 64-bit fingerprints, collision probability ≈ {result.collision_probability:.1e}")]
+    if not result.complete and scenario.explore.max_timeouts is None:
+        lines.append("hint: every unanswered POST may time out at any step, and timeouts multiply the "
+                     "states; [explore].max_timeouts = 1 bounds them, and a search within that budget "
+                     "decides its verdicts for those paths only (README: Exploring a scenario)")
     violated = [inv for inv in INVARIANTS if result.violations.get(inv)]
     held = [inv for inv in INVARIANTS if not result.violations.get(inv)]
     if violated:
