@@ -123,6 +123,16 @@ def test_an_empty_sometimes_list_requires_nothing(tmp_path, capsys):
     ({"workload": {"count": 3}}, ()),
     ({"workload": {"count": 3}, "post": {"faults": {"rejected": 0.1}}}, ("post-failure",)),
     ({"sends": [{"content": "A"}], "explore": {"sometimes": ["retry"]}}, ("retry",)),
+    # [explore].max_timeouts = 0: a POST fails only by a failing fault or invalid content
+    ({"sends": [{"content": "A"}], "explore": {"faults": ["ok", "request_lost"], "max_disconnects": 0,
+                                               "max_timeouts": 0}}, ("sse-before-response",)),
+    ({"sends": [{"content": "A"}], "explore": {"faults": ["ok", "error_before_commit"],
+                                               "max_disconnects": 0, "max_timeouts": 0}},
+     ("post-failure", "sse-before-response")),
+    ({"sends": [{"content": ""}], "explore": {"faults": ["ok"], "max_disconnects": 0, "max_timeouts": 0}},
+     ("post-failure", "sse-before-response")),
+    ({"sends": [{"content": "A"}], "explore": {"faults": ["ok"], "max_disconnects": 0, "max_timeouts": 1}},
+     ("post-failure", "sse-before-response")),
 ])
 def test_default_required_sometimes(table, expected):
     assert set(required_sometimes(parse_scenario({"name": "x", **table}))) == set(expected)

@@ -176,3 +176,14 @@ def test_client_symmetry_under_a_budget_keeps_verdicts_and_shortest_lengths(stra
     assert full.complete and folded.complete and folded.symmetry
     assert folded.states < full.states
     assert {k: len(v) for k, v in folded.paths.items()} == {k: len(v) for k, v in full.paths.items()}
+
+
+def test_a_check_without_timeouts_or_failing_faults_asks_for_no_post_failure(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('[[sends]]\ncontent = "A"\n'
+                    '[explore]\nfaults = ["ok"]\nmax_disconnects = 0\nmax_timeouts = 0\n')
+    assert main(["check", str(path), "--strategy", "seed", "--runs", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "VACUOUS" not in out and "0 vacuous" in out
+    assert "  witnessed: sse-before-response\n" in out  # required and seen: post-failure is not asked
+    assert "complete within 0 POST timeouts" in out

@@ -20,8 +20,8 @@ COMMITTING = ("ok", "error_after_commit", "response_lost")  # faults under which
 
 def required_sometimes(scenario) -> tuple[str, ...]:
     """What a check of ``scenario`` must witness: ``[explore].sometimes``, else the defaults —
-    ``post-failure`` when the scenario scripts sends (exploration may time any POST out) or has a
-    fault probability above 0; with scripted sends, also ``disconnect-during-post`` when
+    ``post-failure`` when the scenario scripts sends (exploration may time any POST out, unless
+    ``[explore].max_timeouts`` is 0 and nothing else can fail one) or has a fault probability above 0; with scripted sends, also ``disconnect-during-post`` when
     ``max_disconnects`` ≥ 1 and ``sse-before-response`` when a POST can commit."""
     if scenario.explore.sometimes is not None:
         return tuple(scenario.explore.sometimes)
@@ -29,7 +29,7 @@ def required_sometimes(scenario) -> tuple[str, ...]:
     faulty = any(p > 0 for _f, p in scenario.post.faults) or any(
         s.fault not in (None, "ok") for s in scenario.sends)
     out = []
-    if explored or faulty:
+    if faulty or (explored and _explored_post_can_fail(scenario)):
         out.append("post-failure")
     if explored and scenario.explore.max_disconnects >= 1:
         out.append("disconnect-during-post")
@@ -37,6 +37,18 @@ def required_sometimes(scenario) -> tuple[str, ...]:
             s.fault for s in scenario.sends if s.fault)):
         out.append("sse-before-response")
     return tuple(s for s in SOMETIMES if s in out)
+
+
+FAILING = ("rejected", "error_before_commit", "error_after_commit")  # answered with a non-2xx status
+
+
+def _explored_post_can_fail(scenario) -> bool:
+    """Whether the exploration can fail a POST: by a timeout (unless ``[explore].max_timeouts`` is
+    0), a failing fault among the explored ones, or a scripted send the server refuses as invalid."""
+    if scenario.explore.max_timeouts != 0 or any(f in FAILING for f in scenario.explore.faults):
+        return True
+    limit = scenario.server.max_message_length
+    return any(not s.content or len(s.content) > limit for s in scenario.sends)
 
 
 @dataclass
