@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.invariants import INVARIANTS, SOMETIMES
+from model.system import STATUS, post_outcome
 
 COMMITTING = ("ok", "error_after_commit", "response_lost")  # faults under which a POST commits
 
@@ -39,16 +40,14 @@ def required_sometimes(scenario) -> tuple[str, ...]:
     return tuple(s for s in SOMETIMES if s in out)
 
 
-FAILING = ("rejected", "error_before_commit", "error_after_commit")  # answered with a non-2xx status
-
-
 def _explored_post_can_fail(scenario) -> bool:
     """Whether the exploration can fail a POST: by a timeout (unless ``[explore].max_timeouts`` is
-    0), a failing fault among the explored ones, or a scripted send the server refuses as invalid."""
-    if scenario.explore.max_timeouts != 0 or any(f in FAILING for f in scenario.explore.faults):
+    0), or because the server answers a scripted send non-2xx under an explored fault (SPEC §2.6)."""
+    if scenario.explore.max_timeouts != 0:
         return True
     limit = scenario.server.max_message_length
-    return any(not s.content or len(s.content) > limit for s in scenario.sends)
+    return any(STATUS[post_outcome(False, False, s.content, limit, f)] >= 300
+               for s in scenario.sends for f in scenario.explore.faults)
 
 
 @dataclass

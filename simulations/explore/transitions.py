@@ -55,18 +55,10 @@ class Net:
 
     # A client of a symmetry group (K.grouped) is keyed in its group's block (Node.key), not here.
     def _key_sse(self, K) -> tuple:
-        if not self.sse:
-            return ()
-        grouped = K.grouped
-        return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in self.sse.items()
-                             if v and k[0] not in grouped]))
+        return _key_queues(self.sse, K.grouped) if self.sse else ()
 
     def _key_drained(self, K) -> tuple:
-        if not self.drained:
-            return ()
-        grouped = K.grouped
-        return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in self.drained.items()
-                             if v and k[0] not in grouped]))
+        return _key_queues(self.drained, K.grouped) if self.drained else ()
 
     def _key_reconnecting(self, K) -> tuple:
         grouped = K.grouped
@@ -75,10 +67,18 @@ class Net:
     def client_key(self, c: int) -> tuple:
         """What is in flight for client ``c``: its SSE queues by connection, its drained ones, and
         whether it will reconnect."""
-        return (tuple(sorted([(k[1], tuple(map(tuple, v))) for k, v in self.sse.items() if v and k[0] == c])),
-                tuple(sorted([(k[1], tuple(map(tuple, v))) for k, v in self.drained.items()
-                              if v and k[0] == c])),
-                self.reconnecting.count(c))
+        return (_client_queues(self.sse, c), _client_queues(self.drained, c), self.reconnecting.count(c))
+
+
+def _key_queues(queues: dict, grouped: frozenset) -> tuple:
+    """The non-empty event queues by ``(client, conn)``, events as plain tuples, sorted; those of
+    ``grouped`` clients left out."""
+    return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in queues.items() if v and k[0] not in grouped]))
+
+
+def _client_queues(queues: dict, c: int) -> tuple:
+    """Client ``c``'s non-empty event queues by connection, as :func:`_key_queues` keys them."""
+    return tuple(sorted([(k[1], tuple(map(tuple, v))) for k, v in queues.items() if v and k[0] == c]))
 
 
 Net.EXPLORED = {  # type: ignore[attr-defined]
