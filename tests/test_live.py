@@ -169,3 +169,23 @@ def test_live_leaves_no_thread_or_server_behind():
     before = threading.active_count()
     live_run(load_scenario(SCENARIOS["two-sessions"]))
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("timeout", [10.0, 0.0])
+def test_a_cancel_in_the_same_turn_as_a_wakeup_is_not_lost(timeout):
+    """The CI failure of stop 17: Ctrl-C landed in the same loop turn as the conductor's wake-up, and
+    ``asyncio.wait_for`` (Python 3.11) returned normally, so the run went on to exit 0."""
+    import asyncio
+
+    from simulations.live.transport import wake_or_timeout
+
+    async def scene():
+        event = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(wake_or_timeout(event, timeout))
+        await asyncio.sleep(0)  # the task is now waiting
+        event.set()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scene())

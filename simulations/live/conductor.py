@@ -54,7 +54,7 @@ from simulations.live.schedule import (
     Schedule,
     instant,
 )
-from simulations.live.transport import LOST, TargetError, Wire
+from simulations.live.transport import LOST, TargetError, Wire, wake_or_timeout
 
 
 class Limits:
@@ -289,10 +289,7 @@ class Conductor(Schedule):
 
     async def _sleep(self, seconds: float) -> None:
         self.wakeup.clear()
-        try:
-            await asyncio.wait_for(self.wakeup.wait(), seconds)
-        except TimeoutError:
-            pass
+        await wake_or_timeout(self.wakeup, seconds)
 
     async def _settle(self) -> None:
         """Lockstep: wait until every event the server pushed has been received."""
@@ -306,10 +303,7 @@ class Conductor(Schedule):
                 raise TargetError(f"{self.wire.url}: {self.unreceived} pushed SSE event(s) not received "
                                   f"within {self.limits.patience:g} s")
             self.wakeup.clear()
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), left)
-            except TimeoutError:
-                pass
+            await wake_or_timeout(self.wakeup, left)
 
     def _after_step(self, t: float) -> None:
         """SPEC §2.6: quiescence evaluated after every step; the end after the last input."""

@@ -24,6 +24,16 @@ from simulations.live import wire
 LOST = None  # a POST's answer that never came (the connection died without an answer)
 
 
+async def wake_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` pass. Not ``asyncio.wait_for``: on Python 3.11 it loses
+    a cancellation (Ctrl-C, SIGTERM) that arrives in the same loop turn as the event."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        pass
+
+
 class TargetError(SsesimError):
     """The server cannot be reached, or stopped answering: one line naming its URL."""
 
@@ -135,7 +145,8 @@ class Wire:
             params["snapshot"] = "1"
         request = self.http[client].build_request("GET", wire.STREAM, params=params, headers=headers)
         try:
-            r = await asyncio.wait_for(self.http[client].send(request, stream=True), self.patience)
+            async with asyncio.timeout(self.patience):  # not wait_for: see wake_or_timeout
+                r = await self.http[client].send(request, stream=True)
         except TimeoutError:
             raise TargetError(f"{self.url}: the SSE stream did not open within {self.patience:g} s") from None
         except httpx.TransportError as exc:
