@@ -19,7 +19,7 @@ def test_phase_costs_cover_every_transition_of_the_exploration():
     costs = phase_costs(model, nodes)
     result = explore(scenario)
     assert (costs["states"], costs["transitions"]) == (result.states, result.transitions)
-    assert set(costs["seconds"]) == {"actions", "copy", "handlers", "key"}
+    assert set(costs["seconds"]) == {"actions", "copy", "handlers", "key", "fingerprint"}
 
 
 def test_commutation_separates_conflicting_and_independent_steps():

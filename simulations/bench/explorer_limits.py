@@ -2,9 +2,11 @@
 
 ``python -m simulations.bench.explorer_limits`` explores the three-send scenario once, then
 
-* times each phase of every transition separately (enumerating actions, copying the node, running
-  the model's handlers and checkers, building the state key) and prints the throughput the
-  explorer would reach if copying and keying cost nothing: a ceiling set by the shared handlers;
+* times each phase of every transition separately (enumerating actions, copying the node as the
+  explorer does, sharing what it may, running the model's handlers and checkers, building the state
+  key, fingerprinting it) and prints the throughput the explorer would reach if copying, keying and
+  fingerprinting cost nothing (a ceiling set by the shared handlers), and the ceilings set by the
+  state's representation: copy + key + fingerprint alone, and key + fingerprint alone;
 * for a sample of states, takes every pair of enabled steps both ways (a then b, b then a) and
   counts the pairs that commute: same state key and same violation increments. A partial-order
   reduction may only reorder steps that always commute, so this table bounds what it can save.
@@ -13,13 +15,14 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import time
 from collections import Counter, deque
 
 from model.invariants import INVARIANTS
 from simulations.bench.explorer_hook import THREE_SENDS
-from simulations.explore.explorer import Model
+from simulations.explore.explorer import Model, fingerprint
 from simulations.io.scenario import parse_scenario
 
 
@@ -39,27 +42,54 @@ def reachable(model: Model) -> list:
     return nodes
 
 
-def phase_costs(model: Model, nodes: list, clock=time.process_time) -> dict:
-    """Seconds spent per phase over every transition of ``nodes``, and the transition count."""
-    spent = dict.fromkeys(("actions", "copy", "handlers", "key"), 0.0)
-    transitions = 0
-    for node in nodes:
-        start = clock()
-        acts = model.actions(node)
-        spent["actions"] += clock() - start
-        for action in acts:
-            start = clock()
-            new = node.clone()
-            copied = clock()
-            model.advance(new, action)
-            stepped = clock()
-            new.key(model.keys)
-            keyed = clock()
-            spent["copy"] += copied - start
-            spent["handlers"] += stepped - copied
-            spent["key"] += keyed - stepped
-            transitions += 1
-    return {"seconds": spent, "transitions": transitions, "states": len(nodes)}
+def phase_costs(model: Model, nodes: list, repeat: int = 2, clock=time.process_time) -> dict:
+    """Seconds spent per phase over every transition of ``nodes``, and the transition count.
+
+    Each phase is not clocked around each transition (a clock read costs about a microsecond, a
+    sizeable share of a phase) but as the difference of whole passes over every transition, each
+    the best of ``repeat``: the copy alone; copy and handlers; then the key; then the fingerprint."""
+    keys = model.keys
+    pairs = [(node, action) for node in nodes for action in model.actions(node)]
+
+    def best(work) -> float:
+        times = []
+        gc.collect()
+        gc.disable()  # as the explorer runs (simulations.explore.explorer)
+        try:
+            for _ in range(repeat):
+                start = clock()
+                work()
+                times.append(clock() - start)
+        finally:
+            gc.enable()
+        return min(times)
+
+    def actions():
+        for node in nodes:
+            model.actions(node)
+
+    def copy():
+        for node, _a in pairs:
+            node.clone(share=True)  # as Model.step copies
+
+    def handlers():
+        for node, a in pairs:
+            model.step(node, a)
+
+    def key():
+        for node, a in pairs:
+            model.step(node, a).key(keys)
+
+    def seal():
+        for node, a in pairs:
+            fingerprint(model.step(node, a).key(keys))
+
+    passes = {"actions": actions, "copy": copy, "handlers": handlers, "key": key, "fingerprint": seal}
+    total = {name: best(work) for name, work in passes.items()}
+    spent = {"actions": total["actions"], "copy": total["copy"],
+             "handlers": total["handlers"] - total["copy"], "key": total["key"] - total["handlers"],
+             "fingerprint": total["fingerprint"] - total["key"]}
+    return {"seconds": spent, "transitions": len(pairs), "states": len(nodes)}
 
 
 def _identity(node, action) -> tuple:
@@ -141,9 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     for phase, seconds in costs["seconds"].items():
         print(f"| {phase} | {seconds:.2f} | {seconds / n * 1e6:.1f} |")
     total = sum(costs["seconds"].values())
-    floor = costs["seconds"]["actions"] + costs["seconds"]["handlers"]
-    print(f"all phases: {states / total:,.0f} states/s; with free copy and key (actions + "
+    seconds = costs["seconds"]
+    floor = seconds["actions"] + seconds["handlers"]
+    print(f"all phases: {states / total:,.0f} states/s; with free copy, key and fingerprint (actions + "
           f"handlers only): {states / floor:,.0f} states/s")
+    state = seconds["copy"] + seconds["key"] + seconds["fingerprint"]
+    print(f"the state's representation alone: copy + key + fingerprint {states / state:,.0f} states/s; "
+          f"key + fingerprint {states / (seconds['key'] + seconds['fingerprint']):,.0f} states/s")
     # Node.key() is (world, monitor, network...): drop its monitor part, key[1].
     unwatched = len({(key[0], *key[2:]) for key in (node.key() for node in nodes)})
     print(f"distinct states with the checkers' state left out of the key: {unwatched:,} "
