@@ -16,8 +16,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from model.strategies import BUILTIN
-from simulations.cli.report import REPORT_MAX_STATES
 from simulations.io.scenario import builtin_scenarios
+from simulations.report import REPORT_MAX_STATES, REPORT_RUNS
 from simulations.report.check import verdict
 
 
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench.report_jobs")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--max-states", type=int, default=REPORT_MAX_STATES)
-    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--runs", type=int, default=REPORT_RUNS)
     args = p.parse_args(argv)
     jobs = [(str(path), s, args.runs, args.max_states) for s in BUILTIN for path in builtin_scenarios()]
     start = time.perf_counter()

@@ -10,15 +10,9 @@ from pathlib import Path
 
 from model.errors import InputError
 from simulations.cli.common import add_quiet, find_sweep, positive_int
+from simulations.report import REPORT_MAX_STATES, REPORT_RUNS
 
 REPORT_TITLE = "ssesim report: is the POST + SSE design race-free?"
-REPORT_RUNS = 5  # seeded runs per scenario and strategy in the verdict section
-# Every example explores to completion below this bound (the largest, seed-retry on
-# accepted-then-dropped, has 158,648 states with the report's reductions) except three seed-retry
-# ones (more than two million states each: assistant-typing, old-stream-drains, two-sessions), which
-# the report names and runs again within a timeout budget (simulations.report.check.bounded). At
-# 500,000 the three found the same violations, for 3 more CPU minutes.
-REPORT_MAX_STATES = 250_000
 
 
 def add_parser(sub) -> None:
