@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategy", default="seed")
     parser.add_argument("--sample", type=int, default=2000, help="states sampled for commutation")
     args = parser.parse_args(argv)
+    if args.sample < 0:
+        parser.error(f"--sample must be >= 0, got {args.sample}")
     model = Model(parse_scenario(THREE_SENDS, source="<bench>"), args.strategy)
     nodes = reachable(model)
     costs = phase_costs(model, nodes)

@@ -36,6 +36,10 @@ def main(argv=None) -> int:
     p.add_argument("--max-states", type=int, default=REPORT_MAX_STATES)
     p.add_argument("--runs", type=int, default=REPORT_RUNS)
     args = p.parse_args(argv)
+    for name, value, least in (("--workers", args.workers, 1), ("--max-states", args.max_states, 1),
+                               ("--runs", args.runs, 0)):
+        if value < least:
+            p.error(f"{name} must be >= {least}, got {value}")
     jobs = [(str(path), s, args.runs, args.max_states) for s in BUILTIN for path in builtin_scenarios()]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
