@@ -8,6 +8,7 @@ also on random scenarios (Hypothesis) and on the realistic workload.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import tempfile
@@ -29,6 +30,7 @@ from simulations.io.scenario import (
     parse_scenario,
 )
 from simulations.live.runner import live_run
+from simulations.live.transport import wake_or_timeout
 
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 SCRIPTED = sorted(name for name in SCENARIOS if name != "realistic")
@@ -175,10 +177,6 @@ def test_live_leaves_no_thread_or_server_behind():
 def test_a_cancel_in_the_same_turn_as_a_wakeup_is_not_lost(timeout):
     """The CI failure of stop 17: Ctrl-C landed in the same loop turn as the conductor's wake-up, and
     ``asyncio.wait_for`` (Python 3.11) returned normally, so the run went on to exit 0."""
-    import asyncio
-
-    from simulations.live.transport import wake_or_timeout
-
     async def scene():
         event = asyncio.Event()
         task = asyncio.get_running_loop().create_task(wake_or_timeout(event, timeout))
