@@ -20,6 +20,7 @@ import random
 import time
 from collections import Counter, deque
 
+from model.errors import SsesimError
 from model.invariants import INVARIANTS
 from simulations.bench.explorer_hook import THREE_SENDS
 from simulations.explore.explorer import Model, fingerprint
@@ -163,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.sample < 0:
         parser.error(f"--sample must be >= 0, got {args.sample}")
-    model = Model(parse_scenario(THREE_SENDS, source="<bench>"), args.strategy)
+    try:
+        model = Model(parse_scenario(THREE_SENDS, source="<bench>"), args.strategy)
+    except SsesimError as exc:
+        parser.error(str(exc))
     nodes = reachable(model)
     costs = phase_costs(model, nodes)
     n, states = costs["transitions"], costs["states"]
