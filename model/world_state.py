@@ -73,8 +73,8 @@ def _key_streams(self, K) -> tuple:
 
 def _key_last_version(self, K):
     # Read only to resume a stream from its last event id, and whether there is one (World.resume_of).
-    if K.history:
-        return self.last_version
+    if K.history:  # -1: none (so that keys of a symmetry group still sort)
+        return -1 if self.last_version is None else self.last_version
     return self.last_version is None if K.ids else 0
 
 
