@@ -160,6 +160,19 @@ def post_outcome(duplicate: bool, expired: bool, content: str, max_length: int, 
     return "error_after_commit" if fault == "error_after_commit" else "ok"
 
 
+def resume_of(policy: str, c) -> str:
+    """How the server starts client ``c``'s new stream under ``sse.resume = policy`` (SPEC §2.6): a
+    snapshot if the client asks for one or the server always sends one; nothing ("first") when it
+    carries no id (its EventSource received no event, or is a new one), which the server cannot tell
+    from a first connection; else per ``policy``. The World's and the live clients' (the trace's
+    ``reconnect.resume``)."""
+    if c.strategy.asks_snapshot or policy == "snapshot-always":
+        return "snapshot"
+    if c.last_version is None or c.closed == REOPENING:  # a reopened EventSource starts with none
+        return "first"
+    return policy
+
+
 class ClientHalf:
     """What a strategy's effects do on the client side: the one decoding of strategy effects
     (``model.vocab``), shared by the World and the live clients (``simulations.live.clients``).
@@ -385,15 +398,7 @@ class World(ClientHalf):
         return self.clients[client].refuse > 0
 
     def resume_of(self, c: Client) -> str:
-        """How the server starts ``c``'s new stream (SPEC §2.6): a snapshot if the client asks for
-        one or the server always sends one; nothing ("first") when it carries no id, which the
-        server cannot tell from a first connection; else per ``sse.resume``."""
-        policy = self.scenario.sse.resume
-        if c.strategy.asks_snapshot or policy == "snapshot-always":
-            return "snapshot"
-        if c.last_version is None or c.closed == REOPENING:  # a reopened EventSource starts with none
-            return "first"
-        return policy
+        return resume_of(self.scenario.sse.resume, c)
 
     def reconnect(self, t: float, client: int, refused: bool = False) -> list:
         """``client`` reconnects (its EventSource by itself, or a new one its strategy reopened).
