@@ -14,7 +14,12 @@ from model.vocab import Reopen
 from simulations.cli import main
 from simulations.engine.simulator import simulate
 from simulations.explore.explorer import explore
-from simulations.io.scenario import builtin_scenarios, load_scenario, load_scenario_data, parse_scenario
+from simulations.io.scenario import (
+    builtin_scenarios,
+    load_scenario,
+    load_scenario_data,
+    parse_scenario,
+)
 
 EXAMPLES = {p.stem: p for p in builtin_scenarios()}
 
