@@ -348,7 +348,10 @@ class World(ClientHalf):
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
         if body[3] > c.known:  # .hi: the body is the server's state, a snapshot (learn, inline)
-            c.known, c.known_more = learn(c.known, c.known_more, 0, body[3])
+            if c.known_more:
+                c.known, c.known_more = learn(c.known, c.known_more, 0, body[3])
+            else:
+                c.known = body[3]
         effects = c.strategy.on_response(t, attempt, status, body)
         if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
             view = c.strategy.view  # self._report_view(t, c, "response"), inline
