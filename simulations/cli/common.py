@@ -87,6 +87,38 @@ def check_search(args) -> None:
         raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
 
 
+def _invariant_list(text: str) -> list[str]:
+    """argparse type of ``--invariants`` / ``--ignore``: comma-separated invariant ids."""
+    from model.invariants import INVARIANTS
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"needs invariant ids, comma-separated: {', '.join(INVARIANTS)}")
+    for name in names:
+        if name not in INVARIANTS:
+            raise argparse.ArgumentTypeError(f"unknown invariant {name!r}: choose from "
+                                             f"{', '.join(INVARIANTS)}")
+    return names
+
+
+def add_waivers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--invariants", type=_invariant_list, metavar="ID,...",
+                   help="count only these invariants; the others are waived (printed as waived)")
+    p.add_argument("--ignore", type=_invariant_list, action="append", default=[], metavar="ID,...",
+                   help="waive these invariants (repeatable): still checked and printed as waived, "
+                        "but a violation of one does not fail")
+
+
+def waivers(args) -> frozenset:
+    """The invariants ``--invariants`` and ``--ignore`` waive."""
+    from model.invariants import INVARIANTS
+    waived = {i for group in args.ignore for i in group}
+    if args.invariants is not None:
+        waived |= {i for i in INVARIANTS if i not in args.invariants}
+    if len(waived) == len(INVARIANTS):
+        raise InputError("--invariants", None, "every invariant is waived: nothing would be checked")
+    return frozenset(waived)
+
+
 def find_sweep(name: str, option: str | None) -> Path:
     """A sweep file as given, or a built-in sweep's; an unknown name lists the built-in ones."""
     from simulations.io.sweep_file import BUILTIN_SWEEPS, resolve_sweep_path
