@@ -87,6 +87,27 @@ def check_search(args) -> None:
         raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
 
 
+def add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true",
+                   help="a gate: exit 1 when the run broke an invariant, or stopped without its "
+                        "end-of-run checks (without --check: exit 0, the findings are printed)")
+
+
+def check_exit(args, result, prog: str) -> int:
+    """``--check``'s exit status for one run: 1 on a violation or an unchecked end, else 0."""
+    if not getattr(args, "check", False):
+        return 0
+    import sys
+    broken = [f"{inv} {n}" for inv, n in result.violations.items() if n]
+    if broken:
+        print(f"{prog}: check failed: {', '.join(broken)}", file=sys.stderr)
+        return 1
+    if result.metrics.get("stuck"):
+        print(f"{prog}: check failed: the run stopped before its end-of-run checks", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _invariant_list(text: str) -> list[str]:
     """argparse type of ``--invariants`` / ``--ignore``: comma-separated invariant ids."""
     from model.invariants import INVARIANTS
