@@ -72,6 +72,8 @@ def run(args) -> int:
     from simulations.io.progress import Progress
     from simulations.io.scenario import load_scenario
     check_search(args)
+    if args.max_seconds is not None and not args.max_seconds >= 0:
+        raise InputError("--max-seconds", None, f"must be >= 0, got {args.max_seconds:g}")
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
         raise InputError(args.scenario, None, "nothing to explore: no [[sends]] (exploration covers "

@@ -282,7 +282,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
                 levels.append(max(room, 0))
                 stopped_by = "max-states"
                 break
-            if deadline is not None and time.perf_counter() >= deadline:
+            if deadline is not None and depth >= 0 and time.perf_counter() >= deadline:
                 stopped_by = "max-seconds"
                 break
             levels.append(sum(pend))
