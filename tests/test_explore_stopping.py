@@ -112,3 +112,11 @@ def test_the_hint_is_one_stderr_line_of_explore(capsys):
                  "3000", "--quiet"]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if "hint: at depth" in line]
     assert len(err) == 1 and err[0].startswith("ssesim explore: hint: at depth ")
+
+
+def test_check_interrupted_by_sigterm_exits_143(monkeypatch, capsys):
+    def terminated(self, node):
+        raise Terminated()
+    monkeypatch.setattr(explorer.Model, "actions", terminated)
+    assert main(["check", SCENARIOS["two-quick-sends"], "--quiet", "--runs", "0"]) == 143
+    assert capsys.readouterr().err.strip() == "ssesim check: terminated"
