@@ -326,7 +326,7 @@ def junit_xml(checks: list[ScenarioCheck]) -> bytes:
                           else str(v))
         classname = f"{c.scenario}[{c.strategy}]"
         n = len(INVARIANTS) + len(c.required)
-        each = f"{c.seconds / n:.3f}"
+        each = f"{c.seconds / n:.6f}"
         n_fail = n_skip = 0
         for inv in INVARIANTS:
             case = ET.SubElement(suite, "testcase", classname=classname, name=inv, time=each)
