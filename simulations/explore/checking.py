@@ -3,8 +3,10 @@
 A scenario passes when no invariant is violated — neither in the bounded exhaustive exploration (run
 when the scenario scripts sends) nor in any of the seeded simulations — and when every required
 "sometimes" property was witnessed by one or the other (the vacuity guard: a check that never saw a
-POST fail proved nothing about failures). An exploration stopped by ``--max-states`` is a warning,
-not a failure: its verdicts cover the states it reached. Verdicts render as text and as JUnit XML.
+POST fail proved nothing about failures). An exploration stopped by ``--max-states`` leaves the
+invariants nothing broke *undecided*, which fails the check unless ``--allow-bounded`` accepts the
+bound; waived invariants (``--invariants`` / ``--ignore``) are checked and printed but not counted.
+Verdicts render as text, as a scenario × invariant matrix and as JUnit XML.
 """
 
 from __future__ import annotations
