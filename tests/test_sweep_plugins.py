@@ -77,8 +77,8 @@ def test_resume_notices_a_changed_plugin_grid_or_seeds_and_extends_seeds(tmp_pat
     with (out / "runs.csv").open() as fh:
         assert len(list(csv.DictReader(fh))) == 12
     for change, words in (
-            (dict(seeds=2), "the seeds changed: 1..3 then, 1, 2 now"),
-            (dict(seeds=3, grid="[0.0, 0.4]"), "the grid changed: 1 cell(s) no longer in it"),
+            ({"seeds": 2}, "the seeds changed: 1..3 then, 1, 2 now"),
+            ({"seeds": 3, "grid": "[0.0, 0.4]"}, "the grid changed: 1 cell(s) no longer in it"),
     ):
         assert main([*base[:1], write(tmp_path, **change), *base[1:], "--resume"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
