@@ -89,7 +89,8 @@ def run(args) -> int:
                                args.reduction, progress=bar, full_keys=args.full_keys,
                                ample=args.ample, workers=args.workers,
                                frontier_objects=args.frontier_objects, symmetry=args.symmetry,
-                               waived=waived, allow_bounded=args.allow_bounded)
+                               waived=waived, allow_bounded=args.allow_bounded,
+                               hint=_hint(bar, scenario.name))
             if args.counterexamples is not None and c.exploration is not None:
                 from simulations.explore.cxfiles import write
                 c.replay = write(c.exploration, scenario, str(path), c.strategy, args.counterexamples,
@@ -103,6 +104,15 @@ def run(args) -> int:
     print(matrix(checks))
     print(summary(checks) + (f"\njunit: {args.junit}" if args.junit is not None else ""))
     return 1 if any(c.failed for c in checks) else 0
+
+
+def _hint(bar, name: str):
+    """The early hint of a search bound to stop (``explorer.Growth``): one line on stderr."""
+    def say(text: str) -> None:
+        import sys
+        with bar.aside():
+            print(f"ssesim check: {name}: {text}", file=sys.stderr, flush=True)
+    return say
 
 
 def nothing_to_check(scenario, runs: int) -> str | None:

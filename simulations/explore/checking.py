@@ -138,7 +138,8 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
                    reduction: bool = False, progress=None, full_keys: bool = False,
                    ample: bool = False, workers: int = 1,
                    frontier_objects: int | None = None, symmetry: bool = False,
-                   waived: frozenset = frozenset(), allow_bounded: bool = False) -> ScenarioCheck:
+                   waived: frozenset = frozenset(), allow_bounded: bool = False,
+                   hint=None) -> ScenarioCheck:
     """Explore (when the scenario scripts sends; with ``workers`` processes) and simulate seeds 1..``runs``.
 
     ``progress.update(n, note)``, when given, hears of each step done: the exploration (one step,
@@ -158,11 +159,12 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
             from simulations.explore.parallel import explore_workers
             result.exploration = explore_workers(scenario, name, workers=workers, max_states=max_states,
                                                  ample=ample, full_keys=full_keys, progress=progress,
-                                                 frontier_objects=frontier_objects)
+                                                 frontier_objects=frontier_objects, hint=hint)
         else:
             result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction,
                                          ample=ample, full_keys=full_keys, progress=progress,
-                                         frontier_objects=frontier_objects, symmetry=symmetry)
+                                         frontier_objects=frontier_objects, symmetry=symmetry,
+                                         hint=hint)
         say(1)
         result.explore_seconds = time.perf_counter() - start
         if not result.exploration.complete:
