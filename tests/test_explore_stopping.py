@@ -91,6 +91,10 @@ def test_an_interrupted_search_with_workers_prints_its_figures(monkeypatch, caps
     assert main(["explore", SCENARIOS["two-quick-sends"], "--quiet", "--workers", "2", "--json"]) == 130
     obj = json.loads(capsys.readouterr().out)
     assert obj["stopped_by"] == "interrupted" and obj["complete"] is False and obj["states"] > 0
+    calls.clear()
+    assert main(["explore", SCENARIOS["two-quick-sends"], "--quiet", "--workers", "2"]) == 130
+    out = capsys.readouterr().out
+    assert "INTERRUPTED (Ctrl-C)" in out and "undecided: " in out
 
 
 def test_the_growth_per_level_gives_an_early_hint():

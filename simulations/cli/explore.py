@@ -158,7 +158,8 @@ def report(result, scenario, waived: frozenset = frozenset()) -> str:
     if violated:
         lines.append(f"violated: {len(violated)} of {len(counted)} invariants")
         for inv in violated:
-            lines.append(numbered(inv, result.violations[inv]))
+            lines.append(numbered(inv, result.violations[inv]) if inv in result.paths else
+                         f"  {inv}: {result.violations[inv][0]}")
     else:
         lines.append(f"violated: none of the {len(counted)} invariants"
                      + ("" if result.complete else " (within the explored states)"))
