@@ -140,9 +140,9 @@ class Growth:
         self.hint(f"hint: at depth {len(levels) - 1} ({states:,} states so far, the last level "
                   f"{levels[-1] / levels[-2]:.2f}× the one before) the growth per level projects "
                   f"about {total:,.0f} states, past the --max-states bound of {self.max_states:,}: the "
-                  "search will likely stop undecided; [explore].max_timeouts = 1, fewer "
-                  "[explore].faults or max_disconnects, or --ample make it smaller (README: Sizing "
-                  "a search)")
+                  "search will likely stop undecided; a smaller scenario (fewer sends, clients, "
+                  "[explore].faults or max_disconnects, a max_timeouts budget) or --ample decides "
+                  "sooner (README: Sizing a search)")
 
 
 PROGRESS_EVERY = 4096
