@@ -33,8 +33,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser("check", help="CI gate: exploration plus N seeded runs per scenario",
                        description="Check every SCENARIO (default: the built-in examples): a bounded "
                                    "exhaustive exploration (scenarios with scripted sends) and seeded "
-                                   "runs 1..N. Exit 0 clean, 1 on a violation or a vacuous check, "
-                                   "2 on bad input or when there is nothing to check.")
+                                   "runs 1..N. Exit 0 clean, 1 on a violation, an undecided "
+                                   "invariant (a bound stopped the exploration; --allow-bounded "
+                                   "accepts it) or a vacuous check, 2 on bad input or when there "
+                                   "is nothing to check.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help="scenario TOML files (default: every built-in example scenario)")
     add_strategy(p, help=f"override every scenario's strategy: {STRATEGY_HELP}")

@@ -1,7 +1,10 @@
 """``ssesim explore``: exhaustive bounded exploration of one scenario, with its shortest counterexamples.
 
-Prints the search figures, each violated invariant with its numbered shortest counterexample, and the
-"sometimes" properties witnessed; ``--json`` prints exactly the SPEC §6 object. Optional outputs: the
+Prints the search figures, each violated invariant with its numbered shortest counterexample, the
+invariants held (a complete search) or undecided (a search a bound or a signal stopped), the waived
+ones, and the "sometimes" properties witnessed; ``--json`` prints the SPEC §6 object plus
+``verdicts``, ``undecided`` and ``stopped_by``. Ctrl-C or SIGTERM print what was found so far, marked
+interrupted, before the usual 130 / 143. Optional outputs: the
 reachable state graph (``--graph`` GraphML, ``--png`` drawing when small) and the counterexamples as
 files (``--counterexamples DIR``: JSON to replay with ``ssesim run``, Mermaid sequence diagrams).
 """
