@@ -87,3 +87,21 @@ def test_resume_notices_a_changed_plugin_grid_or_seeds_and_extends_seeds(tmp_pat
     assert main([*base[:1], write(tmp_path, seeds=3), *base[1:], "--resume"]) == 2
     err = capsys.readouterr().err
     assert "plug-in myplug:Mine changed since its runs were made (source hash " in err
+
+
+def test_identical_cdfs_and_byte_curves_stay_visible(tmp_path, monkeypatch):
+    from simulations.sweep.aggregate import LogHistogram
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, stem: figures.append(fig) or (stem, stem))
+    hists = {}
+    for s in ("seed", "pkg.mod:Mine"):
+        hists[s] = LogHistogram()
+        for x in (0.1, 0.2, 0.3):
+            hists[s].add(x)
+    plots.confirm_cdf(hists, tmp_path / "c", "cdf")
+    data = [{**row(s, 0.5, 1.0), "params": {"a": a, "sse.payload": "snapshot"}}
+            for s in ("seed", "pkg.mod:Mine") for a in (0.0, 0.5)]
+    plots.bytes_vs_length(data, "a", tmp_path / "b", "bytes")
+    cdf, sse = (sorted(line.get_label() for line in f.axes[0].get_lines()) for f in figures)
+    assert cdf == ["pkg.mod:Mine (n=3) (= seed)", "seed (n=3)"]
+    assert sse == ["pkg.mod:Mine, snapshot (= seed, snapshot)", "seed, snapshot"]

@@ -144,12 +144,18 @@ def confirm_cdf(hists: dict, stem: Path, title: str) -> tuple[Path, Path]:
     """The empirical CDF of time to confirm, one step line per strategy, log time axis."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    drawn, names = [], []
     for s, hist in hists.items():
         if hist.n == 0:
             continue
         xs, ps = hist.cdf()
-        ax.step(xs, ps, where="post", label=f"{s} (n={hist.n:,})",
-                color=strategy_color(s, list(hists)))
+        twin = twin_of(drawn, tuple(xs), tuple(ps))
+        ax.step(xs, ps, where="post", label=f"{s} (n={hist.n:,})"
+                + (f" (= {names[twin]})" if twin is not None else ""),
+                color=strategy_color(s, list(hists)), linestyle="-" if twin is None else (0, (3, 3)),
+                zorder=2 + (twin is not None))
+        drawn.append((tuple(xs), tuple(ps)))
+        names.append(s)
     ax.set_xscale("log")
     ax.set_xlabel("time to confirm: optimistic entry shown → canonical entry shown (s)")
     ax.set_ylabel("fraction of confirmed sends")
@@ -169,6 +175,7 @@ def bytes_vs_length(rows: list[dict], x_key: str, stem: Path, title: str,
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     styles = {"snapshot": "-", "delta": "--"}
+    drawn, names = [], []
     strategies = _strategies(rows)
     for k, s in enumerate(strategies):
         for payload in _values(rows, payload_key):
@@ -179,8 +186,13 @@ def bytes_vs_length(rows: list[dict], x_key: str, stem: Path, title: str,
                 continue
             x, y, lo, hi = zip(*pts)
             color = strategy_color(s, strategies)
-            ax.plot(x, [v / 1000 for v in y], styles.get(payload, ":"), color=color,
-                    marker=MARKERS[k % len(MARKERS)], ms=7 - k, mfc="none", label=f"{s}, {payload}")
+            twin = twin_of(drawn, x, y)
+            ax.plot(x, [v / 1000 for v in y],
+                    linestyle=styles.get(payload, ":") if twin is None else (0, (3, 3)), color=color, marker=MARKERS[k % len(MARKERS)], ms=7 - k + 3 * (twin is not None),
+                    mfc="none", zorder=2 + (twin is not None),
+                    label=f"{s}, {payload}" + (f" (= {names[twin]})" if twin is not None else ""))
+            drawn.append((x, y))
+            names.append(f"{s}, {payload}")
             ax.fill_between(x, [v / 1000 for v in lo], [v / 1000 for v in hi], alpha=0.12,
                             color=color, linewidth=0)
     ax.set_yscale("log")
