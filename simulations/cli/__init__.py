@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ssesim", description="Model, simulate and check POST + SSE sync strategies.",
                      epilog="`ssesim COMMAND --help` describes a command. Exit codes: 0 ok; 1 a "
-                            "finding or a plug-in failure; 2 bad input; 130/143 interrupted.")
+                            "finding or a plug-in failure; 2 bad input; 3 check-trace: the trace "
+                            "checks nothing; 130/143 interrupted.")
     parser.add_argument("--version", action="version", version=f"ssesim {simulations.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
