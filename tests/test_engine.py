@@ -203,6 +203,9 @@ SEED_BREAKS = {
     "two-tabs": {"no-flicker"},
     "two-sessions": set(),
     "seed-retry-duplicate": {"no-ghost"},
+    "drop-before-first-event": {"no-orphan", "convergence"},  # A13 (SPEC v3.2)
+    "reconnect-refused": {"no-orphan", "convergence"},  # A14
+    "reconnect-refused-typing": {"convergence"},  # A14, typing for ever
 }
 # other strategies' races that the scenarios are there to show
 ALSO_BREAKS = {
@@ -211,6 +214,8 @@ ALSO_BREAKS = {
     ("error-after-commit", "seed-retry"): {"no-duplicate"},
     ("two-tabs", "dual-write"): {"sse-only", "monotonic", "convergence", "no-flicker"},
     ("two-sessions", "dual-write"): {"no-flicker"},
+    ("drop-before-first-event", "dual-write"): {"sse-only"},
+    ("reconnect-refused", "dual-write"): {"sse-only"},
 }
 
 
