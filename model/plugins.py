@@ -97,6 +97,16 @@ class PluginFailed(Exception):
         self.blame = blame
 
 
+class BadEffect(PluginFailed, ValueError):
+    """A strategy returned something the World cannot carry out (not an effect of ``model.vocab``, or
+    one out of range): the strategy's failure, blamed on it in one line like an exception it raised."""
+
+    def __init__(self, strategy: object, problem: str):
+        cls = type(strategy)
+        super().__init__(f"plug-in '{cls.__module__}:{cls.__qualname__}' failed at run time: {problem}")
+        self.args = (problem,)
+
+
 def plugin_failure(exc: BaseException) -> str | None:
     """One line blaming a loaded plug-in for ``exc`` raised at run time, or None when no plug-in's
     code is on the traceback (then it is not the plug-in's failure)."""

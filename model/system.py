@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from model.config import Dist, Scenario
 from model.observe import Observer
+from model.plugins import BadEffect
 from model.strategies import SessionView, Strategy, learn
 from model.vocab import (
     ABANDONED,
@@ -121,8 +122,9 @@ class Client:
     it received, None before its first (and in a new EventSource, after a ``Reopen``). ``closed``:
     ``OPEN`` (connected, or reconnecting by itself), ``CLOSED`` (a reconnect was refused: closed for
     good) or ``REOPENING`` (closed, and the strategy's ``Reopen`` will open a new one); ``refuse``:
-    how many of its next reconnects a scripted event refuses. ``known`` / ``known_more``: what its events and
-    response bodies carried of its session's log, all its strategy may read (``SessionView``).
+    how many of its next reconnects a scripted event refuses. ``known`` / ``known_more``: what its
+    events and response bodies carried of its session's log, all its strategy may read
+    (``SessionView``, ``model.strategies.learn``).
     """
 
     __slots__ = (
@@ -242,16 +244,19 @@ class ClientHalf:
             elif kind is Unconfirmed:
                 obs.unconfirmed(t, c.index, e.send)
             elif kind is Reopen:
+                if e.delay is not None and not 0 <= e.delay <= 1e6:  # also NaN
+                    raise BadEffect(c.strategy, f"strategy {self.strategy_name!r} returned {e!r}: a "
+                                    "Reopen's delay is None or a number of seconds >= 0 and <= 1000000")
                 if c.closed == CLOSED:  # a new EventSource, once per refusal (else nothing)
                     c.closed = REOPENING
                     self.pending += 1  # a client that will reconnect is pending work
-                    delay = e.delay
-                    delay = self.scenario.sse.reconnect_delay if delay is None else Dist("constant", value=delay)
+                    delay = self.scenario.sse.reconnect_delay if e.delay is None else \
+                        Dist("constant", value=e.delay)
                     out.append(Reconnect(c.index, delay))
             else:
-                raise ValueError(f"strategy {self.strategy_name!r} returned {e!r}, not an effect of "
-                                 "model.vocab (Post, Timer, CancelTimer, Abandon, ShowError, "
-                                 "Rollback, Unconfirmed, Apply, Reopen)")
+                raise BadEffect(c.strategy, f"strategy {self.strategy_name!r} returned {e!r}, not an "
+                                "effect of model.vocab (Post, Timer, CancelTimer, Abandon, ShowError, "
+                                "Rollback, Unconfirmed, Apply, Reopen)")
         self._report_view(t, c, cause)
         return out
 

@@ -210,3 +210,16 @@ def test_check_trace_accepts_refused_reconnects_and_rejects_a_bad_flag(tmp_path,
     assert main(["check-trace", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"line {i + 1}" in err and "refused" in err and len(err.strip().splitlines()) == 1
+
+
+class ReopensIntoThePast(BUILTIN["seed"]):
+    name = "reopens-into-the-past"
+
+    def on_refused(self, t):
+        return [Reopen(-1.0)]
+
+
+def test_a_reopen_with_a_bad_delay_is_the_plugins_error(capsys):
+    code = main(["run", str(EXAMPLES["reconnect-refused"]), "--strategy", f"{__name__}:ReopensIntoThePast"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Reopen" in err and ">= 0" in err and "Traceback" not in err
