@@ -67,6 +67,8 @@ class Limits:
 class ConductorDriver(Driver):
     """The in-process server's clock and timers, taken from the conductor."""
 
+    epoch = wire.EPOCH  # virtual instant 0 is 2000-01-01T00:00:00Z (SPEC §6.1)
+
     def __init__(self, conductor: Conductor):
         super().__init__()
         self.conductor = conductor
