@@ -80,8 +80,9 @@
     for (const [k, v] of Object.entries(headers)) hs.set(k, v);
     try {
       const r = await nativeFetch(h.url, { ...h.init, headers: hs });
+      const body = await r.clone().text();  // throws when the connection dies in the answer
       h.answer = r;
-      return { status: r.status, body: await r.clone().text() };
+      return { status: r.status, body };
     } catch (e) {
       return { lost: true };  // the connection died without an answer (response_lost)
     }

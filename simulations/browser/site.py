@@ -86,6 +86,7 @@ class Run:
     def __init__(self, core: HeldCore, token: str):
         self.core, self.token = core, token
         self.app = create_app(core)
+        self.core_app = self.app.app  # inside the fault middleware (the site does response_lost)
         self.waiting: dict[int, deque] = {}
         self.arrived = asyncio.Event()
 
@@ -124,11 +125,31 @@ class Site:
                            headers={"Cache-Control": "no-store"})(scope, receive, send)
         elif self.run is None:
             await JSONResponse({"error": "no run"}, status_code=503)(scope, receive, send)
+        elif path == wire.CHAT and _fault(scope) in wire.MIDDLEWARE_FAULTS:
+            await self._lose_after_headers(scope, receive, send)
         elif path == wire.STREAM and COOKIE in Request(scope).cookies:
             response = await self._stream(Request(scope), self.run)
             await response(scope, receive, send)
         else:
             await self.run.app(scope, receive, send)
+
+    async def _lose_after_headers(self, scope, receive, send) -> None:
+        """``response_lost`` for a browser: the app commits, the status line and headers go out, then
+        the connection is aborted. (Cut before any byte of the answer, Chromium sends the POST again
+        on a new connection, as it does for a reused keep-alive socket that died: a second commit.)"""
+        started = []
+
+        async def keep(message):
+            if message["type"] == "http.response.start":
+                started.append(message)
+
+        await self.run.core_app(scope, receive, keep)
+        if started:
+            await send(started[0])
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if transport is not None:
+            transport.abort()
+        await asyncio.sleep(0)
 
     async def _stream(self, request: Request, run: Run):
         token, _, client = request.cookies[COOKIE].partition(".")
@@ -163,3 +184,10 @@ class Site:
 
         return StreamingResponse(frames(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
+
+
+def _fault(scope) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == wire.H_FAULT.encode():
+            return value.decode("latin-1")
+    return None
