@@ -14,7 +14,7 @@
   const nativeClearTimeout = window.clearTimeout.bind(window);
   const NativeEventSource = window.EventSource;
   const S = {
-    now: 0, renders: 0, last: null, errors: [], posts: [], timers: [], cancels: [],
+    now: 0, renders: 0, last: null, errors: [], posts: [], timers: [], cancels: [], aborts: [],
     opens: 0, messages: 0, esErrors: 0, closed: 0, client: null, waiters: [], lockstep: true,
   };
   window.__ssesim = S;
@@ -36,10 +36,10 @@
     for (let i = 0; i < 4; i++) await tick();  // continuations: await json(), catch blocks, re-renders
     const out = {
       renders: S.renders, last: S.last, errors: S.errors, posts: S.posts, timers: S.timers,
-      cancels: S.cancels, pending: !!(S.client && S.client.pending && S.client.pending()),
+      cancels: S.cancels, aborts: S.aborts, pending: !!(S.client && S.client.pending && S.client.pending()),
       opens: S.opens, messages: S.messages, esErrors: S.esErrors, closed: S.closed,
     };
-    S.renders = 0; S.errors = []; S.posts = []; S.timers = []; S.cancels = [];
+    S.renders = 0; S.errors = []; S.posts = []; S.timers = []; S.cancels = []; S.aborts = [];
     return out;
   };
 
@@ -70,8 +70,18 @@
     return new Promise((resolve, reject) => {
       const id = nextPost++;
       const body = init && typeof init.body === 'string' ? init.body : null;
-      held.set(id, { url, init: init || {}, resolve, reject, done: false, answer: null });
+      const { signal, ...rest } = init || {};
+      const h = { url, init: rest, resolve, reject, done: false, answer: null };
+      held.set(id, h);
       S.posts.push({ id, body });
+      if (signal) {  // the client gave up on it: its promise rejects now; the request still travels
+        signal.addEventListener('abort', () => {
+          if (h.done) return;
+          h.done = true;
+          S.aborts.push(id);
+          reject(new DOMException('The user aborted a request.', 'AbortError'));
+        });
+      }
     });
   };
   S.arrive = async (id, headers) => {  // the request reaches the server now

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from model.errors import SsesimError
 from model.strategies import Strategy
-from model.vocab import AWAITING, Apply, Attempt, CancelTimer, Post, Rollback, ShowError, Timer, Unconfirmed
+from model.vocab import AWAITING, Abandon, Apply, Attempt, CancelTimer, Post, Rollback, ShowError, Timer, Unconfirmed
 from simulations.live import wire
 from simulations.live.conductor import Conductor
 from simulations.live.schedule import (
@@ -78,6 +78,7 @@ class BrowserConductor(Conductor):
         self.sent_by_content: list[list[tuple[str, int]]] = [[] for _ in self.side.clients]
         self._new_posts: dict[int, list[int]] = {}  # client -> page POST ids not yet paired
         self._unconfirmed: set[int] = set()
+        self.post_sends: dict[tuple[int, int], int] = {}  # (client, page POST id) -> send
 
     # --- the page -----------------------------------------------------------------------------
     async def call(self, client: int, fn: str, *args):
@@ -90,12 +91,12 @@ class BrowserConductor(Conductor):
             raise TargetError(f"the page of client {client} did not settle within "
                               f"{self.limits.patience:g} s ({fn})") from None
 
-    async def start_pages(self, max_len: int) -> None:
+    async def start_pages(self, max_len: int, options: dict) -> None:
         """Client by client (the server subscribes them in that order): load the page, mount the
         module, release its first stream as connection 0 (t = 0: no event is sent)."""
         self.core = self.run_.core
         for h in self.side.clients:
-            query = urlencode({"session": h.session, "max": max_len})
+            query = urlencode({"session": h.session, "max": max_len, "options": json.dumps(options)})
             self.pages.append(await self.pool.page(h.index, self.run_.token, query))
             opening = await self.run_.opening(h.index, self.limits.patience)
             opening.released.set_result(0)
@@ -164,7 +165,9 @@ class BrowserConductor(Conductor):
             if type(e) is Attempt:
                 if not queue:
                     raise AssertionError("an attempt without a page POST")
-                self.posts[e.id] = (client, queue.pop(0))
+                pid = queue.pop(0)
+                self.posts[e.id] = (client, pid)
+                self.post_sends[(client, pid)] = e.send
         return effects
 
     # --- what the page did, as effects --------------------------------------------------------
@@ -184,6 +187,10 @@ class BrowserConductor(Conductor):
             psend = self._post_send(client, content, cmid, send)
             effects.append(Post(psend, content, cmid, deadline))
             self._new_posts.setdefault(client, []).append(p["id"])
+        for pid in out["aborts"]:
+            asend = self.post_sends.get((client, pid))
+            if asend is not None:
+                effects.append(Abandon(asend))
         for tm in out["timers"]:
             tsend = send if send is not None else -1
             self.page_timers[(client, tsend)] = tm["id"]
@@ -209,8 +216,10 @@ class BrowserConductor(Conductor):
             esend = self.keys[client].get(err["key"], send) if err["key"] is not None else send
             if esend is None:
                 continue
-            if cause != "send":
-                effects.append(Rollback(esend, before, strategy.view))
+            if cause != "send":  # the view just before the removal: the new one plus that entry
+                canon, opt, flags = strategy.view
+                shown = tuple(s for s in before[1] if s in opt or s == esend)
+                effects.append(Rollback(esend, (canon, shown, flags), strategy.view))
             effects.append(ShowError(esend))
         strategy.effects = effects
         strategy.pending = out["pending"]

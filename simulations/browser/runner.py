@@ -93,7 +93,7 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
     conductor.run_ = run = Run(core, token)
     pool.site.run = run
     try:
-        await conductor.start_pages(scenario.server.max_message_length)
+        await conductor.start_pages(scenario.server.max_message_length, _options(scenario))
         await conductor.run()
     except BaseException:
         if conductor.t0:
@@ -124,6 +124,14 @@ def browser_run(scenario: Scenario, module: ClientModule, **kwargs) -> LiveResul
             await pool.stop()
 
     return asyncio.run(go())
+
+
+def _options(scenario: Scenario) -> dict:
+    """The ``[strategy_options]`` a client module reads (``env.options``), in its names."""
+    o, delay = scenario.strategy_options, scenario.sse.reconnect_delay
+    return {"retries": o.retries, "retryBackoff": o.retry_backoff, "retryBackoffMax": o.retry_backoff_max,
+            "requestDeadline": o.request_deadline,
+            "reconnectDelay": delay.value if delay.kind == "constant" else delay.generous()}
 
 
 def _result(scenario, conductor, monitor, seed, client, wall) -> LiveResult:

@@ -33,7 +33,8 @@ const q = new URLSearchParams(location.search);
 const S = window.__ssesim;
 const { mount } = await import(%s);
 S.client = mount({ backendUrl: location.origin, session: q.get("session"),
-  maxMessageLength: Number(q.get("max")), render: S.render, error: S.error, now: () => S.now });
+  maxMessageLength: Number(q.get("max")), options: JSON.parse(q.get("options") || "{}"),
+  render: S.render, error: S.error, now: () => S.now });
 S.mounted = true;
 </script>"""
 
