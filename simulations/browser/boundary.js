@@ -31,7 +31,11 @@
   S.until = (pred) => new Promise((resolve) => {
     if (pred()) resolve(); else S.waiters.push({ pred, resolve });
   });
-  const tick = () => new Promise((resolve) => nativeSetTimeout(resolve, 0));
+  // One macrotask, without setTimeout's clamping of nested timers (a message to ourselves).
+  const channel = new MessageChannel();
+  const ticks = [];
+  channel.port1.onmessage = () => { const r = ticks.shift(); if (r) r(); };
+  const tick = () => new Promise((resolve) => { ticks.push(resolve); channel.port2.postMessage(0); });
   S.collect = async () => {
     for (let i = 0; i < 4; i++) await tick();  // continuations: await json(), catch blocks, re-renders
     const out = {

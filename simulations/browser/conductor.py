@@ -35,7 +35,7 @@ from simulations.live.schedule import (
 from simulations.live.transport import LOST, TargetError
 from simulations.browser.views import entries_view
 
-HOLD_KINDS = (SEND, WORKLOAD, RESPONSE, TIMEOUT, RETRY, DELIVER)
+CALL = "([t, fn, a]) => { const S = window.__ssesim; S.now = t; return S[fn](...a); }"
 
 
 class PageStrategy(Strategy):
@@ -85,8 +85,7 @@ class BrowserConductor(Conductor):
         page = self.pages[client]
         try:
             async with asyncio.timeout(self.limits.patience):
-                await page.evaluate("t => { window.__ssesim.now = t; }", self.now)
-                return await page.evaluate(f"a => window.__ssesim.{fn}(...a)", list(args))
+                return await page.evaluate(CALL, [self.now, fn, list(args)])
         except TimeoutError:
             raise TargetError(f"the page of client {client} did not settle within "
                               f"{self.limits.patience:g} s ({fn})") from None
