@@ -24,7 +24,10 @@ FAULTS = (
 )
 ALL_FAULTS = ("ok",) + FAULTS
 PAYLOADS = ("snapshot", "delta")
-RESUMES = ("snapshot", "last-event-id", "none")
+RESUMES = ("snapshot", "last-event-id", "none", "snapshot-always")
+# What a new stream started with, as a trace's ``reconnect`` record says (SPEC §2.4 v3.2): "first" is a
+# reconnect that carried no id (its EventSource had received no event), which gets nothing replayed.
+TRACE_RESUMES = ("snapshot", "last-event-id", "none", "first")
 EVENT_KINDS = ("sse-disconnect",)
 
 
@@ -114,6 +117,7 @@ class SseConfig:
     resume: str = "snapshot"
     old_stream_drains: bool = False
     old_stream_delay: Dist = Dist("constant", value=0.0)
+    reconnect_refused: float = 0.0  # probability that a reconnect is refused (HTTP 503; SPEC §2.4 v3.2)
 
 
 @dataclass(frozen=True)
@@ -167,12 +171,14 @@ class EventSpec:
     at: float
     client: int = 0
     kind: str = "sse-disconnect"
+    refuse: int = 0  # the next N reconnects of this client are refused (SPEC §2.4 v3.2)
 
 
 @dataclass(frozen=True)
 class ExploreConfig:
     faults: tuple[str, ...] = ("ok", "error_after_commit", "response_lost")
     max_disconnects: int = 1
+    max_refusals: int = 0  # refused reconnects on one path (SPEC §2.4 v3.2)
     max_timeouts: int | None = None  # POST timeouts the explorer may fire in one run (None: any number)
     sometimes: tuple[str, ...] | None = None  # vacuity guard: what a check must witness (None: defaults)
 

@@ -2,7 +2,7 @@
 
 A strategy is pure client logic, like a Stateright actor: each ``on_*`` handler gets the time and
 its input and returns a list of effects (``model.vocab``: ``Post``, ``Timer``, ``CancelTimer``,
-``Abandon``, ``ShowError``, ``Rollback``, ``Unconfirmed``, ``Apply``); it never schedules or sends
+``Abandon``, ``ShowError``, ``Rollback``, ``Unconfirmed``, ``Apply``, ``Reopen``); it never schedules or sends
 anything itself. The view it exposes is ``self.view``: ``(canonical runs, optimistic sends,
 (is_typing, is_processing))`` where a canonical run ``(session, lo, hi)`` stands for the server
 messages ``lo … hi-1`` of that session's log, and the optimistic entries follow the canonical ones,
@@ -22,6 +22,7 @@ from model.vocab import (
     Event,
     Message,
     Post,
+    Reopen,
     Rollback,
     ShowError,
     Timer,
@@ -134,6 +135,12 @@ class Strategy:
         """The SSE connection dropped."""
         return []
 
+    def on_refused(self, t: float) -> list:
+        """A reconnect was answered with an HTTP error: the EventSource is closed for good and will
+        not reconnect by itself (SPEC §2.4 v3.2). Return ``Reopen()`` to open a new one; the base,
+        like a plain EventSource client (the seed), does nothing."""
+        return []
+
     # --- queries ------------------------------------------------------------------------------
     def has_pending(self) -> bool:
         """True while the strategy itself holds undecided work (SPEC §2.6 pending work)."""
@@ -202,7 +209,8 @@ class Strategy:
 
 Strategy._explored_copy, Strategy._explored_key = derive(Strategy, Strategy.EXPLORED)
 
-_HANDLERS = ("on_send", "on_response", "on_timeout", "on_retry", "on_event", "on_open", "on_close")
+_HANDLERS = ("on_send", "on_response", "on_timeout", "on_retry", "on_event", "on_open", "on_close",
+             "on_refused")
 _READERS = {"reads_body": ("on_response",), "reads_attempt_number": ("on_response", "on_timeout")}
 
 
@@ -447,6 +455,9 @@ class Reconciled(Strategy):
                 effects.append(ShowError(send))
         self.render()
         return effects + self._start_next(t)
+
+    def on_refused(self, t):
+        return [Reopen()]  # a new EventSource after sse.reconnect_delay, asking for a snapshot first
 
     def has_pending(self):
         return bool(self.pending)

@@ -12,7 +12,7 @@ The think, reply and reconnect delays are ``model.config.Dist``s, which the driv
 
 from __future__ import annotations
 
-from model.config import Scenario
+from model.config import Dist, Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
 from model.vocab import (
@@ -31,6 +31,7 @@ from model.vocab import (
     Post,
     Push,
     Reconnect,
+    Reopen,
     Reply,
     Respond,
     Rollback,
@@ -45,6 +46,8 @@ MESSAGE_OVERHEAD = 60  # bytes of a message besides its content (ids, sender, ti
 
 STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
           "error_before_commit": 500, "accepted_dropped": 200, "error_after_commit": 500, "ok": 200}
+
+OPEN, CLOSED, REOPENING = 0, 1, 2  # Client.closed: the state of a client's EventSource
 
 # Record(*fields) without the NamedTuple's Python-level __new__: the records built on every event
 _new_tuple = tuple.__new__
@@ -112,20 +115,32 @@ class Session:
 
 
 class Client:
+    """A client: its strategy, its POSTs awaited and its SSE stream (an EventSource, SPEC §2.4).
+
+    ``last_version`` is the ``Last-Event-ID`` its EventSource holds: the version of the last event
+    it received, None before its first (and in a new EventSource, after a ``Reopen``). ``closed``:
+    ``OPEN`` (connected, or reconnecting by itself), ``CLOSED`` (a reconnect was refused: closed for
+    good) or ``REOPENING`` (closed, and the strategy's ``Reopen`` will open a new one); ``refuse``:
+    how many of its next reconnects a scripted event refuses.
+    """
+
     __slots__ = (
+        "closed",
         "conn",
         "connected",
         "index",
         "last_version",
         "last_view",
         "outstanding",
+        "refuse",
         "session",
         "strategy",
     )
 
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy
-        self.connected, self.conn, self.last_version = True, 0, 0
+        self.connected, self.conn, self.last_version = True, 0, None
+        self.closed, self.refuse = OPEN, 0
         self.outstanding: dict[int, Attempt] = {}  # send -> attempt awaited
         self.last_view = strategy.view
 
@@ -143,6 +158,19 @@ def post_outcome(duplicate: bool, expired: bool, content: str, max_length: int, 
     if fault in ("rejected", "error_before_commit", "accepted_dropped"):
         return fault
     return "error_after_commit" if fault == "error_after_commit" else "ok"
+
+
+def resume_of(policy: str, c) -> str:
+    """How the server starts client ``c``'s new stream under ``sse.resume = policy`` (SPEC §2.6): a
+    snapshot if the client asks for one or the server always sends one; nothing ("first") when it
+    carries no id (its EventSource received no event, or is a new one), which the server cannot tell
+    from a first connection; else per ``policy``. The World's and the live clients' (the trace's
+    ``reconnect.resume``)."""
+    if c.strategy.asks_snapshot or policy == "snapshot-always":
+        return "snapshot"
+    if c.last_version is None or c.closed == REOPENING:  # a reopened EventSource starts with none
+        return "first"
+    return policy
 
 
 class ClientHalf:
@@ -209,10 +237,17 @@ class ClientHalf:
                     self.pending -= 1
             elif kind is Unconfirmed:
                 obs.unconfirmed(t, c.index, e.send)
+            elif kind is Reopen:
+                if c.closed == CLOSED:  # a new EventSource, once per refusal (else nothing)
+                    c.closed = REOPENING
+                    self.pending += 1  # a client that will reconnect is pending work
+                    delay = e.delay
+                    delay = self.scenario.sse.reconnect_delay if delay is None else Dist("constant", value=delay)
+                    out.append(Reconnect(c.index, delay))
             else:
                 raise ValueError(f"strategy {self.strategy_name!r} returned {e!r}, not an effect of "
                                  "model.vocab (Post, Timer, CancelTimer, Abandon, ShowError, "
-                                 "Rollback, Unconfirmed, Apply)")
+                                 "Rollback, Unconfirmed, Apply, Reopen)")
         self._report_view(t, c, cause)
         return out
 
@@ -336,25 +371,56 @@ class World(ClientHalf):
         """``count`` in-flight events died with their connection."""
         self.pending -= count
 
-    def disconnect(self, t: float, client: int) -> list | tuple:
+    def start(self, t: float) -> list:
+        """What happens at t = 0 before anything else: with ``sse.resume = "snapshot-always"``, the
+        snapshot that starts each client's first stream, in client order (SPEC §2.6); else nothing."""
+        if self.scenario.sse.resume != "snapshot-always":
+            return []
+        return [self._push(t, c.session, c.index, c.conn, c.session.snapshot()) for c in self.clients]
+
+    def disconnect(self, t: float, client: int, refuse: int = 0) -> list | tuple:
+        """``client``'s stream drops; it reconnects after ``sse.reconnect_delay``. ``refuse``: a
+        scripted event's count of the next reconnects to refuse (SPEC §2.4 v3.2)."""
         c = self.clients[client]
         if not c.connected:
-            return ()
+            return ()  # nothing happens, and no refusal count is set
         c.connected = False
+        if refuse:
+            c.refuse = refuse
         c.session.close_stream(client)
         self.pending += 1
         self.obs.disconnect(t, client, c.conn, len(c.outstanding))
         out = self._client(t, c, "close", c.strategy.on_close(t))
         return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
 
-    def reconnect(self, t: float, client: int) -> list:
+    def refuses(self, client: int) -> bool:
+        """Whether a scripted count refuses ``client``'s next reconnect (decided before any draw)."""
+        return self.clients[client].refuse > 0
+
+    def resume_of(self, c: Client) -> str:
+        return resume_of(self.scenario.sse.resume, c)
+
+    def reconnect(self, t: float, client: int, refused: bool = False) -> list:
+        """``client`` reconnects (its EventSource by itself, or a new one its strategy reopened).
+        ``refused``: the driver's draw (or the explorer's choice) answers it with an HTTP error; a
+        scripted ``refuse`` count refuses it whatever the driver says."""
         c = self.clients[client]
         self.pending -= 1
-        c.connected = True
         c.conn += 1
+        if c.closed == REOPENING:  # a new EventSource: it has received nothing, so it has no id
+            c.closed = OPEN
+            c.last_version = None
+        if c.refuse:
+            c.refuse -= 1
+            refused = True
+        resume = self.resume_of(c)
+        if refused:  # closed for good: the strategy may reopen one (on_refused); else nothing is pending
+            c.closed = CLOSED
+            self.obs.reconnect(t, client, c.conn, resume, True)
+            return self._client(t, c, "refused", c.strategy.on_refused(t))
+        c.connected = True
         s = c.session
         s.open_stream(client, c.conn)
-        resume = "snapshot" if c.strategy.asks_snapshot else self.scenario.sse.resume
         self.obs.reconnect(t, client, c.conn, resume)
         out = []
         if resume == "snapshot":

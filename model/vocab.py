@@ -11,7 +11,7 @@ attempt (the one mutable record: the ``World`` tracks its state).
 
 **Strategy effects**, what a client strategy returns from its handlers; ``World`` carries them out
 (``model.system``): ``Post``, ``Timer``, ``CancelTimer``, ``Abandon``, ``ShowError``, ``Rollback``,
-``Unconfirmed``, ``Apply``.
+``Unconfirmed``, ``Apply``, ``Reopen``.
 
 **Driver effects**, what the ``World``'s handlers return: what happens next, for a driver to give a
 time (the simulator) or to turn into enabled steps (the explorer): an ``Attempt`` (it leaves the
@@ -183,7 +183,16 @@ class Apply(NamedTuple):
     source: str
 
 
-STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unconfirmed, Apply)
+class Reopen(NamedTuple):
+    """Open a new SSE stream (a new EventSource) after ``delay`` seconds, or after the scenario's
+    ``sse.reconnect_delay`` when ``delay`` is None (SPEC §2.4 v3.2). Meant for ``on_refused``: an
+    EventSource whose reconnect got an HTTP error is closed for good. The new one carries no
+    ``Last-Event-ID``, and its connection is itself a reconnect that may be refused."""
+
+    delay: float | None = None
+
+
+STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unconfirmed, Apply, Reopen)
 
 
 # --- driver effects: the World -> the simulator or the explorer -------------------------------------

@@ -28,6 +28,7 @@ Session.EXPLORED = {  # type: ignore[attr-defined]
 Client.EXPLORED = {  # type: ignore[attr-defined]
     "index": config(),
     "connected": field(), "conn": field(), "last_version": field(key="method:_key_last_version"),
+    "closed": field(), "refuse": field(),
     "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
                                     "reports the view last)"),
     "outstanding": field(PART, "method:_key_outstanding"),
@@ -71,8 +72,10 @@ def _key_streams(self, K) -> tuple:
 
 
 def _key_last_version(self, K):
-    # Read only to resume a stream from its last event id (World.reconnect).
-    return self.last_version if K.history else 0
+    # Read only to resume a stream from its last event id, and whether there is one (World.resume_of).
+    if K.history:  # -1: none (so that keys of a symmetry group still sort)
+        return -1 if self.last_version is None else self.last_version
+    return self.last_version is None if K.ids else 0
 
 
 def _key_outstanding(self, K) -> tuple:
@@ -128,15 +131,18 @@ class Keys:
     can never read. ``attempt_number``: whether any step reads an attempt's number (a scripted send
     forces a fault on its first attempt, or the strategy reads ``attempt.n``). ``history``: whether
     a session's past versions can be read (a stream resumed from its last event id), and with them a
-    client's last delivered version. ``prune``: whether the checkers' entries of sends that can no
+    client's last delivered version. ``ids``: whether a reconnect may carry no id and so get nothing
+    replayed (the strategy does not ask for a snapshot, nor does the server always send one), so
+    whether a client has received an event at all. ``prune``: whether the checkers' entries of sends that can no
     longer change a verdict are left out (the strategy tells its undecided sends,
     ``Strategy.undecided``); ``live`` is then set, per state, to the sends that still can.
     ``groups``: the groups of interchangeable clients (client symmetry), each keyed as a sorted
     block; ``grouped``: their clients, left out of the per-client parts of the key."""
 
     def __init__(self, attempt_number: bool = True, history: bool = True, prune: bool = False,
-                 groups: tuple = (), views: bool = True):
+                 groups: tuple = (), views: bool = True, ids: bool = True):
         self.history = history
+        self.ids = ids
         self.views = views  # the checkers' copy of each client's view (False: its strategy keys it)
         self.prune = prune
         self.live = None

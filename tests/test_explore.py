@@ -53,11 +53,21 @@ def test_one_send_request_lost_only_has_five_states():
     assert not any(result.violations.values())
 
 
-def test_no_sends_one_disconnect_is_a_chain_of_four_states():
-    """Connected → disconnected (reconnect pending) → reconnected (snapshot v0 in flight) → delivered."""
+def test_no_sends_one_disconnect_is_a_chain_of_three_states():
+    """Connected → disconnected (reconnect pending) → reconnected. The client has received no event, so
+    its reconnect carries no Last-Event-ID and the server replays nothing (SPEC v3.2 §2.4, A13)."""
     s = parse_scenario({"name": "idle", "explore": {"faults": ["ok"], "max_disconnects": 1}})
     result = explore(s, "seed")
-    assert (result.states, result.transitions, result.max_depth) == (4, 3, 3)
+    assert (result.states, result.transitions, result.max_depth) == (3, 2, 2)
+
+
+def test_snapshot_always_starts_every_stream_with_a_snapshot():
+    """With ``resume = "snapshot-always"`` the t = 0 snapshot is in flight at the start, and the
+    reconnect gets one too: initial (v0 in flight) → ... a diamond of deliveries and the drop."""
+    s = parse_scenario({"name": "idle", "sse": {"resume": "snapshot-always"},
+                        "explore": {"faults": ["ok"], "max_disconnects": 0}})
+    result = explore(s, "seed")
+    assert (result.states, result.transitions, result.max_depth) == (2, 1, 1)
 
 
 def test_max_states_bound_marks_the_result_incomplete():

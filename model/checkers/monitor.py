@@ -152,7 +152,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         if awaiting:
             self.sometimes.add("disconnect-during-post")
 
-    def reconnect(self, t, client, conn, resume):
+    def reconnect(self, t, client, conn, resume, refused=False):
         self.seq += 1
 
     def push(self, t, session, client, conn, version, nbytes):

@@ -127,10 +127,12 @@ class Simulator(Driver):
         self.last_time = [0.0] * len(scenario.clients)
         self.epoch = [0] * len(scenario.clients)
         self.inputs = len(scenario.sends) + len(scenario.events)
+        self.refused_p = sse.reconnect_refused
+        self.apply(0.0, self.world.start(0.0))  # snapshot-always: the t = 0 snapshots come first
         for spec in scenario.sends:
             self.schedule(spec.at, SEND, spec.client, spec.content, spec)
         for ev in scenario.events:
-            self.schedule(ev.at, DISCONNECT, ev.client, None, None)
+            self.schedule(ev.at, DISCONNECT, ev.client, ev.refuse, None)
         wl = scenario.workload
         if wl is not None and wl.count > 0:
             self.inputs += wl.count * len(scenario.clients)
@@ -167,7 +169,7 @@ class Simulator(Driver):
         horizon = None  # HORIZON after the last input; with no input at all, after t = 0
         if self.inputs == 0:
             horizon = limit = min(limit, HORIZON)
-        was_quiet = True
+        was_quiet = not world.pending  # snapshot-always: the t = 0 snapshots are pending work
         same = 0
         now, events = self.now, self.events
         try:
@@ -253,14 +255,15 @@ class Simulator(Driver):
             return world.client_retry(t, a, b)
         if kind == DRAINED:
             return world.sse_deliver(t, a, b, c)
-        if kind == RECONNECT:
-            effects = world.reconnect(t, a)
-            if self.scenario.sse.disconnect_rate > 0:
+        if kind == RECONNECT:  # a scripted refusal first, else a draw (only when its probability > 0)
+            refused = world.refuses(a) or (self.refused_p > 0 and self.rng.random() < self.refused_p)
+            effects = world.reconnect(t, a, refused)
+            if self.scenario.sse.disconnect_rate > 0 and world.clients[a].connected:
                 self._poisson(t, a)
             return effects
         if kind == DISCONNECT:
             self.inputs -= 1
-            return world.disconnect(t, a)
+            return world.disconnect(t, a, b)
         if kind == POISSON:
             if b != self.epoch[a] or not world.clients[a].connected:
                 return ()

@@ -275,7 +275,7 @@ _ARROWS = {
     "send": ("U", "C", "->>"), "arrive": ("N", "S", "->>"), "response": ("N", "C", "->>"),
     "timeout": ("N", "C", "--x"), "deliver": ("N", "C", "->>"), "drain": ("N", "C", "-->>"),
     "retry": ("C", "N", "->>"), "assistant": ("S", "S", "->>"), "reconnect": ("C", "S", "->>"),
-    "disconnect": ("N", "C", "--x"),
+    "refuse": ("S", "C", "--x"), "disconnect": ("N", "C", "--x"),
 }
 
 

@@ -2,7 +2,8 @@
 
 At a state, the steps of client c (its SSE deliveries, responses, timeouts, retries, reconnect) may be
 explored alone when no step outside c can, before one of them runs, become dependent on them:
-c has no scripted send left and cannot be disconnected; no request of c that c still awaits is in
+c has no scripted send left and cannot be disconnected; no reconnect can be refused
+(``[explore].max_refusals`` spent, or nobody left to reconnect); no request of c that c still awaits is in
 flight (its response would be a new step of c); if c's live stream is empty, nothing in c's session
 can push to it; and the steps of c cannot by themselves end the run while inputs remain (quiescence
 is observed). Such a set is persistent (Godefroid's condition C1), and a selective search over
@@ -47,6 +48,8 @@ def ample(model, node, acts: list) -> list:
     remaining = model.sends[net.next_send:]
     world = node.world
     can_disconnect = net.disconnects < model.max_disconnects
+    if net.refusals < model.max_refusals and (net.reconnecting or can_disconnect):
+        return acts  # a refusal may still come: it shares one budget and conflicts with a reconnect
     inputs_remain = bool(remaining) or (can_disconnect and any(c.connected for c in world.clients))
     # Under [explore].max_timeouts the clients' timeouts share one budget: a timeout of c may disable
     # another client's, so a set holding one is persistent only while no other client exists.

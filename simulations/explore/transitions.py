@@ -24,7 +24,7 @@ class Net:
     """What is in flight between the parts, and the explorer's own bounds."""
 
     __slots__ = ("assistant", "disconnects", "done", "drained", "next_send", "quiet", "reconnecting",
-                 "requests", "responses", "sse", "timeouts")
+                 "refusals", "requests", "responses", "sse", "timeouts")
 
     def __init__(self):
         self.requests: list = []  # attempts travelling to the server
@@ -34,6 +34,7 @@ class Net:
         self.assistant: list = []  # ("think"|"reply", session, content)
         self.reconnecting: list = []  # clients that will reconnect
         self.disconnects = 0
+        self.refusals = 0  # reconnects refused, counted against [explore].max_refusals
         self.timeouts = 0  # POST timeouts fired, counted only under [explore].max_timeouts
         self.next_send = 0
         self.quiet = True
@@ -87,7 +88,7 @@ Net.EXPLORED = {  # type: ignore[attr-defined]
     "sse": field(COPY2, "method:_key_sse"),
     "drained": field(COPY2, "method:_key_drained"),
     "assistant": field(COPY, SORTED), "reconnecting": field(COPY, "method:_key_reconnecting"),
-    "disconnects": field(), "timeouts": field(), "next_send": field(), "quiet": field(), "done": field(),
+    "disconnects": field(), "refusals": field(), "timeouts": field(), "next_send": field(), "quiet": field(), "done": field(),
 }
 _copy_net, _key_net = derive(Net, Net.EXPLORED)  # type: ignore[attr-defined]
 
@@ -97,8 +98,8 @@ class ExploredKeys(Keys):
     bodies are left out for a strategy that never reads them (``Strategy.reads_body``)."""
 
     def __init__(self, attempt_number: bool = True, body: bool = True, history: bool = True,
-                 prune: bool = False, groups: tuple = (), views: bool = True):
-        super().__init__(attempt_number, history, prune, groups, views)
+                 prune: bool = False, groups: tuple = (), views: bool = True, ids: bool = True):
+        super().__init__(attempt_number, history, prune, groups, views, ids)
         self.body = body
 
 
@@ -175,7 +176,7 @@ FULL_KEYS = ExploredKeys()
 
 # The steps that may change a session (a commit, a flag change, a stream opened or closed) and so
 # the checkers' mirrors: before one, a node takes copies of its own (Node.clone shares them).
-_WRITES_SESSIONS = frozenset(("arrive", "assistant", "disconnect", "reconnect"))
+_WRITES_SESSIONS = frozenset(("arrive", "assistant", "disconnect", "reconnect", "refuse"))
 
 
 class Model:
@@ -187,6 +188,7 @@ class Model:
         self.strategy_cls = cls = resolve_strategy(strategy or scenario.strategy, scenario.source)
         self.faults = scenario.explore.faults
         self.max_disconnects = scenario.explore.max_disconnects
+        self.max_refusals = scenario.explore.max_refusals if self.max_disconnects > 0 else 0
         self.max_timeouts = scenario.explore.max_timeouts  # None: any POST may time out
         self.sends = scenario.sends
         # The key leaves out what no step of this scenario and strategy can read (README: What the
@@ -204,6 +206,8 @@ class Model:
         self.keys = ExploredKeys(attempt_number=forced or reads(cls, "reads_attempt_number"),
                                  body=reads(cls, "reads_body"),
                                  history=scenario.sse.resume == "last-event-id" and self.max_disconnects > 0,
+                                 ids=self.max_disconnects > 0 and not cls.asks_snapshot
+                                 and scenario.sse.resume != "snapshot-always",
                                  prune=prune and knows_undecided(cls), groups=self.groups,
                                  views=not derived_view)
 
@@ -214,7 +218,10 @@ class Model:
         world = World(self.scenario, self.strategy_cls, monitor if obs is None else obs)
         world.untimed = True
         _check_declared(world)
-        return Node(world, monitor, Net(), 0)
+        node = Node(world, monitor, Net(), 0)
+        self._apply(node, world.start(0.0))  # snapshot-always: the t = 0 snapshots
+        node.net.quiet = world.pending == 0
+        return node
 
     def actions(self, node: Node) -> list[tuple]:
         """Every enabled step, in a deterministic order."""
@@ -245,8 +252,11 @@ class Model:
             acts.append(("retry", client, send))
         for i in range(len(net.assistant)):
             acts.append(("assistant", i))
-        for c in sorted(set(net.reconnecting)):
+        refusable = net.refusals < self.max_refusals
+        for c in sorted(set(net.reconnecting)):  # ([[events]] and their refuse counts are not explored)
             acts.append(("reconnect", c))
+            if refusable:
+                acts.append(("refuse", c))
         if net.disconnects < self.max_disconnects:
             for c in world.clients:
                 if c.connected:
@@ -298,6 +308,10 @@ class Model:
         elif kind == "reconnect":
             net.reconnecting.remove(action[1])
             effects = world.reconnect(t, action[1])
+        elif kind == "refuse":
+            net.reconnecting.remove(action[1])
+            net.refusals += 1
+            effects = world.reconnect(t, action[1], True)
         elif kind == "disconnect":
             net.disconnects += 1
             effects = world.disconnect(t, action[1])
@@ -460,7 +474,14 @@ def describe(model: Model, node: Node, action: tuple) -> str:
         what, session, _c = net.assistant[action[1]]
         return f"assistant in {session} {'starts typing' if what == 'think' else 'replies'}"
     if kind == "reconnect":
-        return f"client {action[1]} reconnects"
+        c = world.clients[action[1]]
+        new = " with a new EventSource" if c.closed else ""
+        if world.resume_of(c) == "first":
+            return (f"client {action[1]} reconnects{new} without Last-Event-ID (it has received no "
+                    "event): nothing is replayed")
+        return f"client {action[1]} reconnects{new}"
+    if kind == "refuse":
+        return f"client {action[1]}'s reconnect is refused (HTTP 503): its EventSource closes for good"
     if kind == "disconnect":
         return f"client {action[1]}'s SSE connection drops"
     return str(action)

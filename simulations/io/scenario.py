@@ -92,7 +92,7 @@ def parse_scenario(data: dict, source: str = "<scenario>", option_keys=()) -> Sc
     sends = tuple(sorted((_send(s, i, n_clients, source) for i, s in enumerate(f.sends)),
                          key=lambda x: x.at))
     events = tuple(sorted((EventSpec(at=e.at, client=_client(e.client, f"events[{i}]", n_clients, source),
-                                     kind=e.kind) for i, e in enumerate(f.events)), key=lambda x: x.at))
+                                     kind=e.kind, refuse=e.refuse) for i, e in enumerate(f.events)), key=lambda x: x.at))
     post, sse, srv, exp = f.post, f.sse, f.server, f.explore
     return Scenario(
         name=name, description=f.description, strategy=f.strategy, seed=f.seed, until=f.until,
@@ -101,13 +101,14 @@ def parse_scenario(data: dict, source: str = "<scenario>", option_keys=()) -> Sc
                         faults=tuple((fault, getattr(post.faults, fault)) for fault in FAULTS)),
         sse=SseConfig(delay=dist(sse.delay), payload=sse.payload, disconnect_rate=sse.disconnect_rate,
                       reconnect_delay=dist(sse.reconnect_delay), resume=sse.resume,
-                      old_stream_drains=sse.old_stream_drains, old_stream_delay=dist(sse.old_stream_delay)),
+                      old_stream_drains=sse.old_stream_drains, old_stream_delay=dist(sse.old_stream_delay),
+                      reconnect_refused=sse.reconnect_refused),
         server=ServerConfig(max_message_length=srv.max_message_length, assistant=srv.assistant,
                             think_delay=dist(srv.think_delay), reply_delay=dist(srv.reply_delay)),
         strategy_options=options, clients=tuple(ClientConfig(session=c.session) for c in f.clients),
         workload=workload, sends=sends, events=events,
         explore=ExploreConfig(faults=tuple(dict.fromkeys(exp.faults)), max_disconnects=exp.max_disconnects,
-                              max_timeouts=exp.max_timeouts,
+                              max_refusals=exp.max_refusals, max_timeouts=exp.max_timeouts,
                               sometimes=None if exp.sometimes is None else tuple(dict.fromkeys(exp.sometimes))),
         source=source,
     )

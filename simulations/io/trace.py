@@ -21,7 +21,7 @@ from model.invariants import Monitor
 from model.observe import Observer
 from simulations.io.files import make_folder, temp_file
 from simulations.io.schema.base import JSON, input_error, read_json, shown
-from simulations.io.schema.trace import FIELDS, line
+from simulations.io.schema.trace import FIELDS, OPTIONAL, line
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one record; a message is at most 1 MB
 
@@ -80,6 +80,7 @@ class TraceWriter(Observer):
 
 def _make(kind: str):
     names = [name for name, _ in FIELDS[kind]]
+    optional = OPTIONAL[kind]
 
     def method(self, *args):
         if kind == "config":
@@ -89,6 +90,9 @@ def _make(kind: str):
             for name, is_view in FIELDS[kind]:
                 if is_view:
                     fields[name] = encode_view(fields[name])
+            for name, default in optional.items():  # left out at their default (older traces lack them)
+                if fields.get(name, default) == default:
+                    fields.pop(name, None)
             self._write(args[0], kind, fields)
         getattr(self.inner, kind)(*args)
 
@@ -131,7 +135,9 @@ def replay(path, monitor: Monitor) -> Monitor:
         if ended:
             raise InputError(where, at, "a record after the end record")
         last_seq, last_t = seq, t
-        args = [_decode_view(rec[name]) if is_view else rec[name] for name, is_view in FIELDS[kind]]
+        optional = OPTIONAL[kind]
+        args = [_decode_view(rec[name]) if is_view else rec.get(name, optional.get(name))
+                for name, is_view in FIELDS[kind]]
         if kind == "config":
             if configured:
                 raise InputError(where, at, "a second config record")

@@ -24,7 +24,7 @@ MAX_INDEX = 2**31 - 1
 ARITY: dict[str, tuple[type, ...]] = {
     "send": (int,), "arrive": (int, str), "response": (int,), "timeout": (int, int),
     "deliver": (int, int), "drain": (int, int), "retry": (int, int), "assistant": (int,),
-    "reconnect": (int,), "disconnect": (int,),
+    "reconnect": (int,), "refuse": (int,), "disconnect": (int,),
 }
 
 Index = Annotated[int, Field(ge=0, le=MAX_INDEX, strict=True)]
@@ -47,7 +47,8 @@ def _kind(step) -> str | None:
 
 Step = Annotated[
     _step("send") | _step("arrive") | _step("response") | _step("timeout") | _step("deliver")
-    | _step("drain") | _step("retry") | _step("assistant") | _step("reconnect") | _step("disconnect"),
+    | _step("drain") | _step("retry") | _step("assistant") | _step("reconnect") | _step("refuse")
+    | _step("disconnect"),
     Discriminator(_kind, custom_error_type="says",
                   custom_error_message=f"must be [kind, ...] with kind one of {', '.join(ARITY)}")]
 

@@ -145,6 +145,8 @@ class Sse(Table):
     resume: Choice(*RESUMES) = Field("snapshot", description="how the server starts a new stream")
     old_stream_drains: Flag = Field(False, description="in-flight events of a dropped stream still arrive")
     old_stream_delay: Delay = Field(0.0, description="extra delay of events drained from a dropped stream")
+    reconnect_refused: Probability = Field(0.0, description="probability that a reconnect is refused "
+                                                            "(HTTP 503: the EventSource closes for good)")
 
 
 class Server(Table):
@@ -192,12 +194,16 @@ class Event(Table):
     at: Seconds = Field(0.5, description="when it happens")
     client: Integer(0, MAX_CLIENTS - 1) = Field(0, description="index into [[clients]]")
     kind: Choice(*EVENT_KINDS) = Field("sse-disconnect", description="what happens")
+    refuse: Integer(0, 1000) = Field(0, description="the next N reconnects of this client are refused "
+                                                    "(HTTP 503)")
 
 
 class Explore(Table):
     faults: Annotated[list[Choice(*ALL_FAULTS)], Field(min_length=1, max_length=100)] = \
         Field(["ok", "error_after_commit", "response_lost"], description="faults the explorer tries per POST")
     max_disconnects: Integer(0, 1000) = Field(1, description="scripted disconnects the explorer adds")
+    max_refusals: Integer(0, 1000) = Field(0, description="refused reconnects the explorer adds on one "
+                                                          "path")
     max_timeouts: Integer(0, 1000) = optional(
         "POST timeouts the explorer may fire in one run (default: any number, each POST may time out)")
     sometimes: Annotated[list[Choice(*SOMETIMES)], Field(max_length=100)] = optional(

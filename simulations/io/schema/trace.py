@@ -15,14 +15,14 @@ from typing import Annotated, Literal, Union
 from pydantic import ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator
 from pydantic_core import PydanticCustomError
 
-from model.config import ALL_FAULTS, RESUMES
+from model.config import ALL_FAULTS, TRACE_RESUMES
 from model.system import STATUS
 from simulations.io.schema.base import INT64, Choice, Flag, Integer, Number, Says, Table, Text
 from simulations.io.schema.scenario import MAX_CLIENTS, MAX_LENGTH
 
 MAX_T = 1e12  # seconds: a relative clock or an epoch clock both fit
 OUTCOMES = (*STATUS, "lost")
-CAUSES = ("send", "response", "timeout", "retry", "sse", "close", "open")
+CAUSES = ("send", "response", "timeout", "retry", "sse", "close", "open", "refused")
 
 Id = Integer(0, INT64)  # a client, send, connection, version, index or byte count
 Attempt = Integer(1, INT64, "an attempt number: an integer")
@@ -188,7 +188,11 @@ class Reconnect(Record):
     kind: Literal["reconnect"]
     client: Id
     conn: Id
-    resume: Choice(*RESUMES)
+    resume: Choice(*TRACE_RESUMES) = Field(description='what the new stream starts with: "snapshot", '
+                                              '"last-event-id" (a replay), "none", or "first" (it carried '
+                                              'no id: nothing replayed); for a refused one, what it would have')
+    refused: Flag = Field(False, description="answered with an HTTP error (503) instead of a stream: the "
+                                             "EventSource is closed for good (written only when true)")
 
 
 class Quiescent(Record):
@@ -207,6 +211,11 @@ BY_KIND = {m.model_fields["kind"].annotation.__args__[0]: m for m in KINDS}
 FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {
     kind: tuple((name, info.annotation is View) for name, info in model.model_fields.items()
                 if name not in ("seq", "t", "kind"))
+    for kind, model in BY_KIND.items()}
+# kind -> {field: default} of the fields a line may leave out (written only when they differ from it)
+OPTIONAL: dict[str, dict] = {
+    kind: {name: info.default for name, info in model.model_fields.items()
+           if name not in ("seq", "t", "kind") and not info.is_required()}
     for kind, model in BY_KIND.items()}
 
 def _kind(record) -> str | None:
