@@ -127,6 +127,7 @@
   }
   window.EventSource = CountedEventSource;
   S.opened = async (n) => { await S.until(() => S.opens >= n); return S.collect(); };
+  S.closedFor = async (n) => { await S.until(() => S.closed >= n); return S.collect(); };
   S.delivered = async (n) => { await S.until(() => S.messages >= n); return S.collect(); };
 
   // --- timers: virtual from 1 ms -----------------------------------------------------------------

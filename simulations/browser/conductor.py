@@ -17,11 +17,25 @@ from urllib.parse import urlencode
 
 from model.errors import SsesimError
 from model.strategies import Strategy
-from model.vocab import AWAITING, Abandon, Apply, Attempt, CancelTimer, Post, Rollback, ShowError, Timer, Unconfirmed
+from model.system import REOPENING
+from model.vocab import (
+    AWAITING,
+    Abandon,
+    Apply,
+    Attempt,
+    CancelTimer,
+    Post,
+    Reopen,
+    Rollback,
+    ShowError,
+    Timer,
+    Unconfirmed,
+)
+from simulations.browser.site import REFUSE
+from simulations.browser.views import entries_view
 from simulations.live import wire
 from simulations.live.conductor import Conductor
 from simulations.live.schedule import (
-    ARRIVE,
     DELIVER,
     DRAINED,
     RESPONSE,
@@ -32,8 +46,7 @@ from simulations.live.schedule import (
     Answered,
     Pushed,
 )
-from simulations.live.transport import LOST, TargetError
-from simulations.browser.views import entries_view
+from simulations.live.transport import TargetError
 
 CALL = "([t, fn, a]) => { const S = window.__ssesim; S.now = t; return S[fn](...a); }"
 
@@ -54,7 +67,7 @@ class PageStrategy(Strategy):
         out, self.effects = self.effects, []
         return out
 
-    on_send = on_response = on_timeout = on_retry = on_event = on_open = on_close = _take
+    on_send = on_response = on_timeout = on_retry = on_event = on_open = on_close = on_refused = _take
 
     def has_pending(self) -> bool:
         return self.pending
@@ -79,6 +92,8 @@ class BrowserConductor(Conductor):
         self._new_posts: dict[int, list[int]] = {}  # client -> page POST ids not yet paired
         self._unconfirmed: set[int] = set()
         self.post_sends: dict[tuple[int, int], int] = {}  # (client, page POST id) -> send
+        self.reopen_timers: dict[int, int] = {}  # client -> the page timer that reopens its stream
+        self.closes = [0] * len(self.side.clients)
 
     # --- the page -----------------------------------------------------------------------------
     async def call(self, client: int, fn: str, *args):
@@ -191,6 +206,10 @@ class BrowserConductor(Conductor):
             if asend is not None:
                 effects.append(Abandon(asend))
         for tm in out["timers"]:
+            if cause == "refused":  # its EventSource closed for good: this timer opens a new one
+                self.reopen_timers[client] = tm["id"]
+                effects.append(Reopen())  # after sse.reconnect_delay, drawn as the model draws it
+                continue
             tsend = send if send is not None else -1
             self.page_timers[(client, tsend)] = tm["id"]
             self.timer_sends[(client, tm["id"])] = tsend
@@ -270,12 +289,26 @@ class BrowserConductor(Conductor):
         return effects
 
     async def _reconnect(self, t: float, client: int) -> list:
+        """The browser's own reconnect (or the EventSource the client reopens) waits at the gate
+        until now; it is refused (a real 503: the EventSource closes for good) or opened."""
         side = self.side
-        opening = await self.run_.opening(client, self.limits.patience)
         host = side.clients[client]
+        if host.closed == REOPENING:  # the client's own reopen timer: it makes a new EventSource
+            out = await self.call(client, "fire", self.reopen_timers.pop(client))
+            self._learn(client, out, None, None)
+            host.strategy.effects = []
+        opening = await self.run_.opening(client, self.limits.patience)
         host.strategy.asks_snapshot = opening.snapshot  # what the page's EventSource asked for
-        conn, _last, _asks = side.reconnecting(t, client)
+        refused = self.draw_refused(client)
         self.collected = []
+        if refused:
+            opening.released.set_result(REFUSE)
+            self.closes[client] += 1
+            out = await self.call(client, "closedFor", self.closes[client])
+            self._learn(client, out, "refused", None)
+            *_, effects = side.reconnecting(t, client, True)
+            return effects
+        conn, *_ = side.reconnecting(t, client, False)
         opening.released.set_result(conn)
         self.opens[client] += 1
         out = await self.call(client, "opened", self.opens[client])

@@ -8,6 +8,7 @@ Chromium, ``NoBrowser`` says in one line how to install them (exit 2).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -74,7 +75,7 @@ class Pool:
         try:
             self.browser = await self.pw.chromium.launch(executable_path=path, args=flags,
                                                          headless=not self.headed)
-        except Exception as exc:  # Playwright's own error: keep its first line
+        except Exception as exc:  # noqa: BLE001 - Playwright's own error: keep its first line
             await self.stop()
             raise NoBrowser(f"{path}: Chromium did not start: {str(exc).splitlines()[0]}") from None
         return self
@@ -99,10 +100,8 @@ class Pool:
 
     async def stop(self) -> None:
         for ctx in self.contexts:
-            try:
+            with contextlib.suppress(Exception):  # the browser may be gone already
                 await ctx.close()
-            except Exception:  # the browser may be gone already
-                pass
         if self.browser is not None:
             await self.browser.close()
         if self.pw is not None:

@@ -61,7 +61,7 @@ def build_ts(path: Path) -> bytes:
         raise InputError(str(path), None, "a .ts client module needs esbuild on PATH "
                          "(npm install esbuild); or pass its built .js")
     done = subprocess.run([esbuild, str(path), "--bundle", "--format=esm", "--log-level=error"],
-                          capture_output=True, timeout=60)
+                          check=False, capture_output=True, timeout=60)
     if done.returncode:
         first = (done.stderr.decode(errors="replace").strip().splitlines() or ["esbuild failed"])[0]
         raise InputError(str(path), None, f"esbuild: {first}")

@@ -26,6 +26,7 @@ COOKIE = "ssesim_client"
 PAGE = "/__ssesim/page.html"
 MODULE = "/__ssesim/client.js"
 RETRY_ZERO = b"retry: 0\n\n"  # reconnect at once: the schedule's delay is the hold at the gate
+REFUSE = -1  # released with this instead of a connection number: a refused reconnect (503)
 
 PAGE_HTML = """<!doctype html><meta charset="utf-8"><title>ssesim browser</title>
 <script type="module">
@@ -167,6 +168,8 @@ class Site:
         conn = await opening.released
         if conn is None or run is not self.run:
             return JSONResponse({"error": "the run ended"}, status_code=503)
+        if conn == REFUSE:  # an HTTP error on a reconnect: the EventSource closes for good
+            return JSONResponse({"error": "reconnect refused"}, status_code=503)
         core = run.core
         st = core.open(session, client, conn, None if conn == 0 else last,
                        opening.snapshot and conn > 0)

@@ -104,8 +104,8 @@ def junit_xml(rows: list[Row], client: str) -> str:
     failures = sum(1 for r in rows if r.violated)
     skipped = sum(1 for r in rows if r.not_realizable)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuite name={quoteattr("ssesim browser " + client)} tests="{len(rows)}" '
-           f'failures="{failures}" skipped="{skipped}">']
+           (f'<testsuite name={quoteattr("ssesim browser " + client)} tests="{len(rows)}" '
+            f'failures="{failures}" skipped="{skipped}">')]
     for r in rows:
         out.append(f'  <testcase classname={quoteattr("browser." + client)} name={quoteattr(r.scenario)}>')
         if r.not_realizable:

@@ -53,7 +53,7 @@ def _match(e: dict, logs: dict, session: str, cursor: dict, client: int) -> tupl
     for name in order:
         log = logs.get(name, [])
         start = cursor.get(name, 0) if name == session else 0
-        for i in (*range(start, len(log)), *range(0, start)):
+        for i in (*range(start, len(log)), *range(start)):
             if log[i] == want:
                 if name == session:
                     cursor[name] = i + 1

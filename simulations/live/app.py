@@ -60,6 +60,8 @@ def create_app(core: ServerCore) -> FaultMiddleware:
         tags = _tags(request, wire.H_CLIENT, wire.H_CONN)
         if tags is None:
             return _problem(422, "ssesim tag headers must be integers")
+        if request.headers.get(wire.H_REFUSE):  # a refused reconnect (SPEC §2.4 v3.2)
+            return _problem(503, "reconnect refused")
         try:
             st = core.open(session, tags[0], tags[1], last, snapshot)
         except OverflowError as exc:

@@ -209,6 +209,8 @@ class Conductor(Schedule):
                          names, post_wait)
         for h in self.side.clients:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
+        self.collected = []  # snapshot-always: the t = 0 pushes were scheduled by the Schedule
+        self.was_quiet = not self.side.pending
         self.t0 = asyncio.get_running_loop().time()
         if self.target:  # another server's clock is Unix time: deadlines are sent on it
             epoch0, scale = time.time(), self.time_scale
@@ -414,7 +416,7 @@ class Conductor(Schedule):
             return await self._reconnect(t, a)
         if kind == DISCONNECT:
             self.inputs -= 1
-            return side.disconnect(t, a)
+            return side.disconnect(t, a, b)
         if kind == POISSON:
             if b != self.epoch[a] or not side.clients[a].connected:
                 return []
@@ -485,9 +487,13 @@ class Conductor(Schedule):
 
     async def _reconnect(self, t: float, client: int) -> list:
         side = self.side
-        conn, last, asks = side.reconnecting(t, client)
+        conn, last, asks, refused, effects = side.reconnecting(t, client, self.draw_refused(client))
         session = side.clients[client].session
         self.collected = []
+        if refused:  # the server really answers it 503; the client stops, as a browser's EventSource
+            if self.lockstep or not self.target:
+                await self.wire.open(client, conn, session, last, asks, refuse=True)
+            return effects
         if self.lockstep:
             await self.wire.open(client, conn, session, last, asks)
             effects = self.collected + side.opened(t, client)

@@ -188,7 +188,10 @@ class ServerCore:
             self._end(old)
         st = streams[key] = Stream(s.name, client, conn, key)
         self.open_streams += 1
-        if snapshot or (last_event_id is not None and self.sse.resume == "snapshot"):
+        # SPEC §2.6 (v3.2): a snapshot if asked or always; else nothing without an id (the server
+        # cannot tell a reconnect without Last-Event-ID from a first connection); else the policy
+        resume = self.sse.resume
+        if snapshot or resume == "snapshot-always" or (last_event_id is not None and resume == "snapshot"):
             self._push(s, st, s.version, True)
         elif last_event_id is not None and self.sse.resume == "last-event-id":
             for v in self.replay_versions(s, last_event_id):

@@ -132,12 +132,15 @@ class Wire:
 
     # --- GET /api/chat/stream -----------------------------------------------------------------
     async def open(self, client: int, conn: int, session: str, last_event_id: int | None,
-                   snapshot: bool, tags: bool = True) -> None:
+                   snapshot: bool, tags: bool = True, refuse: bool = False) -> None:
         """Open the stream; returns once its headers arrived (the connection is open); a reader task
-        then hands its events to ``on_event`` and its end to ``on_end``."""
+        then hands its events to ``on_event`` and its end to ``on_end``. ``refuse``: the fault layer
+        asks the server to refuse it (an HTTP error: the client stops, as a browser does)."""
         headers = {"accept": "text/event-stream", "cache-control": "no-store"}
         if tags:
             headers.update({wire.H_CLIENT: str(client), wire.H_CONN: str(conn)})
+        if refuse:
+            headers[wire.H_REFUSE] = "1"
         if last_event_id is not None:
             headers["last-event-id"] = str(last_event_id)
         params = {"session": self.names.get(session, session)}
@@ -151,6 +154,11 @@ class Wire:
             raise TargetError(f"{self.url}: the SSE stream did not open within {self.patience:g} s") from None
         except httpx.TransportError as exc:
             raise TargetError(f"{self.url}: {_reason(exc)}") from None
+        if refuse:  # an HTTP error on a reconnect: no stream, no retry
+            await r.aclose()
+            if r.status_code == 200:
+                raise TargetError(f"{self.url}{wire.STREAM}: a reconnect to refuse was answered 200")
+            return
         if r.status_code != 200 or "text/event-stream" not in r.headers.get("content-type", ""):
             await r.aclose()
             raise TargetError(f"{self.url}{wire.STREAM}: answered {r.status_code} "

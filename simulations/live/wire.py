@@ -37,6 +37,7 @@ H_SEND = "x-ssesim-send"
 H_ATTEMPT = "x-ssesim-attempt"
 H_CONN = "x-ssesim-conn"
 H_FAULT = "x-ssesim-fault"
+H_REFUSE = "x-ssesim-refuse"  # a stream request the server must refuse (503): a refused reconnect
 LAST_EVENT_ID = "last-event-id"
 
 SERVER_FAULTS = ("rejected", "error_before_commit", "error_after_commit", "accepted_dropped")
