@@ -40,3 +40,27 @@ def test_a_seed_body_without_a_message_is_refused_naming_the_seeds_key():
 
 def test_lockstep_timestamps_are_the_virtual_instant_from_2000():
     assert wire.timestamp(wire.EPOCH + 0.25) == "2000-01-01T00:00:00.250Z"
+
+
+def test_live_target_wire_seed_holds_a_server_built_for_the_seeds_client(tmp_path):
+    """``--wire seed``: POST {message, session_id}, ?session_id=, states read by the seed's names,
+    no versions or ids (commits inferred from the wire); against ``ssesim serve`` in another process."""
+    from simulations.engine.simulator import simulate
+    from simulations.io.scenario import load_scenario
+    from tests.test_live_target import LOST_EVENT, live, server, violated
+
+    path = tmp_path / "lost-event.toml"
+    path.write_text(LOST_EVENT)
+    with server(["-m", "simulations", "serve", "--scenario", str(path)]) as url:
+        got = live(path, url, "--strategy", "seed", "--wire", "seed")
+    sim = simulate(load_scenario(path), strategy="seed")
+    assert violated(got["violations"]) == violated(sim.violations) == set()
+    assert got["committed"] == sim.committed == 2 and got["live"]["wire"] == "seed"
+
+
+def test_wire_seed_needs_a_target(capsys):
+    from simulations.cli import main
+    from simulations.io.scenario import builtin_scenarios
+
+    assert main(["live", str(builtin_scenarios()[0]), "--wire", "seed"]) == 2
+    assert "--wire: seed needs --target" in capsys.readouterr().err

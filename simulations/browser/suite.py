@@ -14,7 +14,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 from model.invariants import INVARIANTS
 from simulations.browser.runner import browser_run_async, realizable
-from simulations.report.scenario_table import race
+
+
+def race(description: str) -> str:
+    """The race a description opens with (``"A5 silent drop: ..."`` -> ``"A5 silent drop"``), else
+    ``""`` (as the report's scenario table reads it; the report sits above this part)."""
+    head, sep, _ = description.partition(":")
+    return head.strip() if sep and len(head) <= 60 else ""
 
 
 @dataclass

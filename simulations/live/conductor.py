@@ -87,6 +87,7 @@ class Conductor(Schedule):
     """Owns the virtual clock, the queue and the RNG of one live run; the clients are real."""
 
     settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
+    seed_names = False  # --wire seed: the clients speak the seed's names (set by the runner)
 
     def __init__(self, scenario: Scenario, strategy_cls: type, rng: random.Random, obs: Observer,
                  *, lockstep: bool, time_scale: float, limits: Limits, target: bool):
@@ -206,7 +207,7 @@ class Conductor(Schedule):
         # a POST may take its timeout and then the patience before the server counts as silent
         post_wait = self.limits.patience + self.time_scale * self.timeout
         self.wire = Wire(url, len(self.side.clients), self.limits.patience, self.on_event, self.on_end,
-                         names, post_wait)
+                         names, post_wait, seed_names=self.seed_names)
         for h in self.side.clients:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
         self.collected = []  # snapshot-always: the t = 0 pushes were scheduled by the Schedule

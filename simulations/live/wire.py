@@ -137,3 +137,33 @@ def decode_state(obj, where: str) -> tuple[Event, list[WireMessage]]:
 
 def _int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+class SeedVersions:
+    """Versions for states in the seed's names, which carry none (``--wire seed``): per session, a
+    state seen before keeps its number; a new one (other messages or flags) takes the next."""
+
+    def __init__(self):
+        self.known: dict[str, dict[tuple, int]] = {}
+
+    def decode(self, obj, session: str, where: str, event_id: str | None = None) -> tuple[Event, list[WireMessage]]:
+        """The model's ``Event`` and messages of a state in the seed's names: ``messages`` (each
+        ``sender`` and ``content``), ``isTyping``, ``isProcessing``; always a snapshot. Its version
+        is the SSE ``id:`` when that is an integer (what a browser sends back as Last-Event-ID)."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+            raise WireError(f"{where}: expected a JSON object with messages (the seed's names)")
+        messages = []
+        for i, m in enumerate(obj["messages"]):
+            if not (isinstance(m, dict) and isinstance(m.get("sender"), str)
+                    and isinstance(m.get("content"), str)):
+                raise WireError(f"{where}: message {i} has no sender or content")
+            messages.append(WireMessage(i, m["sender"], m["content"], None, None))
+        typing = bool(obj.get("isTyping", obj.get("is_typing", False)))
+        processing = bool(obj.get("isProcessing", obj.get("is_processing", False)))
+        seen = self.known.setdefault(session, {})
+        key = (tuple((m.sender, m.content) for m in messages), typing, processing)
+        if event_id is not None and event_id.isdigit():
+            version = seen[key] = int(event_id)
+        else:
+            version = seen.setdefault(key, max(seen.values(), default=0) + 1)
+        return Event(session, version, 0, len(messages), typing, processing, True), messages
