@@ -196,3 +196,14 @@ def test_the_committed_javascript_is_the_build_of_its_typescript(name):
                            capture_output=True, check=True, timeout=60).stdout
     assert built == CLIENTS.joinpath(f"{name}.js").read_bytes(), \
         f"rebuild {name}.js: esbuild {name}.ts --format=esm --outfile={name}.js"
+
+
+def test_a_counterexample_replays_in_the_browser_the_seed_reproduces_it_reconciled_does_not(
+        browser, tmp_path, capsys):
+    assert main(["explore", str(SCENARIOS["two-quick-sends"]), "--strategy", "seed", "--quiet",
+                 "--counterexamples", str(tmp_path)]) == 0
+    capsys.readouterr()
+    cx = tmp_path / "two-quick-sends.seed.no-flicker.json"
+    assert main(["browser", str(cx), "--client", "seed"]) == 1
+    assert "no-flicker           1" in capsys.readouterr().out
+    assert main(["browser", str(cx), "--client", "reconciled"]) == 0

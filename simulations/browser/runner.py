@@ -75,8 +75,9 @@ def realizable(scenario: Scenario) -> str | None:
 
 async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool, *,
                             seed: int | None = None, trace_path=None,
-                            limits: Limits | None = None) -> LiveResult:
-    """Play ``scenario`` with ``module`` in the pool's pages, in lockstep."""
+                            limits: Limits | None = None, replay=None) -> LiveResult:
+    """Play ``scenario`` with ``module`` in the pool's pages, in lockstep; ``replay``: (a
+    counterexample's steps, its file) to take instead of the schedule (``replay.py``)."""
     why = realizable(scenario)
     if why is not None:
         raise SsesimError(f"{scenario.source}: {why}")
@@ -87,8 +88,14 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
     started = time.perf_counter()
     token = secrets.token_hex(4)
     pool.site.module = module.code
-    conductor = BrowserConductor(scenario, random.Random(seed), obs, limits=limits, pool=pool, run=None,
-                                 client_name=module.name)
+    if replay is None:
+        conductor = BrowserConductor(scenario, random.Random(seed), obs, limits=limits, pool=pool,
+                                     run=None, client_name=module.name)
+    else:
+        from simulations.browser.replay import ReplayConductor
+        steps, where = replay
+        conductor = ReplayConductor(scenario, random.Random(seed), obs, steps, where, limits=limits,
+                                    pool=pool, run=None, client_name=module.name)
     core = HeldCore(scenario.server, scenario.sse, ConductorDriver(conductor), obs)
     conductor.run_ = run = Run(core, token)
     pool.site.run = run
@@ -109,7 +116,14 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
         await pool.blank(len(scenario.clients))
     if isinstance(obs, TraceWriter):
         obs.close()
-    return _result(scenario, conductor, monitor, seed, module.name, time.perf_counter() - started)
+    result = _result(scenario, conductor, monitor, seed, module.name, time.perf_counter() - started)
+    if replay is not None:
+        blocked = conductor.blocked
+        result.live["replayed_steps"] = conductor.steps
+        if blocked is not None:
+            result.warnings.append(f"{replay[1]}: step {blocked[0]} {list(blocked[1])} is not enabled for "
+                                   f"client module {module.name}; replayed the first {blocked[0] - 1} steps")
+    return result
 
 
 def browser_run(scenario: Scenario, module: ClientModule, **kwargs) -> LiveResult:

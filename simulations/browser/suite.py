@@ -54,8 +54,9 @@ class Row:
 
 
 async def play(scenario, module, pool, *, runs: int = 1, seed: int | None = None, trace_path=None,
-               limits=None) -> Row:
-    """``runs`` lockstep runs of ``scenario`` (seeds ``seed``, ``seed + 1``, ...)."""
+               limits=None, replay=None) -> Row:
+    """``runs`` lockstep runs of ``scenario`` (seeds ``seed``, ``seed + 1``, ...); ``replay``: a
+    counterexample's (steps, file) instead of the schedule."""
     row = Row(scenario.name, race(scenario.description) or "-")
     why = realizable(scenario)
     if why is not None:
@@ -64,7 +65,8 @@ async def play(scenario, module, pool, *, runs: int = 1, seed: int | None = None
     base = scenario.seed if seed is None else seed
     for k in range(runs):
         result = await browser_run_async(scenario, module, pool, seed=base + k,
-                                         trace_path=trace_path if k == 0 else None, limits=limits)
+                                         trace_path=trace_path if k == 0 else None, limits=limits,
+                                         replay=replay)
         row.runs += 1
         row.result = row.result or result
         for inv, n in result.violations.items():

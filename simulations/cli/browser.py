@@ -18,7 +18,8 @@ def add_parser(sub) -> None:
                                    "Without SCENARIO: the race suite, every example scenario. Exit 0 "
                                    "clean, 1 an invariant broke, 2 bad input or no browser.")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
-                   help="scenario TOML file (default: the race suite, every example scenario)")
+                   help="scenario TOML file, or a counterexample .json of `explore --counterexamples` "
+                        "(its schedule is replayed); default: the race suite, every example")
     p.add_argument("--client", default="seed", metavar="MODULE", help=CLIENT_HELP + " (default seed)")
     p.add_argument("--mode", choices=("lockstep",), default="lockstep",
                    help="lockstep (deterministic: the simulator's schedule)")
@@ -53,7 +54,7 @@ def run(args) -> int:
     else:
         if args.trace is not None:
             raise InputError("--trace", None, "needs a SCENARIO (the race suite writes no trace)")
-        scenarios = [load_scenario(p) for p in builtin_scenarios()]
+        scenarios = [(load_scenario(p), None) for p in builtin_scenarios()]
     require()  # no browser: exit 2, before any work
     rows = asyncio.run(_play_all(scenarios, module, args))
     if args.junit is not None:
@@ -68,12 +69,16 @@ def run(args) -> int:
 
 
 def _scenario(path: str, load_scenario):
-    from simulations.explore.counterexample import looks_like_counterexample
-    if looks_like_counterexample(path):
-        from model.errors import InputError
-        raise InputError(path, None, "a counterexample's schedule is untimed: `ssesim browser` plays "
-                         "timed scenarios (replay it with `ssesim run FILE`)")
-    return load_scenario(path)
+    """(scenario, replay): a scenario file, or a counterexample's scenario and (steps, file)."""
+    from simulations.explore import counterexample as cxm
+    if cxm.looks_like_counterexample(path):
+        cx = cxm.load(path)
+        where = cxm.scenario_path(cx, path)
+        if not where.exists():
+            from model.errors import InputError
+            raise InputError(path, "scenario", f"no such file {str(where)!r}")
+        return load_scenario(where), (cx.steps, path)
+    return load_scenario(path), None
 
 
 async def _play_all(scenarios, module, args):
@@ -84,9 +89,10 @@ async def _play_all(scenarios, module, args):
     pool = await Pool(args.headed).start()
     rows = []
     try:
-        for scenario in scenarios:
-            rows.append(await play(scenario, module, pool, runs=args.runs, seed=args.seed,
-                                   trace_path=args.trace, limits=Limits(patience=args.patience)))
+        for scenario, replay in scenarios:
+            rows.append(await play(scenario, module, pool, runs=1 if replay else args.runs,
+                                   seed=args.seed, trace_path=args.trace,
+                                   limits=Limits(patience=args.patience), replay=replay))
     finally:
         await pool.stop()
     return rows
@@ -105,6 +111,8 @@ def _print(rows, module, args) -> None:
         print(table(rows, module.name))
         return
     (row,) = rows
+    for warning in row.result.warnings if row.result is not None else ():
+        print(f"ssesim browser: warning: {warning}", file=sys.stderr)
     if row.not_realizable:
         print(f"scenario {row.scenario} | client {module.name}: not realizable: {row.not_realizable}")
         print("ssesim browser: not realizable is not a pass", file=sys.stderr)
