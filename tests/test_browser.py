@@ -207,3 +207,34 @@ def test_a_counterexample_replays_in_the_browser_the_seed_reproduces_it_reconcil
     assert main(["browser", str(cx), "--client", "seed"]) == 1
     assert "no-flicker           1" in capsys.readouterr().out
     assert main(["browser", str(cx), "--client", "reconciled"]) == 0
+
+
+def test_runs_prints_how_often_each_invariant_broke_with_an_interval(browser, capsys):
+    assert main(["browser", str(SCENARIOS["two-quick-sends"]), "--runs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "two-quick-sends: 2 runs" in out and "no-flicker         2/2" in out and "95%" in out
+
+
+def test_the_model_vs_browser_section_says_why_a_pair_differs():
+    from simulations.report.browser import browser_section
+    zero = dict.fromkeys(["no-flicker", "convergence"], 0)
+    rows = [{"scenario": "a", "client": "seed", "simulated": {**zero, "no-flicker": 1},
+             "browser": {**zero, "no-flicker": 1}, "agree": True, "why": ""},
+            {"scenario": "b", "client": "reconciled", "simulated": zero, "browser": None,
+             "agree": False, "why": "not realizable: one EventSource"}]
+    title, text = browser_section(rows)
+    assert title == "Model vs browser" and "**1 of 2**" in text
+    assert "| `b` | `reconciled` | 0 | - | **no** | not realizable: one EventSource |" in text
+
+
+def test_the_suite_tabulates_race_by_verdict_and_writes_junit():
+    from simulations.browser.suite import Row, junit_xml, table, wilson
+    rows = [Row("two-quick-sends", "A2 quick second send wiped", runs=1, broke={"no-flicker": 1}),
+            Row("old-stream-drains", "A7 stale overwrite", not_realizable="old_stream_drains: ...")]
+    text = table(rows, "seed")
+    assert "A2 quick second send wiped  no-flicker" in text and "not realizable" in text
+    assert text.endswith("browser FAILED: 2 scenarios, 1 with a broken invariant, 1 not realizable")
+    xml = junit_xml(rows, "seed")
+    assert 'failures="1" skipped="1"' in xml and "<skipped message=" in xml
+    lo, hi = wilson(0, 20)
+    assert lo == 0.0 and 0.15 < hi < 0.17

@@ -64,3 +64,13 @@ def test_wire_seed_needs_a_target(capsys):
 
     assert main(["live", str(builtin_scenarios()[0]), "--wire", "seed"]) == 2
     assert "--wire: seed needs --target" in capsys.readouterr().err
+
+
+def test_states_in_the_seeds_names_take_their_sse_id_else_a_number_per_new_state():
+    versions = wire.SeedVersions()
+    state = {"messages": [{"sender": "user", "content": "A"}], "isTyping": True}
+    first, msgs = versions.decode(state, "s1", "here")
+    assert (first.version, first.hi, first.typing, msgs[0].content) == (1, 1, True, "A")
+    assert versions.decode(state, "s1", "here")[0].version == 1  # seen before: the same number
+    assert versions.decode({"messages": []}, "s1", "here")[0].version == 2
+    assert versions.decode({"messages": []}, "s1", "here", "7")[0].version == 7
