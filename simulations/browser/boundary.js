@@ -39,7 +39,7 @@
   S.collect = async () => {
     for (let i = 0; i < 4; i++) await tick();  // continuations: await json(), catch blocks, re-renders
     const out = {
-      renders: S.renders, last: S.last, errors: S.errors, posts: S.posts, timers: S.timers,
+      renders: S.renders, last: S.renders ? S.last : null, errors: S.errors, posts: S.posts, timers: S.timers,
       cancels: S.cancels, aborts: S.aborts, pending: !!(S.client && S.client.pending && S.client.pending()),
       opens: S.opens, messages: S.messages, esErrors: S.esErrors, closed: S.closed,
     };

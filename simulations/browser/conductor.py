@@ -48,7 +48,10 @@ from simulations.live.schedule import (
 )
 from simulations.live.transport import TargetError
 
-CALL = "([t, fn, a]) => { const S = window.__ssesim; S.now = t; return S[fn](...a); }"
+# One round trip per step; the answer as one JSON string (Playwright's own serialization of a large
+# nested object, a render of hundreds of entries, costs far more than JSON.stringify and json.loads).
+CALL = ("async ([t, fn, a]) => { const S = window.__ssesim; S.now = t; "
+        "return JSON.stringify(await S[fn](...a)); }")
 
 
 class PageStrategy(Strategy):
@@ -94,13 +97,14 @@ class BrowserConductor(Conductor):
         self.post_sends: dict[tuple[int, int], int] = {}  # (client, page POST id) -> send
         self.reopen_timers: dict[int, int] = {}  # client -> the page timer that reopens its stream
         self.closes = [0] * len(self.side.clients)
+        self._log_cache: dict[str, list] = {}
 
     # --- the page -----------------------------------------------------------------------------
     async def call(self, client: int, fn: str, *args):
         page = self.pages[client]
         try:
             async with asyncio.timeout(self.limits.patience):
-                return await page.evaluate(CALL, [self.now, fn, list(args)])
+                return json.loads(await page.evaluate(CALL, [self.now, fn, list(args)]))
         except TimeoutError:
             raise TargetError(f"the page of client {client} did not settle within "
                               f"{self.limits.patience:g} s ({fn})") from None
@@ -253,7 +257,12 @@ class BrowserConductor(Conductor):
         raise SsesimError(f"client {client} posted {content!r}, which no send of it holds")
 
     def _logs(self) -> dict:
-        return {name: [(m.sender, m.content) for m in s.log] for name, s in self.run_.core.sessions.items()}
+        """Each session's committed (sender, content), extended as the logs grow (append-only)."""
+        logs = self._log_cache
+        for name, s in self.run_.core.sessions.items():
+            known = logs.setdefault(name, [])
+            known.extend((m.sender, m.content) for m in s.log[len(known):])
+        return logs
 
     # --- the schedule's hooks -----------------------------------------------------------------
     def server_pushed(self, client: int, conn: int, version: int) -> None:
