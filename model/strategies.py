@@ -62,28 +62,68 @@ def merge_runs(runs: tuple, event: Event) -> tuple:
 
 
 class SessionView:
-    """What a client can know of its session: its name and the messages its events carried.
+    """What a client can know of its session: its name and the messages its events and response
+    bodies carried to it, nothing else (issue 23: every driver gives a strategy the same view).
 
-    Read-only. A real client reads a message's index and client message id off the messages its
-    SSE events and response bodies deliver; ask only about indices your view holds.
+    Read-only. ``index_of`` and ``message`` answer only for messages this client has received (None
+    otherwise), and a message carries no ground truth: its ``send`` and ``client`` are None, as a
+    real client reading the wire would have them. ``session`` is the World's session or a live
+    client's replica; ``client``, when given, has ``known``: the ``(lo, hi)`` runs of the session's
+    log it has received (without one, every message the session holds is known: a replica holds
+    only what its client learnt).
     """
 
-    __slots__ = ("_session",)
+    __slots__ = ("_client", "_session")
 
-    def __init__(self, session):
+    def __init__(self, session, client=None):
         self._session = session
+        self._client = client
 
     @property
     def name(self) -> str:
+        """The session's name."""
         return self._session.name
 
-    def index_of(self, cmid: str) -> int | None:
-        """The server index of the message committed with client message id ``cmid``, if any."""
-        return self._session.by_cmid.get(cmid)
+    def _knows(self, index: int) -> bool:
+        client = self._client
+        if client is None:
+            log = self._session.log
+            return 0 <= index < len(log) and log[index] is not None
+        for lo, hi in client.known:
+            if lo <= index < hi:
+                return True
+        return False
 
-    def message(self, index: int) -> Message:
-        """The committed message at server index ``index``: sender, content, client message id."""
-        return self._session.log[index]
+    def index_of(self, cmid: str) -> int | None:
+        """The server index of the message committed with client message id ``cmid``, if this
+        client has received it; else None."""
+        index = self._session.by_cmid.get(cmid)
+        return index if index is not None and self._knows(index) else None
+
+    def message(self, index: int) -> Message | None:
+        """The message at server index ``index`` if this client has received it (else None):
+        ``Message(index, sender, content, cmid, None, None)``."""
+        if not self._knows(index):
+            return None
+        m = self._session.log[index]
+        return Message(m.index, m.sender, m.content, m.cmid, None, None)
+
+
+def learn(known: tuple, lo: int, hi: int) -> tuple:
+    """``known`` runs ``(lo, hi)`` (sorted, disjoint, not adjacent) with ``lo … hi-1`` added."""
+    if hi <= lo:
+        return known
+    if not known or (len(known) == 1 and lo <= known[0][1] and known[0][0] <= hi):  # the usual case
+        return ((min(lo, known[0][0]), max(hi, known[0][1])),) if known else ((lo, hi),)
+    out = []
+    for a, b in known:
+        if b < lo or a > hi:
+            out.append((a, b))
+        else:
+            lo, hi = min(lo, a), max(hi, b)
+    out.append((lo, hi))
+    out.sort()
+    return tuple(out)
 
 
 class Strategy:

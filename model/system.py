@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from model.config import Dist, Scenario
 from model.observe import Observer
-from model.strategies import SessionView, Strategy
+from model.strategies import SessionView, Strategy, learn
 from model.vocab import (
     ABANDONED,
     ANSWERED,
@@ -121,7 +121,8 @@ class Client:
     it received, None before its first (and in a new EventSource, after a ``Reopen``). ``closed``:
     ``OPEN`` (connected, or reconnecting by itself), ``CLOSED`` (a reconnect was refused: closed for
     good) or ``REOPENING`` (closed, and the strategy's ``Reopen`` will open a new one); ``refuse``:
-    how many of its next reconnects a scripted event refuses.
+    how many of its next reconnects a scripted event refuses. ``known``: the runs of its session's
+    log that its events and response bodies carried, all its strategy may read (``SessionView``).
     """
 
     __slots__ = (
@@ -129,6 +130,7 @@ class Client:
         "conn",
         "connected",
         "index",
+        "known",
         "last_version",
         "last_view",
         "outstanding",
@@ -141,6 +143,7 @@ class Client:
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn, self.last_version = True, 0, None
         self.closed, self.refuse = OPEN, 0
+        self.known: tuple = ()  # the (lo, hi) runs of the session's log it has received (SessionView)
         self.outstanding: dict[int, Attempt] = {}  # send -> attempt awaited
         self.last_view = strategy.view
 
@@ -289,9 +292,11 @@ class World(ClientHalf):
         for i, cc in enumerate(scenario.clients):
             session = self.sessions.setdefault(cc.session, Session(cc.session))
             session.clients.append(i)
-            strategy = strategy_cls(i, SessionView(session), scenario.strategy_options,
-                                    scenario.server.max_message_length)
-            self.clients.append(Client(i, session, strategy))
+            view = SessionView(session)  # the session is empty: nothing to know yet
+            strategy = strategy_cls(i, view, scenario.strategy_options, scenario.server.max_message_length)
+            c = Client(i, session, strategy)
+            view._client = c  # from now on, what this client has received
+            self.clients.append(c)
             session.open_stream(i, 0)
         self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
         self.sends: list[tuple[int, str]] = []  # send id -> (client, content)
@@ -341,6 +346,7 @@ class World(ClientHalf):
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
+        c.known = learn(c.known, body[2], body[3])  # .lo, .hi: the body is the server's state
         effects = c.strategy.on_response(t, attempt, status, body)
         if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
             view = c.strategy.view  # self._report_view(t, c, "response"), inline
@@ -354,6 +360,11 @@ class World(ClientHalf):
         self.pending -= 1
         c = self.clients[client]
         c.last_version = version = event[1]  # .version: a record's fields by position on the hot path
+        known = c.known  # learn(known, event.lo, event.hi), inline for the usual snapshot
+        if event[2] == 0 and (not known or (len(known) == 1 and known[0][1] <= event[3])):
+            c.known = ((0, event[3]),) if event[3] else known
+        else:
+            c.known = learn(known, event[2], event[3])
         obs = self.obs
         obs.deliver(t, client, conn, version)
         effects = c.strategy.on_event(t, event)

@@ -28,7 +28,7 @@ Session.EXPLORED = {  # type: ignore[attr-defined]
 Client.EXPLORED = {  # type: ignore[attr-defined]
     "index": config(),
     "connected": field(), "conn": field(), "last_version": field(key="method:_key_last_version"),
-    "closed": field(), "refuse": field(),
+    "closed": field(), "refuse": field(), "known": field(key="method:_key_known"),
     "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
                                     "reports the view last)"),
     "outstanding": field(PART, "method:_key_outstanding"),
@@ -78,6 +78,12 @@ def _key_last_version(self, K):
     return self.last_version is None if K.ids else 0
 
 
+def _key_known(self, K):
+    # Read only through SessionView: a built-in strategy asks only about messages its view holds,
+    # which it has received, so the answer never depends on the rest; a plug-in may ask anything.
+    return self.known if K.known else ()
+
+
 def _key_outstanding(self, K) -> tuple:
     outstanding = self.outstanding
     if not outstanding:
@@ -116,8 +122,8 @@ def _no_n(a, K) -> int:
 
 Session._key_log, Session._key_history, Session._key_streams = (  # type: ignore[attr-defined]
     _key_log, _key_history, _key_streams)
-Client._key_outstanding, Client._key_strategy, Client._key_last_version = (  # type: ignore[attr-defined]
-    _key_outstanding, _key_strategy, _key_last_version)
+Client._key_outstanding, Client._key_strategy, Client._key_last_version, Client._key_known = (  # type: ignore[attr-defined]
+    _key_outstanding, _key_strategy, _key_last_version, _key_known)
 World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
     _key_sessions, _key_clients, _key_counts)
 _copy_session, _key_session = derive(Session, Session.EXPLORED)  # type: ignore[attr-defined]
@@ -133,16 +139,18 @@ class Keys:
     a session's past versions can be read (a stream resumed from its last event id), and with them a
     client's last delivered version. ``ids``: whether a reconnect may carry no id and so get nothing
     replayed (the strategy does not ask for a snapshot, nor does the server always send one), so
-    whether a client has received an event at all. ``prune``: whether the checkers' entries of sends that can no
+    whether a client has received an event at all. ``known``: whether the strategy may read what a
+    client has received through its ``SessionView`` beyond its own view (a plug-in). ``prune``: whether the checkers' entries of sends that can no
     longer change a verdict are left out (the strategy tells its undecided sends,
     ``Strategy.undecided``); ``live`` is then set, per state, to the sends that still can.
     ``groups``: the groups of interchangeable clients (client symmetry), each keyed as a sorted
     block; ``grouped``: their clients, left out of the per-client parts of the key."""
 
     def __init__(self, attempt_number: bool = True, history: bool = True, prune: bool = False,
-                 groups: tuple = (), views: bool = True, ids: bool = True):
+                 groups: tuple = (), views: bool = True, ids: bool = True, known: bool = True):
         self.history = history
         self.ids = ids
+        self.known = known
         self.views = views  # the checkers' copy of each client's view (False: its strategy keys it)
         self.prune = prune
         self.live = None
@@ -174,7 +182,7 @@ def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: boo
         c = _copy_client(cl)
         c.session = sessions[cl.session.name]
         c.strategy = cl.strategy.clone()
-        c.strategy.session = SessionView(c.session)
+        c.strategy.session = SessionView(c.session, c)
         c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
         clients.append(c)
     new.clients = clients
@@ -189,7 +197,7 @@ def own_sessions(world: World) -> None:
     world.sessions = sessions
     for c in world.clients:
         c.session = sessions[c.session.name]
-        c.strategy.session = SessionView(c.session)
+        c.strategy.session = SessionView(c.session, c)
 
 
 def copy_attempt(a: Attempt, memo: dict) -> Attempt:

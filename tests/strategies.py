@@ -147,8 +147,9 @@ def differential_scenarios(draw) -> dict:
                  "timeout": timeout, "faults": draw(fault_tables(60))}
     d["sse"] = {"delay": _small_latency(draw, 300)[0], "payload": PAYLOADS[draw(i(0, 1))],
                 "disconnect_rate": draw(i(0, 3)) / 4, "reconnect_delay": draw(i(0, 800)) / 1000,
-                "resume": RESUMES[draw(i(0, 2))], "old_stream_drains": draw(st.booleans()),
-                "old_stream_delay": draw(i(0, 800)) / 1000}
+                "resume": RESUMES[draw(i(0, len(RESUMES) - 1))], "old_stream_drains": draw(st.booleans()),
+                "old_stream_delay": draw(i(0, 800)) / 1000,
+                "reconnect_refused": (0.0, 0.0, 0.25, 0.5)[draw(i(0, 3))]}  # SPEC v3.2: A14
     d["server"] = {"max_message_length": 4, "assistant": draw(st.booleans()),
                    "think_delay": draw(i(0, 600)) / 1000, "reply_delay": draw(i(0, 600)) / 1000}
     d["strategy_options"] = {"retries": draw(i(0, 2)), "retry_backoff": draw(i(10, 500)) / 1000,
@@ -165,7 +166,7 @@ def differential_scenarios(draw) -> dict:
             send["fault"] = ALL_FAULTS[fault]
         d["sends"].append(send)
     d["events"] = [{"at": draw(i(0, 1500)) / 1000, "client": draw(i(0, n_clients - 1)),
-                    "kind": "sse-disconnect"} for _ in range(draw(i(0, 2)))]
+                    "kind": "sse-disconnect", "refuse": draw(i(0, 2))} for _ in range(draw(i(0, 2)))]
     if not draw(i(0, 3)):
         d["workload"] = {"rate": 4.0, "count": draw(i(1, 3)), "content_length": draw(i(0, 5))}
     if not draw(i(0, 3)) or least_request + least_response >= timeout:

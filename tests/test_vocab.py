@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from model.observe import Observer
 from model.plugins import resolve_strategy
-from model.strategies import BUILTIN, Seed, SessionView, Strategy, applied_sse
+from model.strategies import BUILTIN, Seed, SessionView, Strategy, applied_sse, learn
 from model.system import World
 from model.vocab import (
     Apply,
@@ -73,6 +73,7 @@ class PlainWorld(World):
         self.pending -= 1
         c = self.clients[client]
         c.last_version = event.version
+        c.known = learn(c.known, event.lo, event.hi)
         self.obs.deliver(t, client, conn, event.version)
         return self._client(t, c, "sse", c.strategy.on_event(t, event))
 

@@ -98,8 +98,9 @@ class ExploredKeys(Keys):
     bodies are left out for a strategy that never reads them (``Strategy.reads_body``)."""
 
     def __init__(self, attempt_number: bool = True, body: bool = True, history: bool = True,
-                 prune: bool = False, groups: tuple = (), views: bool = True, ids: bool = True):
-        super().__init__(attempt_number, history, prune, groups, views, ids)
+                 prune: bool = False, groups: tuple = (), views: bool = True, ids: bool = True,
+                 known: bool = True):
+        super().__init__(attempt_number, history, prune, groups, views, ids, known)
         self.body = body
 
 
@@ -208,6 +209,7 @@ class Model:
                                  history=scenario.sse.resume == "last-event-id" and self.max_disconnects > 0,
                                  ids=self.max_disconnects > 0 and not cls.asks_snapshot
                                  and scenario.sse.resume != "snapshot-always",
+                                 known=cls not in BUILTIN.values(),
                                  prune=prune and knows_undecided(cls), groups=self.groups,
                                  views=not derived_view)
 

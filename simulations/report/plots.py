@@ -18,7 +18,8 @@ MARKERS = "osD^vP*X"
 LINESTYLES = ("-", "--", ":", "-.")
 METRIC_LABELS = {"anomalies": "invariant violations per 100 sends (all ten ids)",
                  "flicker": "flickers per 100 sends"}
-UNITS = {"post.faults": "probability per POST", "sse.disconnect_rate": "per client per second",
+UNITS = {"post.faults": "probability per POST", "sse.reconnect_refused": "probability per reconnect",
+         "sse.disconnect_rate": "per client per second",
          "workload.count": "sends per client", "workload.rate": "sends per second",
          "latency": "s", "delay": "s", "timeout": "s"}
 

@@ -2,7 +2,7 @@
 
 Every number comes from the check verdicts (``simulations.report.check.verdict`` dicts) and the
 sweep's aggregate; the words that do not change with the data (which mechanism removes which
-race) follow SPEC §2.2 and the race list A1–A12 of the project's research notes, which the
+race) follow SPEC §2.2 and the race list A1–A14 of the project's research notes, which the
 example scenarios name at the start of their descriptions (``"A5 silent drop: ..."``).
 """
 
@@ -28,6 +28,8 @@ RACES = {
     "A10": "reorder: the second POST overtakes the first",
     "A11": "multi-tab wipe: another tab's event wipes this tab's optimistic entries",
     "A12": "error after confirmation: the snapshot shows it sent, then the POST fails",
+    "A13": "reconnect without an id: a stream dropped before its first event replays nothing",
+    "A14": "dead stream: an HTTP error on a reconnect closes the EventSource for good",
 }
 
 # reconciled's mechanisms (SPEC §2.2): name, what it does, the races it removes.
@@ -58,7 +60,13 @@ MECHANISMS = (
      "commits a client's sends in the order they were made"), ("A10",)),
     ("Snapshot on every connect",
      ("on every reconnect the client asks for the full state first (messages and flags), "
-     "whatever the server's resume mode"), ("A6", "A8", "A9")),
+     "whatever the server's resume mode, and whether or not its EventSource has an id to send "
+     "(a stream that dropped before its first event carries none, and would get nothing "
+     "replayed)"), ("A6", "A8", "A9", "A13")),
+    ("Reopen a failed EventSource",
+     ("a reconnect answered with an HTTP error closes a browser's EventSource for good; the "
+     "client opens a new one itself after `sse.reconnect_delay` (and again if that one is "
+     "refused), asking for a snapshot first"), ("A14",)),
 )
 _RACE_ID = re.compile(r"\bA(\d{1,2})\b")
 
