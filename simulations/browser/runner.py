@@ -10,6 +10,7 @@ built ES module (``.ts`` when esbuild is on PATH). A scenario a native EventSour
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import secrets
 import shutil
@@ -56,7 +57,7 @@ def load_module(spec: str) -> ClientModule:
 
 
 def build_ts(path: Path) -> bytes:
-    esbuild = shutil.which("esbuild")
+    esbuild = os.environ.get("SSESIM_ESBUILD") or shutil.which("esbuild")
     if esbuild is None:
         raise InputError(str(path), None, "a .ts client module needs esbuild on PATH "
                          "(npm install esbuild); or pass its built .js")
