@@ -240,10 +240,10 @@ def test_the_suite_tabulates_race_by_verdict_and_writes_junit():
     assert lo == 0.0 and 0.15 < hi < 0.17
 
 
-def test_a_typescript_client_module_is_built_with_esbuild(browser, capsys):
+def test_a_typescript_client_module_is_built_with_esbuild(browser, capsys, monkeypatch):
     if _esbuild() is None:
         pytest.skip("esbuild not on PATH (npm install esbuild): a .ts client module cannot be built")
-    os.environ.setdefault("SSESIM_ESBUILD", _esbuild())
+    monkeypatch.setenv("SSESIM_ESBUILD", _esbuild())
     assert main(["browser", str(SCENARIOS["two-quick-sends"]), "--client",
                  str(CLIENTS.joinpath("reconciled.ts"))]) == 0
     assert "strategy reconciled" in capsys.readouterr().out
