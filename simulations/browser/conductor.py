@@ -122,6 +122,8 @@ class BrowserConductor(Conductor):
             out = await self.call(h.index, "opened", 1)
             self._learn(h.index, out, None, None)  # a first render (an empty list) is no change
             h.strategy.effects = []
+        self.collected = []  # snapshot-always: the t = 0 pushes were scheduled by the Schedule
+        self.was_quiet = not self.side.pending
         self.t0 = asyncio.get_running_loop().time()
 
     # --- steps --------------------------------------------------------------------------------

@@ -211,6 +211,8 @@ class Conductor(Schedule):
         for h in self.side.clients:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
         self.collected = []  # snapshot-always: the t = 0 pushes were scheduled by the Schedule
+        if self.lockstep:
+            await self._settle()  # ... and they must have been received before the first step
         self.was_quiet = not self.side.pending
         self.t0 = asyncio.get_running_loop().time()
         if self.target:  # another server's clock is Unix time: deadlines are sent on it
