@@ -68,9 +68,9 @@ class SessionView:
     Read-only. ``index_of`` and ``message`` answer only for messages this client has received (None
     otherwise), and a message carries no ground truth: its ``send`` and ``client`` are None, as a
     real client reading the wire would have them. ``session`` is the World's session or a live
-    client's replica; ``client``, when given, has ``known``: the ``(lo, hi)`` runs of the session's
-    log it has received (without one, every message the session holds is known: a replica holds
-    only what its client learnt).
+    client's replica; ``client``, when given, has ``known`` and ``known_more``: what it has received
+    of the session's log (``learn``). Without one, every message the session holds is known: a
+    replica holds only what its client learnt.
     """
 
     __slots__ = ("_client", "_session")
@@ -89,10 +89,9 @@ class SessionView:
         if client is None:
             log = self._session.log
             return 0 <= index < len(log) and log[index] is not None
-        for lo, hi in client.known:
-            if lo <= index < hi:
-                return True
-        return False
+        if 0 <= index < client.known:
+            return True
+        return any(lo <= index < hi for lo, hi in client.known_more)
 
     def index_of(self, cmid: str) -> int | None:
         """The server index of the message committed with client message id ``cmid``, if this
@@ -109,21 +108,22 @@ class SessionView:
         return Message(m.index, m.sender, m.content, m.cmid, None, None)
 
 
-def learn(known: tuple, lo: int, hi: int) -> tuple:
-    """``known`` runs ``(lo, hi)`` (sorted, disjoint, not adjacent) with ``lo … hi-1`` added."""
+def learn(prefix: int, more: tuple, lo: int, hi: int) -> tuple[int, tuple]:
+    """What a client knows of its session's log, with messages ``lo … hi-1`` added: ``prefix`` (it
+    has every message below it) and ``more``, the sorted disjoint ``(lo, hi)`` runs above it (a
+    delta that came after a lost one). The World's fast path handles the usual case inline."""
     if hi <= lo:
-        return known
-    if not known or (len(known) == 1 and lo <= known[0][1] and known[0][0] <= hi):  # the usual case
-        return ((min(lo, known[0][0]), max(hi, known[0][1])),) if known else ((lo, hi),)
-    out = []
-    for a, b in known:
-        if b < lo or a > hi:
-            out.append((a, b))
+        return prefix, more
+    runs = sorted((*more, (lo, hi)))
+    out: list = []
+    for a, b in runs:
+        if a <= prefix:
+            prefix = max(prefix, b)
+        elif out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
-            lo, hi = min(lo, a), max(hi, b)
-    out.append((lo, hi))
-    out.sort()
-    return tuple(out)
+            out.append((a, b))
+    return prefix, tuple(out)
 
 
 class Strategy:

@@ -121,8 +121,8 @@ class Client:
     it received, None before its first (and in a new EventSource, after a ``Reopen``). ``closed``:
     ``OPEN`` (connected, or reconnecting by itself), ``CLOSED`` (a reconnect was refused: closed for
     good) or ``REOPENING`` (closed, and the strategy's ``Reopen`` will open a new one); ``refuse``:
-    how many of its next reconnects a scripted event refuses. ``known``: the runs of its session's
-    log that its events and response bodies carried, all its strategy may read (``SessionView``).
+    how many of its next reconnects a scripted event refuses. ``known`` / ``known_more``: what its events and
+    response bodies carried of its session's log, all its strategy may read (``SessionView``).
     """
 
     __slots__ = (
@@ -131,6 +131,7 @@ class Client:
         "connected",
         "index",
         "known",
+        "known_more",
         "last_version",
         "last_view",
         "outstanding",
@@ -143,7 +144,7 @@ class Client:
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn, self.last_version = True, 0, None
         self.closed, self.refuse = OPEN, 0
-        self.known: tuple = ()  # the (lo, hi) runs of the session's log it has received (SessionView)
+        self.known, self.known_more = 0, ()  # what it received of the session's log (strategies.learn)
         self.outstanding: dict[int, Attempt] = {}  # send -> attempt awaited
         self.last_view = strategy.view
 
@@ -346,7 +347,11 @@ class World(ClientHalf):
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
-        c.known = learn(c.known, body[2], body[3])  # .lo, .hi: the body is the server's state
+        if body[3] > c.known:  # .hi: the body is the server's state, a snapshot (learn, inline)
+            if c.known_more:
+                c.known, c.known_more = learn(c.known, c.known_more, 0, body[3])
+            else:
+                c.known = body[3]
         effects = c.strategy.on_response(t, attempt, status, body)
         if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
             view = c.strategy.view  # self._report_view(t, c, "response"), inline
@@ -360,11 +365,11 @@ class World(ClientHalf):
         self.pending -= 1
         c = self.clients[client]
         c.last_version = version = event[1]  # .version: a record's fields by position on the hot path
-        known = c.known  # learn(known, event.lo, event.hi), inline for the usual snapshot
-        if event[2] == 0 and (not known or (len(known) == 1 and known[0][1] <= event[3])):
-            c.known = ((0, event[3]),) if event[3] else known
-        else:
-            c.known = learn(known, event[2], event[3])
+        if event[3] > c.known:  # learn(...): only what reaches past every message it has
+            if event[2] <= c.known and not c.known_more:
+                c.known = event[3]
+            else:
+                c.known, c.known_more = learn(c.known, c.known_more, event[2], event[3])
         obs = self.obs
         obs.deliver(t, client, conn, version)
         effects = c.strategy.on_event(t, event)

@@ -29,6 +29,7 @@ Client.EXPLORED = {  # type: ignore[attr-defined]
     "index": config(),
     "connected": field(), "conn": field(), "last_version": field(key="method:_key_last_version"),
     "closed": field(), "refuse": field(), "known": field(key="method:_key_known"),
+    "known_more": field(key="method:_key_known_more"),
     "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
                                     "reports the view last)"),
     "outstanding": field(PART, "method:_key_outstanding"),
@@ -81,7 +82,11 @@ def _key_last_version(self, K):
 def _key_known(self, K):
     # Read only through SessionView: a built-in strategy asks only about messages its view holds,
     # which it has received, so the answer never depends on the rest; a plug-in may ask anything.
-    return self.known if K.known else ()
+    return self.known if K.known else 0
+
+
+def _key_known_more(self, K):
+    return self.known_more if K.known else ()
 
 
 def _key_outstanding(self, K) -> tuple:
@@ -122,8 +127,9 @@ def _no_n(a, K) -> int:
 
 Session._key_log, Session._key_history, Session._key_streams = (  # type: ignore[attr-defined]
     _key_log, _key_history, _key_streams)
-Client._key_outstanding, Client._key_strategy, Client._key_last_version, Client._key_known = (  # type: ignore[attr-defined]
-    _key_outstanding, _key_strategy, _key_last_version, _key_known)
+Client._key_outstanding, Client._key_strategy, Client._key_last_version = (  # type: ignore[attr-defined]
+    _key_outstanding, _key_strategy, _key_last_version)
+Client._key_known, Client._key_known_more = _key_known, _key_known_more  # type: ignore[attr-defined]
 World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
     _key_sessions, _key_clients, _key_counts)
 _copy_session, _key_session = derive(Session, Session.EXPLORED)  # type: ignore[attr-defined]

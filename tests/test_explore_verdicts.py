@@ -1,9 +1,15 @@
-"""The explorer's verdicts and shortest counterexample lengths are those measured before issue 11.
+"""The explorer's verdicts and shortest counterexample lengths are those recorded in the fixture.
 
-``tests/data/explore_verdicts.json`` was written before the explored state was redeclared and its key
-canonicalised, by ``python -m simulations.bench.explore_verdicts tests/data/explore_verdicts.json
---max-states 200000`` at 00ad6c7: per example scenario × built-in strategy, the states, whether the
-search completed, and the length of the shortest counterexample of each invariant.
+``tests/data/explore_verdicts.json`` was first written before the explored state was redeclared and
+its key canonicalised (issue 11, at 00ad6c7), and written again under SPEC v3.2 (issue 19), which
+changes verdicts on purpose: a disconnect before the first event now reconnects without an id and
+gets nothing replayed (A13), so ``old-stream-drains`` under ``seed`` and ``seed-retry`` gains a
+``no-orphan`` counterexample and shorter ``convergence`` ones, and ``dual-write`` a shorter
+``convergence`` one; every other verdict and length of the first recording stayed the same (README:
+What v3.2 changed). Command: ``python -m simulations.bench.explore_verdicts
+tests/data/explore_verdicts.json --max-states 200000``: per example scenario × built-in strategy,
+the states, whether the search completed, and the length of the shortest counterexample of each
+invariant.
 
 A case that completed before must give the same verdict and the same length per invariant. A case the
 bound stopped before is known only in part: every violation found then must be found now with a

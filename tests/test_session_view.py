@@ -7,6 +7,7 @@ lockstep, trace for trace."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -36,13 +37,25 @@ def importable(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
 
 
-def test_learn_keeps_sorted_disjoint_runs():
-    known = ()
-    for lo, hi in [(0, 2), (5, 7), (3, 4), (2, 3), (9, 9), (4, 5)]:
-        known = learn(known, lo, hi)
-    assert known == ((0, 7),)
-    assert learn(((0, 2), (5, 7)), 8, 9) == ((0, 2), (5, 7), (8, 9))
-    assert learn(((0, 2), (5, 7)), 1, 6) == ((0, 7),)
+def test_learn_keeps_a_prefix_and_sorted_disjoint_runs_above_it():
+    known = (0, ())
+    for lo, hi in [(0, 2), (5, 7), (9, 9), (8, 9), (3, 4)]:
+        known = learn(*known, lo, hi)
+    assert known == (2, ((3, 4), (5, 7), (8, 9)))
+    assert learn(*known, 2, 3) == (4, ((5, 7), (8, 9)))
+    assert learn(*known, 1, 6) == (7, ((8, 9),))
+    assert learn(*known, 0, 12) == (12, ())
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=12))
+def test_learn_holds_exactly_the_union_of_what_was_received(pairs):
+    prefix, more = 0, ()
+    for lo, hi in pairs:
+        prefix, more = learn(prefix, more, lo, hi)
+    union = {i for lo, hi in pairs for i in range(lo, hi)}
+    assert set(range(prefix)) | {i for lo, hi in more for i in range(lo, hi)} == union
+    assert all(prefix < lo < hi for lo, hi in more)  # above the prefix, never empty
+    assert all(b < c for (_a, b), (c, _d) in itertools.pairwise(more))  # sorted, disjoint, not adjacent
 
 
 def test_a_tab_knows_only_the_messages_it_received(tmp_path):
