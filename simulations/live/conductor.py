@@ -32,7 +32,7 @@ from model.vocab import Reply, Think
 from simulations.live import wire
 from simulations.live.audit import Auditor
 from simulations.live.clients import ClientSide
-from simulations.live.core import Driver
+from simulations.live.driver import ConductorDriver, Limits  # noqa: F401 - re-exported
 from simulations.live.schedule import (
     ARRIVE,
     DELIVER,
@@ -54,36 +54,11 @@ from simulations.live.schedule import (
     Schedule,
     instant,
 )
+from simulations.live.target import TargetAudit
 from simulations.live.transport import LOST, TargetError, Wire, wake_or_timeout
 
 
-class Limits:
-    """Bounds of one run: wall seconds, steps, and how long to wait for any one real effect."""
-
-    def __init__(self, wall: float = 600.0, steps: int = 2_000_000, patience: float = 5.0):
-        self.wall, self.steps, self.patience = wall, steps, patience
-
-
-class ConductorDriver(Driver):
-    """The in-process server's clock and timers, taken from the conductor."""
-
-    epoch = wire.EPOCH  # virtual instant 0 is 2000-01-01T00:00:00Z (SPEC §6.1)
-
-    def __init__(self, conductor: Conductor):
-        super().__init__()
-        self.conductor = conductor
-
-    def now(self) -> float:
-        return self.conductor.server_now()
-
-    def later(self, delay: Dist, kind: str, session: str, content: str) -> None:
-        self.conductor.server_timer(delay, kind, session, content)
-
-    def pushed(self, client: int, conn: int, version: int) -> None:
-        self.conductor.server_pushed(client, conn, version)
-
-
-class Conductor(Schedule):
+class Conductor(Schedule, TargetAudit):
     """Owns the virtual clock, the queue and the RNG of one live run; the clients are real."""
 
     settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
@@ -348,27 +323,6 @@ class Conductor(Schedule):
 
     def _only_clocks(self) -> bool:
         return all(e[2] == POISSON for e in self.heap)
-
-    async def _settle_target(self) -> None:
-        """--target: the client side stayed quiet for ``settle`` wall seconds: read each session's
-        snapshot (the audit), then check quiescence, unless something happened meanwhile."""
-        marker = self.quiet_wall
-        for session in sorted({h.session for h in self.side.clients}):
-            event, messages = await self.wire.snapshot(session)
-            if self.quiet_wall != marker or self.ended:
-                return
-            self.auditor.learn(self.vnow(), event, messages)
-        self.quiet_wall = None
-        t = self.vnow()
-        side = self.side
-        if not side.pending and side.quiescent():
-            self.obs.quiescent(t)
-            self.was_quiet = True
-            if self.inputs == 0:
-                self._end(t, True)
-        elif self.inputs == 0 and self._only_clocks() and not self.tasks:
-            self.stuck = True
-            self._end(t, False)
 
     def _end(self, t: float, checked: bool) -> None:
         """The ``end`` record; nothing is recorded after it (requests still under way while the run
