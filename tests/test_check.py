@@ -39,16 +39,38 @@ def test_reconciled_passes_where_its_exploration_completes(capsys):
     assert "witnessed: post-failure, sse-before-response, disconnect-during-post" in out
 
 
-def test_an_incomplete_exploration_is_a_warning_not_a_failure(tmp_path, capsys):
+def test_an_incomplete_exploration_leaves_undecided_invariants_that_fail_the_check(tmp_path, capsys):
     junit = tmp_path / "j.xml"
     assert main(["check", *paths("two-quick-sends"), "--strategy", "reconciled", "--runs", "1",
-                 "--max-states", "20", "--junit", str(junit)]) == 0
+                 "--max-states", "20", "--junit", str(junit)]) == 1
     out = capsys.readouterr().out
     assert "explore: 20 states" in out and "INCOMPLETE" in out
     assert "WARNING: exploration incomplete" in out
+    assert "  UNDECIDED: sse-only, no-orphan, " in out and "--allow-bounded" in out
+    assert "  ok:" not in out
+    assert "check FAILED: 1 scenarios, 1 failed | 0 violated invariants | 0 vacuous | 10 undecided" in out
     assert "1 incomplete explorations (two-quick-sends)" in out
-    props = {p.get("name"): p.get("value") for p in ET.parse(junit).getroot().iter("property")}
+    root = ET.parse(junit).getroot()
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props["complete"] == "false" and props["explored"] == "true"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    for inv in INVARIANTS:
+        skipped = cases[inv].find("skipped")
+        assert skipped is not None and skipped.get("message").startswith("undecided: ")
+    assert cases["bounded-search"].find("failure").get("type") == "undecided"
+    assert root.get("skipped") == "10" and root.get("failures") == "1"
+
+
+def test_allow_bounded_accepts_the_bound_and_says_so(tmp_path, capsys):
+    junit = tmp_path / "j.xml"
+    assert main(["check", *paths("two-quick-sends"), "--strategy", "reconciled", "--runs", "1",
+                 "--max-states", "20", "--allow-bounded", "--junit", str(junit)]) == 0
+    out = capsys.readouterr().out
+    assert "  bounded (accepted by --allow-bounded): sse-only, " in out
+    assert "check passed: 1 scenarios, 0 failed" in out and "10 undecided (accepted: --allow-bounded)" in out
+    root = ET.parse(junit).getroot()
+    assert root.get("failures") == "0" and root.get("skipped") == "10"
+    assert "bounded-search" not in {c.get("name") for c in root.iter("testcase")}
 
 
 def test_workload_scenario_is_only_simulated(capsys):

@@ -92,7 +92,9 @@ def test_explore_json_is_exactly_the_spec_object(capsys):
     assert main(["explore", str(SCENARIOS["error-after-commit"]), "--json"]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert list(obj) == ["scenario", "strategy", "states", "transitions", "complete", "violations",
-                         "fingerprint_collision_probability"]
+                         "fingerprint_collision_probability", "verdicts", "undecided", "stopped_by"]
+    assert obj["undecided"] == [] and obj["stopped_by"] is None
+    assert obj["verdicts"]["no-ghost"] == "violated" and obj["verdicts"]["isolation"] == "held"
     assert 0 <= obj["fingerprint_collision_probability"] < 1e-9
     assert obj["scenario"] == "error-after-commit" and obj["strategy"] == "seed"
     assert obj["complete"] is True

@@ -28,11 +28,11 @@ STEMS = {p.stem: p for p in builtin_scenarios()}
 # State counts of the full graphs, measured with explore(..., max_states=60_000).
 # seed-retry with three retries: more than 60,000 states on each of these (incomplete there).
 ONE_RETRY = {"accepted-then-dropped", "assistant-typing", "flags-stuck-after-disconnect",
-             "old-stream-drains", "post-overtaking", "reconnect-refused", "reconnect-refused-typing",
+             "old-stream-drains", "post-overtaking",
              "seed-retry-duplicate", "two-quick-sends", "two-sessions", "two-tabs"}
 # More than FAST_BOUND states: old-stream-drains seed 15,342 and dual-write 20,118; with one
 # retry, two-tabs seed-retry 8,145 and two-sessions seed-retry 68,641 (max_states=150_000).
-# With one retry, reconnect-refused seed-retry 6,605 (it may also be refused once).
+# reconnect-refused seed-retry: 6,605 (its file sets one retry; a reconnect may also be refused).
 DEEP = {("old-stream-drains", "seed"), ("old-stream-drains", "dual-write"),
         ("two-tabs", "seed-retry"), ("two-sessions", "seed-retry"), ("reconnect-refused", "seed-retry")}
 # More than 150,000 states even with one retry (explore(..., max_states=150_000) incomplete).

@@ -111,8 +111,8 @@ def test_output_folder_problems_are_input_errors(sweep, tmp_path):
     with pytest.raises(InputError, match="--resume"):
         runner.run_sweep(sweep, out, workers=1, quiet=True, run_fn=fake_run)
     other = tmp_path / "other.toml"
-    other.write_text(SWEEP.replace("seeds = 4", "seeds = 5"))
-    with pytest.raises(InputError, match="another sweep"):
+    other.write_text(SWEEP.replace("[0.0, 0.2]", "[0.0, 0.3]"))
+    with pytest.raises(InputError, match="cannot resume: the grid changed"):
         runner.run_sweep(load_sweep(other, parse=fake_parse), out, resume=True, quiet=True,
                          run_fn=fake_run)
     (tmp_path / "file").write_text("x")

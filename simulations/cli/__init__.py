@@ -1,7 +1,9 @@
 """The ``ssesim`` command line: parses arguments, dispatches to a command module, maps errors to exit codes.
 
-Exit codes: 0 success; 1 a finding (``check``: a violation; ``sweep``: a run failed) or a plug-in that
-raised at run time; 2 bad input or usage (one line on stderr, no traceback); 130 Ctrl-C; 143 SIGTERM.
+Exit codes: 0 success; 1 a finding (``check``: a violation or an undecided invariant; ``run``/``live
+--check``: a violation; ``sweep``: a run failed) or a plug-in that raised at run time; 2 bad input or
+usage (one line on stderr, no traceback); 3 ``check-trace`` of a trace that checks nothing; 130
+Ctrl-C; 143 SIGTERM.
 Every message starts with the command that printed it: ``ssesim run: error: …``.
 """
 
@@ -46,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ssesim", description="Model, simulate and check POST + SSE sync strategies.",
                      epilog="`ssesim COMMAND --help` describes a command. Exit codes: 0 ok; 1 a "
-                            "finding or a plug-in failure; 2 bad input; 130/143 interrupted.")
+                            "finding or a plug-in failure; 2 bad input; 3 check-trace: the trace "
+                            "checks nothing; 130/143 interrupted.")
     parser.add_argument("--version", action="version", version=f"ssesim {simulations.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
@@ -85,7 +88,8 @@ def _dispatch(args, prog: str, caught: threading.Event) -> int:
         return _fail(args, f"{prog}: error: {exc}", 2)
     except KeyboardInterrupt as exc:
         caught.set()
-        terminated = isinstance(exc, Terminated)
+        # a search stopped by a signal re-raises it wrapped, with what it found (explorer.SearchInterrupted)
+        terminated = isinstance(exc, Terminated) or isinstance(getattr(exc, "cause", None), Terminated)
         print(f"{prog}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
         return 143 if terminated else 130
     except BrokenPipeError:

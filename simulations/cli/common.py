@@ -87,6 +87,59 @@ def check_search(args) -> None:
         raise InputError("--symmetry", None, "runs with one worker only (--workers 1)")
 
 
+def add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true",
+                   help="a gate: exit 1 when the run broke an invariant, or stopped without its "
+                        "end-of-run checks (without --check: exit 0, the findings are printed)")
+
+
+def check_exit(args, result, prog: str) -> int:
+    """``--check``'s exit status for one run: 1 on a violation or an unchecked end, else 0."""
+    if not getattr(args, "check", False):
+        return 0
+    import sys
+    broken = [f"{inv} {n}" for inv, n in result.violations.items() if n]
+    if broken:
+        print(f"{prog}: check failed: {', '.join(broken)}", file=sys.stderr)
+        return 1
+    if result.metrics.get("stuck"):
+        print(f"{prog}: check failed: the run stopped before its end-of-run checks", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _invariant_list(text: str) -> list[str]:
+    """argparse type of ``--invariants`` / ``--ignore``: comma-separated invariant ids."""
+    from model.invariants import INVARIANTS
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"needs invariant ids, comma-separated: {', '.join(INVARIANTS)}")
+    for name in names:
+        if name not in INVARIANTS:
+            raise argparse.ArgumentTypeError(f"unknown invariant {name!r}: choose from "
+                                             f"{', '.join(INVARIANTS)}")
+    return names
+
+
+def add_waivers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--invariants", type=_invariant_list, metavar="ID,...",
+                   help="count only these invariants; the others are waived (printed as waived)")
+    p.add_argument("--ignore", type=_invariant_list, action="append", default=[], metavar="ID,...",
+                   help="waive these invariants (repeatable): still checked and printed as waived, "
+                        "but a violation of one does not fail")
+
+
+def waivers(args) -> frozenset:
+    """The invariants ``--invariants`` and ``--ignore`` waive."""
+    from model.invariants import INVARIANTS
+    waived = {i for group in args.ignore for i in group}
+    if args.invariants is not None:
+        waived |= {i for i in INVARIANTS if i not in args.invariants}
+    if len(waived) == len(INVARIANTS):
+        raise InputError("--invariants", None, "every invariant is waived: nothing would be checked")
+    return frozenset(waived)
+
+
 def find_sweep(name: str, option: str | None) -> Path:
     """A sweep file as given, or a built-in sweep's; an unknown name lists the built-in ones."""
     from simulations.io.sweep_file import BUILTIN_SWEEPS, resolve_sweep_path

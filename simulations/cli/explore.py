@@ -1,7 +1,10 @@
 """``ssesim explore``: exhaustive bounded exploration of one scenario, with its shortest counterexamples.
 
-Prints the search figures, each violated invariant with its numbered shortest counterexample, and the
-"sometimes" properties witnessed; ``--json`` prints exactly the SPEC §6 object. Optional outputs: the
+Prints the search figures, each violated invariant with its numbered shortest counterexample, the
+invariants held (a complete search) or undecided (a search a bound or a signal stopped), the waived
+ones, and the "sometimes" properties witnessed; ``--json`` prints the SPEC §6 object plus
+``verdicts``, ``undecided`` and ``stopped_by``. Ctrl-C or SIGTERM print what was found so far, marked
+interrupted, before the usual 130 / 143. Optional outputs: the
 reachable state graph (``--graph`` GraphML, ``--png`` drawing when small) and the counterexamples as
 files (``--counterexamples DIR``: JSON to replay with ``ssesim run``, Mermaid sequence diagrams).
 """
@@ -9,7 +12,7 @@ files (``--counterexamples DIR``: JSON to replay with ``ssesim run``, Mermaid se
 from __future__ import annotations
 
 import json
-import re
+import sys
 from pathlib import Path
 
 from model.errors import InputError
@@ -18,8 +21,10 @@ from simulations.cli.common import (
     add_frontier,
     add_quiet,
     add_strategy,
+    add_waivers,
     add_workers,
     check_search,
+    waivers,
 )
 
 
@@ -34,6 +39,10 @@ def add_parser(sub) -> None:
     add_strategy(p)
     p.add_argument("--max-states", type=int, default=1_000_000, metavar="N",
                    help="stop after N distinct states (default 1000000); the result says complete: false")
+    p.add_argument("--max-seconds", type=float, default=None, metavar="S",
+                   help="stop after S seconds of search; like --max-states, the result is "
+                        "incomplete and the invariants not seen broken are undecided")
+    add_waivers(p)
     p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
     p.add_argument("--reduction", action="store_true",
                    help="sleep sets: fewer transitions, the same states, verdicts and shortest "
@@ -62,28 +71,44 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from simulations.explore.explorer import explore
+    from simulations.explore.explorer import SearchInterrupted, explore
     from simulations.io.progress import Progress
     from simulations.io.scenario import load_scenario
     check_search(args)
+    if args.max_seconds is not None and not args.max_seconds >= 0:
+        raise InputError("--max-seconds", None, f"must be >= 0, got {args.max_seconds:g}")
     scenario = load_scenario(args.scenario)
     if not scenario.sends:
         raise InputError(args.scenario, None, "nothing to explore: no [[sends]] (exploration covers "
                                               "scripted sends; a [workload] is random: use `ssesim "
                                               "run` or `ssesim check`)")
+    waived = waivers(args)
+    interrupted = None
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
         progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")
-        if args.workers > 1:
-            from simulations.explore.parallel import explore_workers
-            result = explore_workers(scenario, args.strategy, workers=args.workers,
-                                     max_states=args.max_states, ample=args.ample,
-                                     full_keys=args.full_keys, progress=progress,
-                                     frontier_objects=args.frontier_objects)
-        else:
-            result = explore(scenario, args.strategy, max_states=args.max_states,
-                             reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
-                             progress=progress, frontier_objects=args.frontier_objects,
-                             symmetry=args.symmetry)
+
+        def hint(text: str) -> None:
+            with bar.aside():
+                print(f"ssesim explore: {text}", file=sys.stderr, flush=True)
+        try:
+            if args.workers > 1:
+                from simulations.explore.parallel import explore_workers
+                result = explore_workers(scenario, args.strategy, workers=args.workers,
+                                         max_states=args.max_states, ample=args.ample,
+                                         full_keys=args.full_keys, progress=progress,
+                                         frontier_objects=args.frontier_objects,
+                                         max_seconds=args.max_seconds, hint=hint)
+            else:
+                result = explore(scenario, args.strategy, max_states=args.max_states,
+                                 reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
+                                 progress=progress, frontier_objects=args.frontier_objects,
+                                 symmetry=args.symmetry, max_seconds=args.max_seconds, hint=hint)
+        except SearchInterrupted as exc:  # print what was found, then exit 130/143 as usual
+            result, interrupted = exc.partial, exc.cause
+    if interrupted is not None:
+        print(json.dumps(result.to_json(), indent=2) if args.json else report(result, scenario, waived),
+              flush=True)
+        raise interrupted
     notes = []
     if args.counterexamples is not None:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
@@ -92,22 +117,32 @@ def run(args) -> int:
         notes += write_graph(scenario, args.strategy, args.max_states, args.graph, args.png,
                              f"{result.scenario}: {result.strategy}")
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        obj = result.to_json()
+        if waived:
+            obj["waived"] = sorted(waived, key=INVARIANTS.index)
+        print(json.dumps(obj, indent=2))
     else:
-        print(report(result, scenario))
+        print(report(result, scenario, waived))
         for note in notes:
             print(note)
     return 0
 
 
-def report(result, scenario) -> str:
-    """The human summary: figures, violated invariants with numbered steps, witnesses."""
+STOPPED = {"max-states": "INCOMPLETE (the --max-states bound stopped it)",
+           "max-seconds": "INCOMPLETE (the --max-seconds bound stopped it)",
+           "interrupted": "INTERRUPTED (Ctrl-C): what was found so far",
+           "terminated": "INTERRUPTED (SIGTERM): what was found so far"}
+
+
+def report(result, scenario, waived: frozenset = frozenset()) -> str:
+    """The human summary: figures, violated invariants with numbered steps, the held or undecided
+    ones, the waived ones, witnesses."""
     rate = result.states / result.seconds if result.seconds > 0 else float("inf")
     bounds = (f"faults {', '.join(scenario.explore.faults)} | max disconnects "
               f"{scenario.explore.max_disconnects}"
               + ("" if scenario.explore.max_timeouts is None else
                  f" | max timeouts {scenario.explore.max_timeouts}"))
-    status = "complete" if result.complete else "INCOMPLETE (the --max-states bound stopped it)"
+    status = "complete" if result.complete else STOPPED.get(result.stopped_by, "INCOMPLETE")
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
              + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")
              + (f" | {result.workers} workers" if result.workers > 1 else "")
@@ -120,17 +155,28 @@ def report(result, scenario) -> str:
         lines.append("hint: every unanswered POST may time out at any step, and timeouts multiply the "
                      "states; [explore].max_timeouts = 1 bounds them, and a search within that budget "
                      "decides its verdicts for those paths only (README: Exploring a scenario)")
-    violated = [inv for inv in INVARIANTS if result.violations.get(inv)]
-    held = [inv for inv in INVARIANTS if not result.violations.get(inv)]
+    counted = [inv for inv in INVARIANTS if inv not in waived]
+    violated = [inv for inv in counted if result.violations.get(inv)]
+    others = [inv for inv in counted if not result.violations.get(inv)]
     if violated:
-        lines.append(f"violated: {len(violated)} of {len(INVARIANTS)} invariants")
+        lines.append(f"violated: {len(violated)} of {len(counted)} invariants")
         for inv in violated:
-            lines.append(numbered(inv, result.violations[inv]))
+            lines.append(numbered(inv, result.violations[inv]) if inv in result.paths else
+                         f"  {inv}: {result.violations[inv][0]}")
     else:
-        lines.append(f"violated: none of the {len(INVARIANTS)} invariants"
+        lines.append(f"violated: none of the {len(counted)} invariants"
                      + ("" if result.complete else " (within the explored states)"))
-    if held and violated:
-        lines.append(f"held: {', '.join(held)}")
+    if others and result.complete and violated:
+        lines.append(f"held: {', '.join(others)}")
+    if others and not result.complete:
+        lines.append(f"undecided: {', '.join(others)} (not seen broken in the {result.states:,} "
+                     "states reached; a stopped search proves nothing about them)")
+    for inv in INVARIANTS:
+        if inv in waived:
+            found = result.violations.get(inv)
+            seen = (f"violated, {len(found)}-step counterexample" if found else
+                    "not seen broken" if not result.complete else "held")
+            lines.append(f"waived: {inv} ({seen}; not counted: --ignore/--invariants)")
     seen = [s for s in SOMETIMES if s in result.sometimes]
     unseen = [s for s in SOMETIMES if s not in result.sometimes]
     lines.append(f"sometimes witnessed: {', '.join(seen) or 'none'}"
@@ -144,24 +190,10 @@ def numbered(invariant: str, labels: list[str], indent: str = "  ") -> str:
     return "\n".join([head] + [f"{indent}  {i:>{width}}. {label}" for i, label in enumerate(labels, 1)])
 
 
-def safe_name(text: str) -> str:
-    """A file-name-safe form of a scenario or strategy name (``pkg.mod:Class`` → ``pkg.mod-Class``)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
-
-
 def write_counterexamples(result, scenario, scenario_path, strategy, folder: Path) -> list[str]:
     """One ``<scenario>.<strategy>.<invariant>.json`` and ``.mmd`` per violated invariant."""
-    from simulations.explore import counterexample as cxm
-    from simulations.explore.explorer import Model
-    from simulations.io.files import atomic_write, make_folder
-    make_folder(folder, "--counterexamples")
-    model = Model(scenario, strategy)
-    written = []
-    for cx in cxm.all_from_exploration(result, scenario_path, strategy or scenario.strategy):
-        stem = f"{safe_name(result.scenario)}.{safe_name(result.strategy)}.{cx.invariant}"
-        cxm.save(cx, folder / f"{stem}.json")
-        atomic_write(folder / f"{stem}.mmd", cxm.to_mermaid(cx, model), "--counterexamples")
-        written.append(str(folder / f"{stem}.json"))
+    from simulations.explore.cxfiles import write
+    written = write(result, scenario, scenario_path, strategy, folder)
     if not written:
         return [f"counterexamples: none to write into {folder}"]
     return [(f"counterexamples: {len(written)} written into {folder} (.json to replay with "

@@ -32,6 +32,8 @@ def add_parser(sub) -> None:
     p.add_argument("--patience", type=float, default=5.0, metavar="S",
                    help="longest wait for one real effect (an answer, a stream) before giving up "
                         "on the server (default 5)")
+    from simulations.cli.common import add_check
+    add_check(p)
     p.set_defaults(func=run)
 
 
@@ -71,7 +73,8 @@ def run(args) -> int:
         word = "terminated" if result.terminated else "interrupted"
         print(f"ssesim live: {word}; the trace ends here (unchecked)", file=sys.stderr)
         return 143 if result.terminated else 130
-    return 0
+    from simulations.cli.common import check_exit
+    return check_exit(args, result, "ssesim live")
 
 
 def live_line(live: dict) -> str:

@@ -8,7 +8,7 @@ import threading
 
 from model.invariants import INVARIANTS
 from model.outcome import RunResult
-from simulations.cli.common import add_quiet, add_strategy, check_strategy
+from simulations.cli.common import add_check, add_quiet, add_strategy, check_exit, check_strategy
 from simulations.engine.simulator import simulate
 from simulations.io.progress import Progress
 from simulations.io.scenario import load_scenario
@@ -26,6 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("--trace", metavar="FILE",
                    help="write the JSONL trace of every event to FILE (folders created as needed)")
     p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
+    add_check(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -45,7 +46,7 @@ def run(args) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(summary(result))
-    return 0
+    return check_exit(args, result, "ssesim run")
 
 
 def run_counterexample(args) -> int:
@@ -72,7 +73,7 @@ def run_counterexample(args) -> int:
         obj = result.to_json()
         obj.update(counterexample=path, invariant=cx.invariant, steps=taken, reproduced=reproduced)
         print(json.dumps(obj, indent=2))
-        return 0
+        return check_exit(args, result, "ssesim run")
     lines = [line.replace("(trace record ", "(step ") if (line.split() or [""])[0] in INVARIANTS
              else line.replace("trace record", "observation") for line in summary(result).splitlines()]
     lines[0] = (f"scenario {result.scenario} | strategy {result.strategy} | counterexample {path} "
@@ -82,7 +83,7 @@ def run_counterexample(args) -> int:
     print("\n".join(f"  {i:>{len(str(taken))}}. {label}" for i, label in enumerate(labels, 1)))
     print(f"{cx.invariant}: {'reproduced' if reproduced else 'NOT reproduced'}")
     print("\n".join(lines))
-    return 0
+    return check_exit(args, result, "ssesim run")
 
 
 def summary(r: RunResult) -> str:

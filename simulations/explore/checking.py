@@ -3,8 +3,10 @@
 A scenario passes when no invariant is violated — neither in the bounded exhaustive exploration (run
 when the scenario scripts sends) nor in any of the seeded simulations — and when every required
 "sometimes" property was witnessed by one or the other (the vacuity guard: a check that never saw a
-POST fail proved nothing about failures). An exploration stopped by ``--max-states`` is a warning,
-not a failure: its verdicts cover the states it reached. Verdicts render as text and as JUnit XML.
+POST fail proved nothing about failures). An exploration stopped by ``--max-states`` leaves the
+invariants nothing broke *undecided*, which fails the check unless ``--allow-bounded`` accepts the
+bound; waived invariants (``--invariants`` / ``--ignore``) are checked and printed but not counted.
+Verdicts render as text, as a scenario × invariant matrix and as JUnit XML.
 """
 
 from __future__ import annotations
@@ -67,15 +69,52 @@ class ScenarioCheck:
     run_sometimes: set = field(default_factory=set)
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
+    explore_seconds: float = 0.0
+    waived: frozenset = frozenset()  # --invariants / --ignore: checked, printed, not counted
+    allow_bounded: bool = False  # --allow-bounded: an undecided invariant does not fail the check
+    annotated: dict = field(default_factory=dict)  # invariant -> numbered steps with the views
+    replay: dict = field(default_factory=dict)  # invariant -> counterexample file written for it
 
     @property
     def explored_violations(self) -> dict:
         ex = self.exploration
         return {} if ex is None else {k: v for k, v in ex.violations.items() if v}
 
-    def violated(self) -> list[str]:
+    def broken(self) -> list[str]:
+        """Every invariant the exploration or a run broke, waived ones included (SPEC order)."""
         found = self.explored_violations
         return [inv for inv in INVARIANTS if inv in found or self.run_counts[inv]]
+
+    def violated(self) -> list[str]:
+        """The broken invariants that count (not waived)."""
+        return [inv for inv in self.broken() if inv not in self.waived]
+
+    def undecided(self) -> list[str]:
+        """The counted invariants nothing broke while the exploration was stopped by a bound:
+        neither proven nor refuted."""
+        if self.complete is not False:
+            return []
+        broken = set(self.broken())
+        return [inv for inv in INVARIANTS if inv not in broken and inv not in self.waived]
+
+    def held(self) -> list[str]:
+        """The counted invariants decided as held (by a complete exploration, or by the runs of a
+        scenario that is not explored)."""
+        if self.complete is False:
+            return []
+        broken = set(self.broken())
+        return [inv for inv in INVARIANTS if inv not in broken and inv not in self.waived]
+
+    def verdict(self, inv: str) -> str:
+        """``violated``, ``held``, ``undecided``, ``bounded`` (undecided, accepted by
+        ``--allow-bounded``) or ``waived``."""
+        if inv in self.waived:
+            return "waived"
+        if inv in self.violated():
+            return "violated"
+        if inv in self.undecided():
+            return "bounded" if self.allow_bounded else "undecided"
+        return "held"
 
     @property
     def witnessed(self) -> set:
@@ -91,13 +130,16 @@ class ScenarioCheck:
 
     @property
     def failed(self) -> bool:
-        return bool(self.violated() or self.vacuous())
+        return bool(self.violated() or self.vacuous() or
+                    (self.undecided() and not self.allow_bounded))
 
 
 def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: int,
                    reduction: bool = False, progress=None, full_keys: bool = False,
                    ample: bool = False, workers: int = 1,
-                   frontier_objects: int | None = None, symmetry: bool = False) -> ScenarioCheck:
+                   frontier_objects: int | None = None, symmetry: bool = False,
+                   waived: frozenset = frozenset(), allow_bounded: bool = False,
+                   hint=None) -> ScenarioCheck:
     """Explore (when the scenario scripts sends; with ``workers`` processes) and simulate seeds 1..``runs``.
 
     ``progress.update(n, note)``, when given, hears of each step done: the exploration (one step,
@@ -107,7 +149,8 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
     start = time.perf_counter()
     name = strategy or scenario.strategy
     from simulations.explore.counterexample import portable_path
-    result = ScenarioCheck(portable_path(path), scenario.name, name, runs, required_sometimes(scenario))
+    result = ScenarioCheck(portable_path(path), scenario.name, name, runs, required_sometimes(scenario),
+                           waived=frozenset(waived), allow_bounded=allow_bounded)
     say = progress.update if progress is not None else (lambda n, note=None: None)
     if scenario.sends:
         say(0, f"{scenario.name}: exploring")
@@ -116,15 +159,22 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
             from simulations.explore.parallel import explore_workers
             result.exploration = explore_workers(scenario, name, workers=workers, max_states=max_states,
                                                  ample=ample, full_keys=full_keys, progress=progress,
-                                                 frontier_objects=frontier_objects)
+                                                 frontier_objects=frontier_objects, hint=hint)
         else:
             result.exploration = explore(scenario, name, max_states=max_states, reduction=reduction,
                                          ample=ample, full_keys=full_keys, progress=progress,
-                                         frontier_objects=frontier_objects, symmetry=symmetry)
+                                         frontier_objects=frontier_objects, symmetry=symmetry,
+                                         hint=hint)
         say(1)
+        result.explore_seconds = time.perf_counter() - start
         if not result.exploration.complete:
             result.warnings.append(f"exploration incomplete: stopped at --max-states {max_states}; "
-                                   "its verdicts cover only the states it reached")
+                                   "the invariants it did not see broken are undecided")
+        from simulations.explore.explorer import Model
+        from simulations.explore.views import annotated
+        model = Model(scenario, name)
+        for inv, steps in result.exploration.paths.items():
+            result.annotated[inv] = annotated(model, steps, result.exploration.violations[inv])
     else:
         result.skipped = "no [[sends]]: a random workload is simulated, not explored"
     for seed in range(1, runs + 1):
@@ -149,16 +199,31 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
 
 # --- text ----------------------------------------------------------------------------------------
 def counterexample_text(c: ScenarioCheck, inv: str, indent: str = "    ") -> str:
-    """The shortest counterexample, numbered: the explorer's, else the first failing run's example."""
+    """The shortest counterexample, numbered, with what each client saw after each step, and the
+    command that replays it: the explorer's, else the first failing run's example."""
     steps = c.explored_violations.get(inv)
     if steps:
-        width = len(str(len(steps)))
-        return "\n".join(f"{indent}{i:>{width}}. {s}" for i, s in enumerate(steps, 1))
+        body = c.annotated.get(inv) or "\n".join(
+            f"{indent}{i:>{len(str(len(steps)))}}. {s}" for i, s in enumerate(steps, 1))
+        if indent != "    ":
+            body = "\n".join(line.removeprefix("    ") for line in body.splitlines())
+            body = "\n".join(indent + line for line in body.splitlines())
+        return f"{body}\n{indent}replay: {replay_command(c, inv)}"
     seed, ex = c.run_first[inv]
     at = f", trace record {ex['seq']}, t={ex['t']:g}s" if "seq" in ex else ""
     return (f"{indent}seed {seed}{at}: {ex.get('detail', '')}\n"
             f"{indent}reproduce: ssesim run {c.path} --strategy {c.strategy} --seed {seed} "
             f"--trace trace.jsonl")
+
+
+def replay_command(c: ScenarioCheck, inv: str) -> str:
+    """``ssesim run CX.json`` for a counterexample written by ``--counterexamples``, else the two
+    commands that write it and replay it."""
+    if inv in c.replay:
+        return f"ssesim run {c.replay[inv]}"
+    from simulations.explore.cxfiles import stem
+    return (f"ssesim explore {c.path} --strategy {c.strategy} --counterexamples cx && ssesim run "
+            f"cx/{stem(c.scenario, c.exploration.strategy, inv)}.json")
 
 
 def where_found(c: ScenarioCheck, inv: str) -> str:
@@ -185,11 +250,23 @@ def report(c: ScenarioCheck) -> str:
     lines.append(f"  runs: seeds 1..{c.runs}" if c.runs else "  runs: none (--runs 0)")
     for w in c.warnings:
         lines.append(f"  WARNING: {w}")
-    violated = c.violated()
-    for inv in violated:
+    for inv in c.violated():
         lines.append(f"  FAIL {inv}: {where_found(c, inv)}")
         lines.append(counterexample_text(c, inv))
-    held = [inv for inv in INVARIANTS if inv not in violated]
+    undecided = c.undecided()
+    if undecided and c.allow_bounded:
+        lines.append(f"  bounded (accepted by --allow-bounded): {', '.join(undecided)}: not seen broken "
+                     f"within the {ex.states:,} states reached nor in the runs")
+    elif undecided:
+        lines.append(f"  UNDECIDED: {', '.join(undecided)}: the exploration stopped at {ex.states:,} "
+                     "states before deciding them (runs did not break them); raise --max-states, "
+                     "bound the scenario ([explore].max_timeouts), or accept the bound with "
+                     "--allow-bounded")
+    for inv in INVARIANTS:
+        if inv in c.waived:
+            what = f"violated: {where_found(c, inv)}" if inv in c.broken() else "not broken"
+            lines.append(f"  WAIVED {inv} ({what}; not counted: --invariants/--ignore)")
+    held = c.held()
     if held:
         lines.append(f"  ok: {', '.join(held)}")
     seen = [s for s in c.required if s in c.witnessed]
@@ -201,56 +278,115 @@ def report(c: ScenarioCheck) -> str:
     return "\n".join(lines)
 
 
+CELL = {"held": "ok", "violated": "FAIL", "undecided": "?", "bounded": "~", "waived": "w"}
+
+
+def matrix(checks: list[ScenarioCheck]) -> str:
+    """The scenario × invariant verdicts as a text table, one row per checked scenario."""
+    names = [f"{c.scenario} ({c.strategy})" for c in checks]
+    first = max([len("scenario"), *map(len, names)])
+    head = "  ".join([f"{'scenario':<{first}}", *INVARIANTS])
+    rows = [head]
+    used = set()
+    for name, c in zip(names, checks):
+        cells = []
+        for inv in INVARIANTS:
+            cell = CELL[c.verdict(inv)] + ("!" if inv in c.waived and inv in c.broken() else "")
+            used.add(cell)
+            cells.append(f"{cell:<{len(inv)}}")
+        rows.append("  ".join([f"{name:<{first}}", *cells]).rstrip())
+    legend = [f"{cell} {meaning}" for cell, meaning in LEGEND if cell in used]
+    return "\n".join(rows + [f"({' | '.join(legend)})"])
+
+
+LEGEND = (("ok", "held"), ("FAIL", "violated"), ("?", "undecided: a bound stopped the exploration"),
+          ("~", "undecided, accepted by --allow-bounded"), ("w", "waived"), ("w!", "waived, violated"))
+
+
 # --- JUnit XML -----------------------------------------------------------------------------------
 def junit_xml(checks: list[ScenarioCheck]) -> bytes:
-    """One testsuite per scenario; a testcase per invariant and per required sometimes property."""
+    """One testsuite per scenario; a testcase per invariant and per required sometimes property.
+
+    Every checker runs over the same exploration and runs, so a scenario's measured time is shared
+    out evenly between its testcases (they add up to the suite's time). Undecided, accepted-bounded
+    and waived invariants are skipped testcases, with the reason."""
     import xml.etree.ElementTree as ET
     root = ET.Element("testsuites", name="ssesim check")
-    total = failures = 0
+    total = failures = skipped = 0
     for c in checks:
         suite = ET.SubElement(root, "testsuite", name=c.scenario)
         props = ET.SubElement(suite, "properties")
         ex = c.exploration
         values = {"file": c.path, "strategy": c.strategy, "runs": c.runs,
-                  "explored": ex is not None, "complete": "n/a" if ex is None else ex.complete}
+                  "explored": ex is not None, "complete": "n/a" if ex is None else ex.complete,
+                  "allow_bounded": c.allow_bounded,
+                  "waived": ",".join(i for i in INVARIANTS if i in c.waived)}
         if ex is not None:
-            values.update(states=ex.states, transitions=ex.transitions)
+            values.update(states=ex.states, transitions=ex.transitions,
+                          explore_seconds=f"{c.explore_seconds:.3f}")
+        values["runs_seconds"] = f"{max(c.seconds - c.explore_seconds, 0.0):.3f}"
         for k, v in values.items():
             ET.SubElement(props, "property", name=k, value=str(v).lower() if isinstance(v, bool)
                           else str(v))
         classname = f"{c.scenario}[{c.strategy}]"
-        n_fail = 0
-        violated = set(c.violated())
+        n = len(INVARIANTS) + len(c.required)
+        each = f"{c.seconds / n:.6f}"
+        n_fail = n_skip = 0
         for inv in INVARIANTS:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=inv, time="0")
-            if inv in violated:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=inv, time=each)
+            verdict = c.verdict(inv)
+            if verdict == "violated":
                 n_fail += 1
                 failure = ET.SubElement(case, "failure", type="invariant",
                                         message=f"{inv} violated: {where_found(c, inv)}")
                 failure.text = counterexample_text(c, inv, indent="")
+            elif verdict in ("undecided", "bounded", "waived"):
+                n_skip += 1
+                ET.SubElement(case, "skipped", message=skip_reason(c, inv, verdict))
         for s in c.required:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=f"sometimes:{s}", time="0")
+            case = ET.SubElement(suite, "testcase", classname=classname, name=f"sometimes:{s}", time=each)
             if s not in c.witnessed:
                 n_fail += 1
                 ET.SubElement(case, "failure", type="vacuous",
                               message=f"VACUOUS: {s} never witnessed").text = (
                     f"{s} was witnessed neither in exploration nor in {c.runs} seeded runs")
+        if c.undecided() and not c.allow_bounded:
+            n_fail += 1  # the suite fails as the check does: one testcase says why
+            case = ET.SubElement(suite, "testcase", classname=classname, name="bounded-search",
+                                 time="0.000")
+            ET.SubElement(case, "failure", type="undecided",
+                          message=f"undecided: {', '.join(c.undecided())}").text = (
+                f"the exploration stopped at {ex.states} states; --allow-bounded accepts it")
+            n += 1
         if c.warnings:
             ET.SubElement(suite, "system-out").text = "\n".join(c.warnings)
-        n = len(INVARIANTS) + len(c.required)
         suite.set("tests", str(n))
         suite.set("failures", str(n_fail))
         suite.set("errors", "0")
-        suite.set("skipped", "0")
+        suite.set("skipped", str(n_skip))
         suite.set("time", f"{c.seconds:.3f}")
         total += n
         failures += n_fail
+        skipped += n_skip
     root.set("tests", str(total))
     root.set("failures", str(failures))
     root.set("errors", "0")
+    root.set("skipped", str(skipped))
     root.set("time", f"{sum(c.seconds for c in checks):.3f}")
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def skip_reason(c: ScenarioCheck, inv: str, verdict: str) -> str:
+    if verdict == "waived":
+        what = f"violated: {where_found(c, inv)}" if inv in c.broken() else "not broken"
+        return f"waived by --invariants/--ignore ({what})"
+    states = c.exploration.states
+    if verdict == "bounded":
+        return (f"undecided, accepted by --allow-bounded: not seen broken within the {states} states "
+                "the bound let the exploration reach")
+    return (f"undecided: the exploration stopped at {states} states (--max-states) before deciding "
+            f"{inv}; not a pass")
 
 
 def write_junit(checks: list[ScenarioCheck], path: Path) -> None:

@@ -53,12 +53,96 @@ class Exploration:
     workers: int = 1  # processes that shared the search (parallel.py)
     max_timeouts: int | None = None  # [explore].max_timeouts: the POST timeouts any path may fire
     traffic: dict | None = None  # parallel.py: fingerprints offered to owners, states shipped to even out levels
+    # What stopped an incomplete search: "max-states", "max-seconds", "interrupted", "terminated".
+    stopped_by: str | None = None
+    levels: list = dataclass_field(default_factory=list)  # depth -> states first reached at it
+
+    @property
+    def undecided(self) -> list[str]:
+        """The invariants a stopped search did not see broken: not proven, not refuted (SPEC order)."""
+        return [] if self.complete else [k for k in INVARIANTS if not self.violations.get(k)]
+
+    def verdicts(self) -> dict:
+        """Each invariant → ``"violated"``, ``"held"`` (a complete search) or ``"undecided"``."""
+        return {k: "violated" if self.violations.get(k) else "held" if self.complete else "undecided"
+                for k in INVARIANTS}
 
     def to_json(self) -> dict:
+        """SPEC §6's object, then what it leaves implicit: each invariant's verdict, the undecided
+        ones, and what stopped an incomplete search."""
         return {"scenario": self.scenario, "strategy": self.strategy, "states": self.states,
                 "transitions": self.transitions, "complete": self.complete,
                 "violations": {k: self.violations[k] for k in INVARIANTS},
-                "fingerprint_collision_probability": self.collision_probability}
+                "fingerprint_collision_probability": self.collision_probability,
+                "verdicts": self.verdicts(), "undecided": self.undecided,
+                "stopped_by": self.stopped_by}
+
+
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a search, carrying what was found so far (``partial``, an
+    :class:`Exploration` marked incomplete) and the interruption itself (``cause``)."""
+
+    def __init__(self, partial: Exploration, cause: KeyboardInterrupt):
+        super().__init__(str(cause))
+        self.partial, self.cause = partial, cause
+
+
+def interruption(exc: KeyboardInterrupt) -> str:
+    """``"terminated"`` for SIGTERM (``simulations.cli.Terminated``), else ``"interrupted"``."""
+    return "terminated" if type(exc).__name__ == "Terminated" else "interrupted"
+
+
+class Growth:
+    """Watches the states each breadth-first level adds and says once, early, when the growth per
+    level predicts that the search will pass ``max_states`` (``hint(text)`` hears of it).
+
+    The projection: a level's growth ratio falls by about the same step from level to level (the
+    mean fall over the last three, at least ``MIN_FALL``) until the levels stop growing, and the
+    levels after the widest one add about as many states as those before it (breadth-first level
+    sizes of these models rise and fall roughly symmetrically). It is a rough estimate, within a
+    factor of about 3 on the example scenarios; the hint is given only when two levels in a row
+    project more than ``MARGIN`` × the bound, and never for a search under ``SMALL`` states."""
+
+    MIN_FALL, MARGIN, SMALL = 0.05, 1.25, 1000
+
+    def __init__(self, max_states: int, hint):
+        self.max_states, self.hint, self.said = max_states, hint, hint is None
+        self.over = 0  # levels in a row whose projection passed the bound
+
+    @classmethod
+    def projected(cls, levels: list) -> float | None:
+        """The projected size of the whole search from its level sizes so far (None: too early,
+        or the levels no longer grow)."""
+        states = sum(levels)
+        if len(levels) < 6 or states < cls.SMALL or min(levels[-5:]) == 0:
+            return None
+        ratios = [levels[i] / levels[i - 1] for i in range(len(levels) - 4, len(levels))]
+        ratio, fall = ratios[-1], max((ratios[0] - ratios[-1]) / 3, cls.MIN_FALL)
+        if ratio < 1:
+            return None
+        size, rise = levels[-1], 0.0
+        while ratio - fall > 1:
+            ratio -= fall
+            size *= ratio
+            rise += size
+        return 2 * (states + rise)
+
+    def level_done(self, levels: list, states: int) -> None:
+        """``levels[d]``: the states first reached at depth d, the last one just complete;
+        ``states``: all the states found so far."""
+        if self.said:
+            return
+        total = self.projected(levels)
+        self.over = self.over + 1 if total is not None and total > self.MARGIN * self.max_states else 0
+        if self.over < 2:
+            return
+        self.said = True
+        self.hint(f"hint: at depth {len(levels) - 1} ({states:,} states so far, the last level "
+                  f"{levels[-1] / levels[-2]:.2f}× the one before) the growth per level projects "
+                  f"about {total:,.0f} states, past the --max-states bound of {self.max_states:,}: the "
+                  "search will likely stop undecided; a smaller scenario (fewer sends, clients, "
+                  "[explore].faults or max_disconnects, a max_timeouts budget) or --ample decides "
+                  "sooner (README: Sizing a search)")
 
 
 PROGRESS_EVERY = 4096
@@ -92,7 +176,7 @@ def collision_probability(states: int, transitions: int) -> float:
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
             reduction: bool = False, progress=None, full_keys: bool = False,
             ample: bool = False, frontier_objects: int | None = None, symmetry: bool = False,
-            prune: bool = True) -> Exploration:
+            prune: bool = True, max_seconds: float | None = None, hint=None) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
     ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
@@ -106,7 +190,12 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     ``symmetry``: interchangeable clients are keyed up to a renaming (states counted up to it;
     same verdicts and shortest counterexamples); it cannot be combined with sleep or ample sets,
     whose skipped steps name clients. ``prune=False`` keeps the checkers' entries of sends that can
-    no longer change a verdict in the key (to test that leaving them out changes nothing)."""
+    no longer change a verdict in the key (to test that leaving them out changes nothing).
+
+    The search stops, incomplete, at once when a new state would pass ``max_states`` or when
+    ``max_seconds`` have passed (``stopped_by`` says which); ``hint(text)`` hears, once, when the
+    growth per level predicts the state bound (:class:`Growth`). Ctrl-C or SIGTERM raise
+    :class:`SearchInterrupted` with what was found so far."""
     if symmetry and (reduction or ample):
         raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
                          "skipped steps name clients, which symmetry renames)")
@@ -116,14 +205,15 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     gc.disable()
     try:
         return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample,
-                        frontier_objects, symmetry, prune)
+                        frontier_objects, symmetry, prune, max_seconds, hint)
     finally:
         if collecting:
             gc.enable()
 
 
 def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets,
-             frontier_objects=None, symmetry=False, prune=True) -> Exploration:
+             frontier_objects=None, symmetry=False, prune=True, max_seconds=None,
+             hint=None) -> Exploration:
     model = Model(scenario, strategy, symmetry=symmetry, prune=prune)
     reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
@@ -144,64 +234,83 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     waiting: set = {root_seal} if sleep else set()  # seals queued and not yet expanded
     paths: dict[str, list] = {}
     transitions = 0
-    complete = True
     max_depth = 0
     table: list = []  # code -> step
-    while queue:
-        node, index, sealed, only = queue.popleft()
-        max_depth = max(max_depth, node.depth)
-        acts = model.actions(node)
-        if reduce:
-            acts = ample(model, node, acts)
-        if sleep:
-            asleep = sleeping.get(sealed, NO_SLEEP)
-            if only is None:
-                waiting.discard(sealed)
-            names = idents(node, acts, model.max_timeouts is not None)
-            todo = [(a, n) for a, n in zip(acts, names)
-                    if (n is None or n not in asleep) and (only is None or n in only)]
-            done: list = []
-        else:
-            todo = [(a, None) for a in acts]
-        for (action, name), child, broken in expand(model, node, todo):
-            if sleep:  # the steps asleep after this one: those independent of it
-                child_sleep = frozenset([u for u in asleep if independent(u, name)]
-                                        + [u for u in done if independent(u, name)])
-                if name is not None:
-                    done.append(name)
-            transitions += 1
-            for inv in broken:
-                if inv not in paths:
-                    paths[inv] = _path(parents, steps, table, index) + [action]
-            child_seal = seal(child.key(keys))
-            if child_seal in seen:
-                if sleep:
-                    old = sleeping.get(child_seal, NO_SLEEP)
-                    if old and not old <= child_sleep:
-                        # Met again with fewer steps asleep: the steps that slept there and do not
-                        # sleep now must be taken (Godefroid's rule for sleep sets with a visited set).
-                        if old & child_sleep:
-                            sleeping[child_seal] = old & child_sleep
-                        else:
-                            del sleeping[child_seal]
-                        if child_seal not in waiting:
-                            parents.append(index)
-                            steps.append(_code(codes, table, action))
-                            queue.append((child, len(parents) - 1, child_seal, old - child_sleep))
-                continue
-            if len(seen) >= max_states:
-                complete = False
-                continue
-            seen.add(child_seal)
+    levels = [1]  # depth -> states first reached at it
+    growth = Growth(max_states, hint)
+    deadline = None if max_seconds is None else start + max_seconds
+    stopped_by = interrupted = None
+    pops = 0
+    try:
+        while queue:
+            node, index, sealed, only = queue.popleft()
+            if node.depth > max_depth:  # every state of this depth is known: the level before is done
+                max_depth = node.depth
+                growth.level_done(levels[:max_depth + 1], len(seen))
+            pops += 1
+            if deadline is not None and not pops % 256 and time.perf_counter() >= deadline:
+                stopped_by = "max-seconds"
+                break
+            acts = model.actions(node)
+            if reduce:
+                acts = ample(model, node, acts)
             if sleep:
-                waiting.add(child_seal)
-                if child_sleep:
-                    sleeping[child_seal] = child_sleep
-            parents.append(index)
-            steps.append(_code(codes, table, action))
-            queue.append((child, len(parents) - 1, child_seal, None))
-            if progress is not None and not len(seen) % PROGRESS_EVERY:
-                progress(len(seen), transitions)
+                asleep = sleeping.get(sealed, NO_SLEEP)
+                if only is None:
+                    waiting.discard(sealed)
+                names = idents(node, acts, model.max_timeouts is not None)
+                todo = [(a, n) for a, n in zip(acts, names)
+                        if (n is None or n not in asleep) and (only is None or n in only)]
+                done: list = []
+            else:
+                todo = [(a, None) for a in acts]
+            for (action, name), child, broken in expand(model, node, todo):
+                if sleep:  # the steps asleep after this one: those independent of it
+                    child_sleep = frozenset([u for u in asleep if independent(u, name)]
+                                            + [u for u in done if independent(u, name)])
+                    if name is not None:
+                        done.append(name)
+                transitions += 1
+                for inv in broken:
+                    if inv not in paths:
+                        paths[inv] = _path(parents, steps, table, index) + [action]
+                child_seal = seal(child.key(keys))
+                if child_seal in seen:
+                    if sleep:
+                        old = sleeping.get(child_seal, NO_SLEEP)
+                        if old and not old <= child_sleep:
+                            # Met again with fewer steps asleep: the steps that slept there and do not
+                            # sleep now must be taken (Godefroid's rule for sleep sets with a visited set).
+                            if old & child_sleep:
+                                sleeping[child_seal] = old & child_sleep
+                            else:
+                                del sleeping[child_seal]
+                            if child_seal not in waiting:
+                                parents.append(index)
+                                steps.append(_code(codes, table, action))
+                                queue.append((child, len(parents) - 1, child_seal, old - child_sleep))
+                    continue
+                if len(seen) >= max_states:  # stop now: what is queued would only be expanded
+                    stopped_by = "max-states"
+                    break
+                seen.add(child_seal)
+                while len(levels) <= child.depth:
+                    levels.append(0)
+                levels[child.depth] += 1
+                if sleep:
+                    waiting.add(child_seal)
+                    if child_sleep:
+                        sleeping[child_seal] = child_sleep
+                parents.append(index)
+                steps.append(_code(codes, table, action))
+                queue.append((child, len(parents) - 1, child_seal, None))
+                if progress is not None and not len(seen) % PROGRESS_EVERY:
+                    progress(len(seen), transitions)
+            if stopped_by is not None:
+                break
+    except KeyboardInterrupt as exc:
+        interrupted, stopped_by = exc, interruption(exc)
+    complete = stopped_by is None
     seconds = time.perf_counter() - start
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
     result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(seen),
@@ -212,6 +321,9 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result.symmetry = model.groups
     result.max_timeouts = model.max_timeouts
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
+    result.stopped_by, result.levels = stopped_by, levels
+    if interrupted is not None:
+        raise SearchInterrupted(result, interrupted) from None
     return result
 
 

@@ -42,12 +42,15 @@ from model.invariants import INVARIANTS
 from model.plugins import PluginFailed, plugin_failure
 from simulations.explore.explorer import (
     Exploration,
+    Growth,
     Model,
+    SearchInterrupted,
     _code,
     collision_probability,
     describe_path,
     expand,
     fingerprint,
+    interruption,
 )
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
@@ -237,13 +240,24 @@ class _Post:
 
 def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
                     max_states: int = 1_000_000, progress=None, full_keys: bool = False,
-                    ample: bool = False, frontier_objects: int | None = None) -> Exploration:
+                    ample: bool = False, frontier_objects: int | None = None,
+                    max_seconds: float | None = None, hint=None) -> Exploration:
     """The search of :func:`simulations.explore.explorer.explore` shared by ``workers`` processes.
 
     ``frontier_objects``: as the serial search's (default ``store.HOT``), shared out between the
-    workers: each keeps at most its share of the next level as objects and packs the rest."""
+    workers: each keeps at most its share of the next level as objects and packs the rest.
+    The bound is checked level by level: a level that would pass ``max_states`` is counted up to
+    it and not expanded, and ``max_seconds`` is checked after each level (so a bounded search's
+    transitions can differ from one worker's, which stops at the state that passes the bound).
+    Ctrl-C or SIGTERM raise :class:`SearchInterrupted` with the figures so far; the
+    counterexamples of what was found are not rebuilt then (the workers are stopped at once)."""
     start = time.perf_counter()
     n = workers
+    interrupted = stopped_by = None
+    states = transitions = offered = shipped = 0
+    depth = -1
+    first: dict = {}  # invariant -> (worker, local index of the parent, step)
+    levels: list = []
     hot = (HOT if frontier_objects is None else frontier_objects) // n
     model = Model(scenario, strategy)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
@@ -259,20 +273,21 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
             links.append(mine)
             processes.append(p)
         pend = [reply[1] for reply in _gather(links, processes, "ready")]
-        states = transitions = offered = shipped = 0
-        depth = -1
-        complete = True
-        first: dict = {}  # invariant -> (worker, local index of the parent, step)
+        growth = Growth(max_states, hint)
+        deadline = None if max_seconds is None else start + max_seconds
         while any(pend):
             room = max_states - states
-            quotas = []
-            for count in pend:
-                quotas.append(min(count, room))
-                room -= quotas[-1]
-            if sum(quotas) < sum(pend):
-                complete = False
-            if not any(quotas):
+            if sum(pend) > room:  # the bound: count the level up to it, expand none of it
+                states += max(room, 0)
+                levels.append(max(room, 0))
+                stopped_by = "max-states"
                 break
+            if deadline is not None and depth >= 0 and time.perf_counter() >= deadline:
+                stopped_by = "max-seconds"
+                break
+            levels.append(sum(pend))
+            growth.level_done(levels, states + sum(pend))
+            quotas = list(pend)
             for link, quota in zip(links, quotas):
                 link.send(("level", quota))
             replies = _gather(links, processes, "level")
@@ -296,6 +311,9 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
             sometimes |= reply[1]
         for p in processes:
             p.join()
+    except KeyboardInterrupt as exc:
+        interrupted, stopped_by = exc, interruption(exc)
+        paths, sometimes = {}, set()
     finally:
         for p in processes:
             if p.is_alive():
@@ -307,16 +325,23 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
             q.close()
             q.cancel_join_thread()
     seconds = time.perf_counter() - start
-    labels = {inv: (describe_path(model, paths[inv]) if inv in paths else None) for inv in INVARIANTS}
+    labels = {inv: (describe_path(model, paths[inv]) if inv in paths else
+                    [NOT_REBUILT] if inv in first else None) for inv in INVARIANTS}
     result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), states,
-                         transitions, complete, seconds, labels, paths, max(depth, 0))
+                         transitions, stopped_by is None, seconds, labels, paths, max(depth, 0))
     result.ample = ample and ample_applicable(model)
     result.collision_probability = None if full_keys else collision_probability(states, transitions)
     result.sometimes = sometimes
     result.workers = n
     result.max_timeouts = model.max_timeouts
     result.traffic = {"offered": offered, "shipped": shipped}  # fingerprints offered, states shipped
+    result.stopped_by, result.levels = stopped_by, levels
+    if interrupted is not None:
+        raise SearchInterrupted(result, interrupted) from None
     return result
+
+
+NOT_REBUILT = "(violated; its counterexample was not rebuilt: the search was interrupted)"
 
 
 def _receive(link, tag: str) -> tuple:

@@ -2,7 +2,8 @@
 
 For each (strategy, scenario): an exhaustive exploration (with reduction) run to completion, and a
 few seeded runs; an invariant is violated when either finds it. An exploration the bound stopped is
-reported as incomplete, by name.
+reported as incomplete, by name: the report accepts the bound explicitly (as ``check --allow-bounded``
+does), and says that its verdicts hold within the bound only.
 """
 
 from __future__ import annotations
@@ -135,7 +136,10 @@ def check_section(results: list[dict], runs: int, max_states: int) -> tuple[str,
     lines += ["", (f"Every one of the {complete} explorations ran to completion (no bound hit): each "
                    "verdict above is proven over every interleaving of its scenario." if not incomplete
                    else f"{complete} explorations ran to completion; the bound stopped "
-                        f"{len(incomplete)}, whose verdicts cover only the states reached: "
+                        f"{len(incomplete)}, whose verdicts cover only the states reached (the "
+                        "report accepts the bound, as `ssesim check --allow-bounded` does: an "
+                        "invariant such a search did not see broken is undecided, not proven, "
+                        "and counts 0 above only within the bound): "
                         f"{', '.join(incomplete)}.")]
     lines += _bounded_lines(results)
     best: dict[str, dict] = {}  # invariant -> the result with its shortest counterexample

@@ -14,6 +14,8 @@ from pathlib import Path
 
 STRATEGY_COLORS = {"seed": "#d62728", "dual-write": "#ff7f0e", "seed-retry": "#9467bd",
                    "reconciled": "#2ca02c"}
+# Colours for plug-in strategies, none of the built-ins' (a plug-in's line and band share one).
+EXTRA_COLORS = ("#1f77b4", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 MARKERS = "osD^vP*X"
 LINESTYLES = ("-", "--", ":", "-.")
 METRIC_LABELS = {"anomalies": "invariant violations per 100 sends (all ten ids)",
@@ -90,7 +92,9 @@ def rate_figure(rows: list[dict], x_key: str, metric: str, title: str, scale: fl
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     styles = [None] if style_key is None else _values(rows, style_key)
     tops, his = [], [0.0]
-    for n, s in enumerate(_strategies(rows)):
+    drawn, labels = [], []
+    strategies = _strategies(rows)
+    for n, s in enumerate(strategies):
         for k, style in enumerate(styles):
             pts = sorted((r["params"][x_key], r[metric], r[f"{metric}.lo"], r[f"{metric}.hi"])
                          for r in rows if r["strategy"] == s and not math.isnan(r[metric])
@@ -98,14 +102,22 @@ def rate_figure(rows: list[dict], x_key: str, metric: str, title: str, scale: fl
             if not pts:
                 continue
             x, y, lo, hi = zip(*pts)
-            color = STRATEGY_COLORS.get(s)
+            color = strategy_color(s, strategies)
             label = s if style_key is None else f"{s}, {style}"
             zero = not any(y)
-            ax.plot(x, [v * scale for v in y], LINESTYLES[k % len(LINESTYLES)],
-                    marker=MARKERS[n % len(MARKERS)], ms=4 + 2.5 * k,
-                    mfc=color if k == 0 else "none", label=label + (" (0 at every point)"
-                                                                    if zero else ""),
-                    color=color, zorder=4 if zero else 2, clip_on=not zero)
+            twin = None if zero else twin_of(drawn, x, y)  # lines at 0 have their own care
+            # A line equal to one drawn before would hide under it: it is drawn on top, dashed with
+            # gaps that show the other's colour, with a larger hollow marker, and the legend says so.
+            line_style = LINESTYLES[k % len(LINESTYLES)] if twin is None else (0, (3, 3))
+            ax.plot(x, [v * scale for v in y], linestyle=line_style,
+                    marker=MARKERS[n % len(MARKERS)], ms=4 + 2.5 * k + (3 if twin is not None else 0),
+                    mfc=color if k == 0 and twin is None else "none",
+                    label=label + (" (0 at every point)" if zero else "")
+                    + (f" (= {labels[twin]})" if twin is not None else ""),
+                    color=color, zorder=(4 if zero else 2) + (1 if twin is not None else 0),
+                    clip_on=not zero)
+            drawn.append((x, y))
+            labels.append(label)
             ax.fill_between(x, [v * scale for v in lo], [v * scale for v in hi], alpha=0.15,
                             color=color, linewidth=0)
             tops.extend(v * scale for v in y if v > 0)
@@ -133,11 +145,18 @@ def confirm_cdf(hists: dict, stem: Path, title: str) -> tuple[Path, Path]:
     """The empirical CDF of time to confirm, one step line per strategy, log time axis."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    drawn, names = [], []
     for s, hist in hists.items():
         if hist.n == 0:
             continue
         xs, ps = hist.cdf()
-        ax.step(xs, ps, where="post", label=f"{s} (n={hist.n:,})", color=STRATEGY_COLORS.get(s))
+        twin = twin_of(drawn, tuple(xs), tuple(ps))
+        ax.step(xs, ps, where="post", label=f"{s} (n={hist.n:,})"
+                + (f" (= {names[twin]})" if twin is not None else ""),
+                color=strategy_color(s, list(hists)), linestyle="-" if twin is None else (0, (3, 3)),
+                zorder=2 + (twin is not None))
+        drawn.append((tuple(xs), tuple(ps)))
+        names.append(s)
     ax.set_xscale("log")
     ax.set_xlabel("time to confirm: optimistic entry shown → canonical entry shown (s)")
     ax.set_ylabel("fraction of confirmed sends")
@@ -157,7 +176,9 @@ def bytes_vs_length(rows: list[dict], x_key: str, stem: Path, title: str,
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     styles = {"snapshot": "-", "delta": "--"}
-    for k, s in enumerate(_strategies(rows)):
+    drawn, names = [], []
+    strategies = _strategies(rows)
+    for k, s in enumerate(strategies):
         for payload in _values(rows, payload_key):
             pts = sorted((r["params"][x_key], r["sse_bytes"], r["sse_bytes.lo"], r["sse_bytes.hi"])
                          for r in rows if r["strategy"] == s and r["params"][payload_key] == payload
@@ -165,9 +186,14 @@ def bytes_vs_length(rows: list[dict], x_key: str, stem: Path, title: str,
             if not pts:
                 continue
             x, y, lo, hi = zip(*pts)
-            color = STRATEGY_COLORS.get(s)
-            ax.plot(x, [v / 1000 for v in y], styles.get(payload, ":"), color=color,
-                    marker=MARKERS[k % len(MARKERS)], ms=7 - k, mfc="none", label=f"{s}, {payload}")
+            color = strategy_color(s, strategies)
+            twin = twin_of(drawn, x, y)
+            ax.plot(x, [v / 1000 for v in y],
+                    linestyle=styles.get(payload, ":") if twin is None else (0, (3, 3)), color=color, marker=MARKERS[k % len(MARKERS)], ms=7 - k + 3 * (twin is not None),
+                    mfc="none", zorder=2 + (twin is not None),
+                    label=f"{s}, {payload}" + (f" (= {names[twin]})" if twin is not None else ""))
+            drawn.append((x, y))
+            names.append(f"{s}, {payload}")
             ax.fill_between(x, [v / 1000 for v in lo], [v / 1000 for v in hi], alpha=0.12,
                             color=color, linewidth=0)
     ax.set_yscale("log")
@@ -233,6 +259,24 @@ def _fixed_text(first: dict, free: tuple) -> str:
 
 def _strategies(rows: list[dict]) -> list[str]:
     return list(dict.fromkeys(r["strategy"] for r in rows))
+
+
+def strategy_color(strategy: str, strategies: list[str]) -> str:
+    """A built-in's own colour; a plug-in's from ``EXTRA_COLORS``, by its place among the plug-ins."""
+    if strategy in STRATEGY_COLORS:
+        return STRATEGY_COLORS[strategy]
+    plugins = [s for s in strategies if s not in STRATEGY_COLORS]
+    return EXTRA_COLORS[plugins.index(strategy) % len(EXTRA_COLORS)]
+
+
+def twin_of(drawn: list, x, y) -> int | None:
+    """The index in ``drawn`` (``(x, y)`` pairs of the lines drawn so far) of a line equal to this
+    one, or None: an identical curve would hide under it."""
+    for i, (dx, dy) in enumerate(drawn):
+        if dx == x and len(dy) == len(y) and all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+                                                  for a, b in zip(dy, y)):
+            return i
+    return None
 
 
 def _values(rows: list[dict], key: str) -> list:

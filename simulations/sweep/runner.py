@@ -113,9 +113,8 @@ def prepare_out_dir(out_dir: str | Path, sweep: Sweep, resume: bool) -> Path:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         raise InputError(str(meta_path), None, "unreadable sweep metadata") from None
-    if meta.get("fingerprint") != sweep.fingerprint():
-        raise InputError(str(out), None, f"holds results of another sweep (or of {sweep.source} "
-                                         "before it changed); choose another --out")
+    from simulations.sweep.resume import check_resumable
+    check_resumable(out, meta, sweep)
     return out
 
 
@@ -353,7 +352,8 @@ def git_commit() -> str | None:
 
 
 def _meta(sweep: Sweep, workers: int | None, scheduler: str | None) -> dict:
-    return {"sweep": sweep.to_json(), "fingerprint": sweep.fingerprint(),
+    from simulations.sweep.resume import parts
+    return {"sweep": sweep.to_json(), "fingerprint": sweep.fingerprint(), "parts": parts(sweep),
             "ssesim_version": simulations.__version__, "git_commit": git_commit(),
             "python": sys.version.split()[0], "workers": workers or os.cpu_count(),
             "scheduler": scheduler, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

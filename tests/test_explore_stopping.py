@@ -1,0 +1,126 @@
+"""How an exploration stops (issue 23, items 2, 4, 6): a bound stops it at once and leaves the
+invariants it did not see broken undecided; ``--max-seconds`` does the same; Ctrl-C and SIGTERM print
+what was found so far, marked interrupted, and exit 130 / 143 (with ``--workers`` too); the growth
+per level gives an early hint on stderr."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulations.cli import Terminated, main
+from simulations.explore import explorer, parallel
+from simulations.explore.explorer import Growth, explore
+from simulations.io.scenario import builtin_scenarios, load_scenario
+
+SCENARIOS = {p.stem: str(p) for p in builtin_scenarios()}
+
+
+def test_the_state_bound_stops_the_search_at_once(monkeypatch):
+    """Before, every queued state was still expanded after the bound (all ``max_states`` of them)."""
+    expanded = []
+    actions = explorer.Model.actions
+    monkeypatch.setattr(explorer.Model, "actions", lambda self, node: expanded.append(1) or actions(self, node))
+    result = explore(load_scenario(SCENARIOS["two-sessions"]), "seed", max_states=300)
+    assert (result.states, result.complete, result.stopped_by) == (300, False, "max-states")
+    assert len(expanded) == 181  # of the 300 found; the other 119 stay queued, unexpanded
+
+
+def test_explore_json_says_undecided_after_a_bound(capsys):
+    assert main(["explore", SCENARIOS["two-sessions"], "--strategy", "seed", "--max-states", "300",
+                 "--json", "--quiet"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["complete"] is False and obj["stopped_by"] == "max-states"
+    assert all(obj["violations"][inv] is None for inv in obj["undecided"])
+    assert set(obj["verdicts"].values()) <= {"violated", "undecided"}
+    assert "undecided" in obj["verdicts"].values()
+
+
+def test_explore_text_says_undecided_not_held(capsys):
+    assert main(["explore", SCENARIOS["two-sessions"], "--strategy", "seed", "--max-states", "300",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "\nundecided: " in out and "a stopped search proves nothing about them" in out
+    assert "\nheld:" not in out
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_max_seconds_stops_the_search_undecided(workers, capsys):
+    assert main(["explore", SCENARIOS["two-sessions"], "--strategy", "seed", "--max-seconds", "0",
+                 "--json", "--quiet", "--workers", workers]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["complete"] is False and obj["stopped_by"] == "max-seconds" and obj["undecided"]
+
+
+def test_max_seconds_must_not_be_negative(capsys):
+    assert main(["explore", SCENARIOS["two-sessions"], "--max-seconds", "-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["ssesim explore: error: --max-seconds: must be >= 0, got -1"]
+
+
+@pytest.mark.parametrize("signal_class, status, word", [
+    (KeyboardInterrupt, 130, "INTERRUPTED (Ctrl-C)"), (Terminated, 143, "INTERRUPTED (SIGTERM)")])
+def test_an_interrupted_search_prints_what_it_found(signal_class, status, word, monkeypatch, capsys):
+    calls = []
+    actions = explorer.Model.actions
+
+    def interrupted(self, node):
+        calls.append(1)
+        if len(calls) == 60:
+            raise signal_class()
+        return actions(self, node)
+    monkeypatch.setattr(explorer.Model, "actions", interrupted)
+    assert main(["explore", SCENARIOS["two-quick-sends"], "--quiet"]) == status
+    out, err = capsys.readouterr()
+    assert word in out and "undecided: " in out
+    assert "no-ghost: shortest counterexample" in out  # found before the interruption
+    assert err.strip().endswith("interrupted" if status == 130 else "terminated")
+
+
+def test_an_interrupted_search_with_workers_prints_its_figures(monkeypatch, capsys):
+    calls = []
+    gather = parallel._gather
+
+    def interrupted(links, processes, tag):
+        calls.append(tag)
+        if len(calls) == 4:
+            raise KeyboardInterrupt()
+        return gather(links, processes, tag)
+    monkeypatch.setattr(parallel, "_gather", interrupted)
+    assert main(["explore", SCENARIOS["two-quick-sends"], "--quiet", "--workers", "2", "--json"]) == 130
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["stopped_by"] == "interrupted" and obj["complete"] is False and obj["states"] > 0
+    calls.clear()
+    assert main(["explore", SCENARIOS["two-quick-sends"], "--quiet", "--workers", "2"]) == 130
+    out = capsys.readouterr().out
+    assert "INTERRUPTED (Ctrl-C)" in out and "undecided: " in out
+
+
+def test_the_growth_per_level_gives_an_early_hint():
+    said = []
+    growth = Growth(30_000, said.append)
+    levels = [1, 1, 3, 9, 23, 58, 139, 306, 623, 1188, 2145]  # two-sessions under seed-retry
+    for depth in range(1, len(levels) + 1):
+        growth.level_done(levels[:depth], sum(levels[:depth]))
+    assert len(said) == 1 and said[0].startswith("hint: at depth 9 (2,351 states so far")
+    quiet = Growth(1_000_000, said.append)  # a search that completes at 9,571 states
+    levels = [1, 2, 5, 14, 39, 107, 281, 673, 1364, 2214, 2533, 1626, 556, 138, 18]
+    for depth in range(1, len(levels) + 1):
+        quiet.level_done(levels[:depth], sum(levels[:depth]))
+    assert len(said) == 1
+
+
+def test_the_hint_is_one_stderr_line_of_explore(capsys):
+    assert main(["explore", SCENARIOS["two-sessions"], "--strategy", "seed-retry", "--max-states",
+                 "3000", "--quiet"]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "hint: at depth" in line]
+    assert len(err) == 1 and err[0].startswith("ssesim explore: hint: at depth ")
+
+
+def test_check_interrupted_by_sigterm_exits_143(monkeypatch, capsys):
+    def terminated(self, node):
+        raise Terminated()
+    monkeypatch.setattr(explorer.Model, "actions", terminated)
+    assert main(["check", SCENARIOS["two-quick-sends"], "--quiet", "--runs", "0"]) == 143
+    assert capsys.readouterr().err.strip() == "ssesim check: terminated"
