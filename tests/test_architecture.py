@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Each part may import the parts of a lower rank (and itself); equal ranks are independent.
 LAYERS = {"model": 0, "simulations.io": 1, "simulations.engine": 2, "simulations.live": 2,
-          "simulations.explore": 3, "simulations.sweep": 3, "simulations.report": 4,
+          "simulations.explore": 3, "simulations.sweep": 3, "simulations.browser": 3,
+          "simulations.report": 4,
           "simulations.cli": 5, "simulations.bench": 5, "simulations.__main__": 6,
           "simulations": 0}  # the bare package holds only __version__
 

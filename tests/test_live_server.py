@@ -175,8 +175,10 @@ def test_the_assistant_sets_its_flags_then_replies():
     got = asyncio.run(go())
     assert [(e["version"], e["is_typing"], e["is_processing"], e["count"]) for e in got] == [
         (1, False, False, 1), (2, True, True, 1), (3, False, False, 2)]
-    assert got[2]["messages"][1] == {"index": 1, "sender": "assistant", "content": "re: A",
-                                     "client_message_id": None, "send": None}
+    reply = dict(got[2]["messages"][1])
+    assert reply.pop("timestamp").endswith("Z")
+    assert reply == {"index": 1, "sender": "assistant", "content": "re: A",
+                     "client_message_id": None, "send": None}
 
 
 def test_the_openapi_document_describes_what_the_server_sends():

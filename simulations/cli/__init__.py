@@ -23,7 +23,7 @@ from model.errors import SsesimError
 from model.plugins import plugin_failure
 
 # Command modules under simulations/cli, in the order --help lists them.
-COMMANDS = ("run", "explore", "check", "check_trace", "sweep", "diagram", "report", "serve", "live", "schema", "completion")
+COMMANDS = ("run", "explore", "check", "check_trace", "sweep", "diagram", "report", "serve", "live", "browser", "schema", "completion")
 
 
 class UsageError(SsesimError):

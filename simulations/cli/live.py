@@ -21,6 +21,10 @@ def add_parser(sub) -> None:
     p.add_argument("--time-scale", type=float, metavar="X",
                    help="wall seconds per scenario second (default 0 in lockstep: unpaced; 1 when free)")
     p.add_argument("--target", metavar="URL", help="another server; only the client side runs")
+    p.add_argument("--wire", choices=("ssesim", "seed"), default="ssesim",
+                   help="the names the clients speak: ssesim (the wire contract, default) or seed "
+                        "(POST {message, session_id}, ?session_id=, isTyping, isProcessing; no "
+                        "versions or ids), for a server built for the seed's client; with --target")
     p.add_argument("--trace", metavar="FILE", help="write the JSONL trace to FILE")
     p.add_argument("--json", action="store_true", help="print run's JSON object plus \"live\"")
     p.add_argument("--max-seconds", type=float, default=600.0, metavar="S",
@@ -50,12 +54,14 @@ def run(args) -> int:
                              ("--patience", args.patience, 0.0)):
         if value is not None and not value >= low:
             raise InputError(name, None, f"must be >= {low:g}, got {value:g}")
+    if args.wire == "seed" and args.target is None:
+        raise InputError("--wire", None, "seed needs --target URL (the reference server speaks both)")
     mode = args.mode or ("free" if args.target else "lockstep")
     if mode == "free" and args.time_scale == 0:
         raise InputError("--time-scale", None, "must be > 0 in a free run")
     result = live_run(scenario, strategy=args.strategy, seed=args.seed, mode=mode,
                       time_scale=args.time_scale, target=args.target, trace_path=args.trace,
-                      limits=Limits(wall=args.max_seconds, patience=args.patience))
+                      limits=Limits(wall=args.max_seconds, patience=args.patience), wire_names=args.wire)
     for warning in warnings_for(scenario, result.strategy) + result.warnings:
         print(f"ssesim live: warning: {warning}", file=sys.stderr)
     if args.json:

@@ -32,12 +32,13 @@ def create_app(core: ServerCore) -> FaultMiddleware:
         problem = _bad_post(body)
         if problem:
             return _problem(422, problem)
+        session, content = wire.post_fields(body)
         tags = _tags(request, wire.H_CLIENT, wire.H_SEND, wire.H_ATTEMPT)
         if tags is None:
             return _problem(422, "ssesim tag headers must be integers")
         fault = request.headers.get(wire.H_FAULT)
         try:
-            status, _outcome, state = core.receive(body["session"], body["content"],
+            status, _outcome, state = core.receive(session, content,
                                                    body.get("client_message_id"), body.get("deadline"),
                                                    fault if fault in wire.SERVER_FAULTS else None, *tags)
         except OverflowError as exc:
@@ -45,9 +46,10 @@ def create_app(core: ServerCore) -> FaultMiddleware:
         return JSONResponse(state, status_code=status)
 
     async def stream(request: Request):
-        session = request.query_params.get("session")
+        params = request.query_params
+        session = params.get("session") or params.get("session_id")  # ours, or the seed's name
         if not session:
-            return _problem(422, "the query parameter session is required")
+            return _problem(422, "the query parameter session (or session_id) is required")
         snapshot = request.query_params.get("snapshot", "0") in ("1", "true")
         last = request.headers.get(wire.LAST_EVENT_ID)
         if last is not None:
@@ -58,6 +60,8 @@ def create_app(core: ServerCore) -> FaultMiddleware:
         tags = _tags(request, wire.H_CLIENT, wire.H_CONN)
         if tags is None:
             return _problem(422, "ssesim tag headers must be integers")
+        if request.headers.get(wire.H_REFUSE):  # a refused reconnect (SPEC §2.4 v3.2)
+            return _problem(503, "reconnect refused")
         try:
             st = core.open(session, tags[0], tags[1], last, snapshot)
         except OverflowError as exc:
@@ -137,12 +141,9 @@ def _tags(request: Request, *names: str):
 
 
 def _bad_post(body) -> str | None:
-    if not isinstance(body, dict):
-        return "the body must be a JSON object"
-    if not isinstance(body.get("session"), str) or not body["session"]:
-        return "session must be a non-empty string"
-    if not isinstance(body.get("content"), str):
-        return "content must be a string"
+    fields = wire.post_fields(body)
+    if isinstance(fields, str):
+        return fields
     cmid = body.get("client_message_id")
     if cmid is not None and not isinstance(cmid, str):
         return "client_message_id must be a string"

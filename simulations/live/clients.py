@@ -11,7 +11,17 @@ from __future__ import annotations
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
-from model.system import ANSWERED, AWAITING, Attempt, ClientHalf, Message
+from model.system import (
+    ANSWERED,
+    AWAITING,
+    CLOSED,
+    OPEN,
+    REOPENING,
+    Attempt,
+    ClientHalf,
+    Message,
+    resume_of,
+)
 from model.vocab import Dropped, Event, Reconnect
 
 
@@ -40,12 +50,15 @@ class Replica:
 class Host:
     """One simulated client: its strategy, its connection state and the attempts it awaits."""
 
-    __slots__ = ("conn", "connected", "index", "last_version", "last_view", "outstanding", "replica",
-                 "session", "strategy")
+    __slots__ = ("closed", "conn", "connected", "index", "last_version", "last_view", "outstanding",
+                 "refuse", "replica", "session", "strategy")
 
     def __init__(self, index: int, session: str, strategy: Strategy, replica: Replica):
         self.index, self.session, self.strategy, self.replica = index, session, strategy, replica
-        self.connected, self.conn, self.last_version = True, 0, 0
+        # last_version: the Last-Event-ID its EventSource holds (None before its first event);
+        # closed, refuse: as model.system.Client's (SPEC §2.4 v3.2)
+        self.connected, self.conn, self.last_version = True, 0, None
+        self.closed, self.refuse = OPEN, 0
         self.outstanding: dict[int, Attempt] = {}
         self.last_view = strategy.view
 
@@ -107,25 +120,44 @@ class ClientSide(ClientHalf):
         c.replica.learn(messages)
         return self._client(t, c, "sse", c.strategy.on_event(t, event))
 
-    def disconnect(self, t: float, client: int) -> list:
+    def disconnect(self, t: float, client: int, refuse: int = 0) -> list:
         c = self.clients[client]
         if not c.connected:
-            return []
+            return []  # nothing happens, and no refusal count is set
         c.connected = False
+        if refuse:
+            c.refuse = refuse
         self.pending += 1
         self.obs.disconnect(t, client, c.conn, len(c.outstanding))
         out = self._client(t, c, "close", c.strategy.on_close(t))
         return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
 
-    def reconnecting(self, t: float, client: int) -> tuple[int, int | None, bool]:
-        """The reconnection starts: (new connection number, Last-Event-ID, snapshot first?)."""
+    def refuses(self, client: int) -> bool:
+        """Whether a scripted count refuses ``client``'s next reconnect (decided before any draw)."""
+        return self.clients[client].refuse > 0
+
+    def reconnecting(self, t: float, client: int, refused: bool = False):
+        """The reconnection starts, in ``model.system.World.reconnect``'s order: (new connection
+        number, Last-Event-ID or None, snapshot first?, refused?, the strategy's effects if refused).
+        A refused one opens no stream (the server answers it 503)."""
         c = self.clients[client]
         self.pending -= 1
-        c.connected = True
         c.conn += 1
+        if c.closed == REOPENING:  # a new EventSource: it has received nothing, so it has no id
+            c.closed = OPEN
+            c.last_version = None
+        if c.refuse:
+            c.refuse -= 1
+            refused = True
+        resume = resume_of(self.scenario.sse.resume, c)
         asks = c.strategy.asks_snapshot
-        self.obs.reconnect(t, client, c.conn, "snapshot" if asks else self.scenario.sse.resume)
-        return c.conn, c.last_version, asks
+        if refused:
+            c.closed = CLOSED
+            self.obs.reconnect(t, client, c.conn, resume, True)
+            return c.conn, c.last_version, asks, True, self._client(t, c, "refused", c.strategy.on_refused(t))
+        c.connected = True
+        self.obs.reconnect(t, client, c.conn, resume)
+        return c.conn, c.last_version, asks, False, []
 
     def opened(self, t: float, client: int) -> list:
         c = self.clients[client]

@@ -32,7 +32,7 @@ from model.vocab import Reply, Think
 from simulations.live import wire
 from simulations.live.audit import Auditor
 from simulations.live.clients import ClientSide
-from simulations.live.core import Driver
+from simulations.live.driver import ConductorDriver, Limits  # noqa: F401 - re-exported
 from simulations.live.schedule import (
     ARRIVE,
     DELIVER,
@@ -54,37 +54,15 @@ from simulations.live.schedule import (
     Schedule,
     instant,
 )
+from simulations.live.target import TargetAudit
 from simulations.live.transport import LOST, TargetError, Wire, wake_or_timeout
 
 
-class Limits:
-    """Bounds of one run: wall seconds, steps, and how long to wait for any one real effect."""
-
-    def __init__(self, wall: float = 600.0, steps: int = 2_000_000, patience: float = 5.0):
-        self.wall, self.steps, self.patience = wall, steps, patience
-
-
-class ConductorDriver(Driver):
-    """The in-process server's clock and timers, taken from the conductor."""
-
-    def __init__(self, conductor: Conductor):
-        super().__init__()
-        self.conductor = conductor
-
-    def now(self) -> float:
-        return self.conductor.server_now()
-
-    def later(self, delay: Dist, kind: str, session: str, content: str) -> None:
-        self.conductor.server_timer(delay, kind, session, content)
-
-    def pushed(self, client: int, conn: int, version: int) -> None:
-        self.conductor.server_pushed(client, conn, version)
-
-
-class Conductor(Schedule):
+class Conductor(Schedule, TargetAudit):
     """Owns the virtual clock, the queue and the RNG of one live run; the clients are real."""
 
     settle = 0.25  # --target: wall seconds of quiet before a quiescence check (set by the runner)
+    seed_names = False  # --wire seed: the clients speak the seed's names (set by the runner)
 
     def __init__(self, scenario: Scenario, strategy_cls: type, rng: random.Random, obs: Observer,
                  *, lockstep: bool, time_scale: float, limits: Limits, target: bool):
@@ -204,9 +182,13 @@ class Conductor(Schedule):
         # a POST may take its timeout and then the patience before the server counts as silent
         post_wait = self.limits.patience + self.time_scale * self.timeout
         self.wire = Wire(url, len(self.side.clients), self.limits.patience, self.on_event, self.on_end,
-                         names, post_wait)
+                         names, post_wait, seed_names=self.seed_names)
         for h in self.side.clients:
             await self.wire.open(h.index, 0, h.session, None, False, tags=True)
+        self.collected = []  # snapshot-always: the t = 0 pushes were scheduled by the Schedule
+        if self.lockstep:
+            await self._settle()  # ... and they must have been received before the first step
+        self.was_quiet = not self.side.pending
         self.t0 = asyncio.get_running_loop().time()
         if self.target:  # another server's clock is Unix time: deadlines are sent on it
             epoch0, scale = time.time(), self.time_scale
@@ -342,27 +324,6 @@ class Conductor(Schedule):
     def _only_clocks(self) -> bool:
         return all(e[2] == POISSON for e in self.heap)
 
-    async def _settle_target(self) -> None:
-        """--target: the client side stayed quiet for ``settle`` wall seconds: read each session's
-        snapshot (the audit), then check quiescence, unless something happened meanwhile."""
-        marker = self.quiet_wall
-        for session in sorted({h.session for h in self.side.clients}):
-            event, messages = await self.wire.snapshot(session)
-            if self.quiet_wall != marker or self.ended:
-                return
-            self.auditor.learn(self.vnow(), event, messages)
-        self.quiet_wall = None
-        t = self.vnow()
-        side = self.side
-        if not side.pending and side.quiescent():
-            self.obs.quiescent(t)
-            self.was_quiet = True
-            if self.inputs == 0:
-                self._end(t, True)
-        elif self.inputs == 0 and self._only_clocks() and not self.tasks:
-            self.stuck = True
-            self._end(t, False)
-
     def _end(self, t: float, checked: bool) -> None:
         """The ``end`` record; nothing is recorded after it (requests still under way while the run
         shuts down are not part of the trace)."""
@@ -412,7 +373,7 @@ class Conductor(Schedule):
             return await self._reconnect(t, a)
         if kind == DISCONNECT:
             self.inputs -= 1
-            return side.disconnect(t, a)
+            return side.disconnect(t, a, b)
         if kind == POISSON:
             if b != self.epoch[a] or not side.clients[a].connected:
                 return []
@@ -483,9 +444,13 @@ class Conductor(Schedule):
 
     async def _reconnect(self, t: float, client: int) -> list:
         side = self.side
-        conn, last, asks = side.reconnecting(t, client)
+        conn, last, asks, refused, effects = side.reconnecting(t, client, self.draw_refused(client))
         session = side.clients[client].session
         self.collected = []
+        if refused:  # the server really answers it 503; the client stops, as a browser's EventSource
+            if self.lockstep or not self.target:
+                await self.wire.open(client, conn, session, last, asks, refuse=True)
+            return effects
         if self.lockstep:
             await self.wire.open(client, conn, session, last, asks)
             effects = self.collected + side.opened(t, client)

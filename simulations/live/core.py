@@ -28,6 +28,8 @@ MAX_SESSIONS = 10_000
 class Driver:
     """Clock and timers for a server; this one is the wall clock (``ssesim serve``)."""
 
+    epoch = 0.0  # Unix time of the clock's instant 0 (messages' ``timestamp``, SPEC §6.1)
+
     def __init__(self, time_scale: float = 1.0, seed: int = 0):
         self.time_scale = time_scale
         self.rng = random.Random(seed)  # draws the assistant's delays (``model.config.Dist``)
@@ -79,6 +81,7 @@ class ServerCore:
         self.open_streams = 0
         self._anonymous = count(1)
         self._frames: dict[tuple, bytes] = {}
+        self.stamps: dict[str, list[str]] = {}  # session -> each message's commit ``timestamp``
 
     # --- sessions and events ------------------------------------------------------------------
     def session(self, name: str) -> Session:
@@ -88,12 +91,15 @@ class ServerCore:
                 raise OverflowError(f"more than {MAX_SESSIONS} sessions")
             s = self.sessions[name] = Session(name)
             self.streams[name] = {}
+            self.stamps[name] = []
         return s
 
     def state(self, s: Session, version: int, snapshot: bool) -> dict:
         """The state of ``version`` as first sent: a snapshot, or that change's delta."""
         name, v, lo, n, typing, processing, snap = s.event(version, snapshot)
-        messages = [wire.message_json(m.index, m.sender, m.content, m.cmid, m.send) for m in s.log[lo:n]]
+        stamps = self.stamps[name]
+        messages = [wire.message_json(m.index, m.sender, m.content, m.cmid, m.send, stamps[m.index])
+                    for m in s.log[lo:n]]
         return wire.state_json(name, v, n, messages, typing, processing, snap)
 
     def frame(self, s: Session, version: int, snapshot: bool) -> bytes:
@@ -138,6 +144,7 @@ class ServerCore:
         return cmid in s.by_cmid
 
     def _commit(self, s: Session, message: Message) -> None:
+        self.stamps[s.name].append(wire.timestamp(self.driver.epoch + self.driver.now()))
         s.append(message)
         self._change(s, message)
 
@@ -181,7 +188,10 @@ class ServerCore:
             self._end(old)
         st = streams[key] = Stream(s.name, client, conn, key)
         self.open_streams += 1
-        if snapshot or (last_event_id is not None and self.sse.resume == "snapshot"):
+        # SPEC §2.6 (v3.2): a snapshot if asked or always; else nothing without an id (the server
+        # cannot tell a reconnect without Last-Event-ID from a first connection); else the policy
+        resume = self.sse.resume
+        if snapshot or resume == "snapshot-always" or (last_event_id is not None and resume == "snapshot"):
             self._push(s, st, s.version, True)
         elif last_event_id is not None and self.sse.resume == "last-event-id":
             for v in self.replay_versions(s, last_event_id):

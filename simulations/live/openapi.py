@@ -15,6 +15,9 @@ _MESSAGE = {
                               "description": "the POST's client_message_id, echoed"},
         "send": {"type": ["integer", "null"],
                  "description": "test hook: the X-Ssesim-Send header of the POST that committed it"},
+        "timestamp": {"type": "string", "format": "date-time",
+                      "description": "when it was committed (ISO 8601; in lockstep the virtual instant "
+                                     "from 2000-01-01T00:00:00Z); the seed's name (SPEC §6.1)"},
     },
 }
 _STATE = {
@@ -29,6 +32,8 @@ _STATE = {
         "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
         "is_typing": {"type": "boolean"},
         "is_processing": {"type": "boolean"},
+        "isTyping": {"type": "boolean", "description": "is_typing under the seed's name (SPEC §6.1)"},
+        "isProcessing": {"type": "boolean", "description": "is_processing under the seed's name"},
         "outcome": {"type": "string", "description": "POST answers only: ok, duplicate, expired, "
                                                      "invalid, rejected, error_before_commit, "
                                                      "error_after_commit or accepted_dropped"},
@@ -36,8 +41,10 @@ _STATE = {
 }
 _POST = {
     "type": "object",
-    "required": ["session", "content"],
+    "description": "ours ({session, content, ...}) or the seed's ({message, session_id}, SPEC §6.1)",
     "properties": {
+        "session_id": {"type": "string", "minLength": 1, "description": "the seed's name of session"},
+        "message": {"type": "string", "description": "the seed's name of content"},
         "session": {"type": "string", "minLength": 1},
         "content": {"type": "string"},
         "client_message_id": {"type": "string", "description": "idempotency key, checked first"},
@@ -96,7 +103,10 @@ def openapi_document(core=None) -> dict:
             wire.STREAM: {"get": {
                 "summary": "The session's SSE stream",
                 "parameters": [
-                    {"name": "session", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "session", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "the session (or `session_id`, the seed's name): one is required"},
+                    {"name": "session_id", "in": "query", "required": False,
+                     "schema": {"type": "string"}},
                     {"name": "snapshot", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": ["0", "1"]},
                      "description": "1: start with one snapshot, whatever the resume policy"},

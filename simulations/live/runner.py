@@ -49,16 +49,17 @@ class LiveResult(RunResult):
 
 def live_run(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None,
              mode: str = "lockstep", time_scale: float | None = None, target: str | None = None,
-             trace_path=None, limits: Limits | None = None) -> LiveResult:
-    """Play ``scenario`` over real HTTP and SSE; raises SsesimError (TargetError) for a bad target."""
+             trace_path=None, limits: Limits | None = None, wire_names: str = "ssesim") -> LiveResult:
+    """Play ``scenario`` over real HTTP and SSE; raises SsesimError (TargetError) for a bad target.
+    ``wire_names``: ``ssesim`` (the wire contract) or ``seed`` (the seed's names, no ids)."""
     return asyncio.run(live_run_async(scenario, strategy=strategy, seed=seed, mode=mode,
                                       time_scale=time_scale, target=target, trace_path=trace_path,
-                                      limits=limits, signals=True))
+                                      limits=limits, signals=True, wire_names=wire_names))
 
 
 async def live_run_async(scenario: Scenario, *, strategy=None, seed=None, mode="lockstep",
                          time_scale=None, target=None, trace_path=None, limits=None,
-                         signals=False) -> LiveResult:
+                         signals=False, wire_names="ssesim") -> LiveResult:
     name = strategy or scenario.strategy
     seed = scenario.seed if seed is None else seed
     strategy_cls = resolve_strategy(name, scenario.source)
@@ -87,6 +88,7 @@ async def live_run_async(scenario: Scenario, *, strategy=None, seed=None, mode="
     try:
         conductor = Conductor(scenario, strategy_cls, random.Random(seed), obs, lockstep=lockstep,
                               time_scale=time_scale, limits=limits, target=target is not None)
+        conductor.seed_names = wire_names == "seed"
         if target is None:
             core = ServerCore(scenario.server, scenario.sse, ConductorDriver(conductor), obs)
             server = Embedded(create_app(core))
@@ -151,6 +153,7 @@ def _result(scenario, conductor: Conductor, monitor: Monitor, seed, mode, time_s
         warnings.append(f"{scenario.source}: stopped by the live limits ({conductor.limits.wall:g} s "
                         f"wall or {conductor.limits.steps} steps), without the end-of-run checks")
     live = {"mode": mode, "time_scale": time_scale, "target": target,
+            "wire": "seed" if conductor.seed_names else "ssesim",
             "wall_seconds": round(wall, 3), "steps": conductor.steps}
     if conductor.wire is not None:
         live.update(conductor.wire.figures.to_json())

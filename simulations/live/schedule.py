@@ -64,10 +64,13 @@ class Schedule:
         # per client: the connection of its latest delivery and that delivery's instant (FIFO)
         self.last_conn, self.last_time, self.epoch = [-1] * n, [0.0] * n, [0] * n
         self.inputs = len(scenario.sends) + len(scenario.events)
+        self.refused_p = sse.reconnect_refused
+        if sse.resume == "snapshot-always":  # the t = 0 snapshots come first, in client order
+            self.apply(0.0, [Pushed(c, 0, 0) for c in range(n)])
         for spec in scenario.sends:
             self.schedule(spec.at, SEND, spec.client, spec.content, spec)
         for ev in scenario.events:
-            self.schedule(ev.at, DISCONNECT, ev.client, None, None)
+            self.schedule(ev.at, DISCONNECT, ev.client, ev.refuse, None)
         wl = scenario.workload
         if wl is not None and wl.count > 0:
             self.inputs += wl.count * n
@@ -98,6 +101,10 @@ class Schedule:
         length = wl.content_length
         content = (f"c{client}m{k}:" + "x" * length)[:length]
         return self.side.user_send(t, client, content)
+
+    def draw_refused(self, client: int) -> bool:
+        """Whether this reconnect is refused: a scripted count first, else a draw (only when > 0)."""
+        return self.side.refuses(client) or (self.refused_p > 0 and self.rng.random() < self.refused_p)
 
     def draw_fault(self) -> str:
         if not self.faults:

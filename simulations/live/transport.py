@@ -69,8 +69,11 @@ class Wire:
     """The clients' side of the connections to one server at ``url``."""
 
     def __init__(self, url: str, clients: int, patience: float, on_event, on_end,
-                 names: dict[str, str] | None = None, post_wait: float | None = None):
+                 names: dict[str, str] | None = None, post_wait: float | None = None,
+                 seed_names: bool = False):
         self.url = url.rstrip("/")
+        # --wire seed: the seed's names ({message, session_id}, ?session_id=, isTyping, ...), no ids
+        self.seed_versions = wire.SeedVersions() if seed_names else None
         self.post_wait = post_wait or patience  # the longest wait for a POST's answer
         # scenario session -> session name on the wire (unique per run against a shared server)
         self.names = names or {}
@@ -93,11 +96,14 @@ class Wire:
     # --- POST /api/chat -----------------------------------------------------------------------
     async def post(self, client: int, session: str, a, fault: str | None, tags: bool = True):
         """Send attempt ``a``; its answer ``(status, event, messages, outcome)``, or LOST."""
-        body = {"session": self.names.get(session, session), "content": a.content}
-        if a.cmid is not None:
-            body["client_message_id"] = a.cmid
-        if a.deadline is not None:
-            body["deadline"] = self.server_clock(a.deadline)
+        if self.seed_versions is not None:
+            body = {"message": a.content, "session_id": self.names.get(session, session)}
+        else:
+            body = {"session": self.names.get(session, session), "content": a.content}
+            if a.cmid is not None:
+                body["client_message_id"] = a.cmid
+            if a.deadline is not None:
+                body["deadline"] = self.server_clock(a.deadline)
         headers = {}
         if tags:
             headers = {wire.H_CLIENT: str(client), wire.H_SEND: str(a.send), wire.H_ATTEMPT: str(a.n)}
@@ -121,8 +127,18 @@ class Wire:
         figures.rtt.append(time.perf_counter() - start)
         figures.answers += 1
         figures.answer_bytes += len(r.content)
+        if self.seed_versions is not None:
+            return self._seed_answer(r, self.names.get(session, session))
         status, event, messages, outcome = decode_answer(r, self.url)
         return status, self._local(event), messages, outcome
+
+    def _seed_answer(self, r: httpx.Response, session: str):
+        """A POST answer in the seed's names: its state if the body carries one, else none."""
+        try:
+            event, messages = self.seed_versions.decode(r.json(), session, f"{self.url}{wire.CHAT}")
+        except (ValueError, wire.WireError):
+            return r.status_code, None, [], "answered"
+        return r.status_code, self._local(event), messages, "answered"
 
     def _local(self, event):
         """The event with its session named as in the scenario."""
@@ -132,15 +148,18 @@ class Wire:
 
     # --- GET /api/chat/stream -----------------------------------------------------------------
     async def open(self, client: int, conn: int, session: str, last_event_id: int | None,
-                   snapshot: bool, tags: bool = True) -> None:
+                   snapshot: bool, tags: bool = True, refuse: bool = False) -> None:
         """Open the stream; returns once its headers arrived (the connection is open); a reader task
-        then hands its events to ``on_event`` and its end to ``on_end``."""
+        then hands its events to ``on_event`` and its end to ``on_end``. ``refuse``: the fault layer
+        asks the server to refuse it (an HTTP error: the client stops, as a browser does)."""
         headers = {"accept": "text/event-stream", "cache-control": "no-store"}
         if tags:
             headers.update({wire.H_CLIENT: str(client), wire.H_CONN: str(conn)})
+        if refuse:
+            headers[wire.H_REFUSE] = "1"
         if last_event_id is not None:
             headers["last-event-id"] = str(last_event_id)
-        params = {"session": self.names.get(session, session)}
+        params = {"session_id" if self.seed_versions is not None else "session": self.names.get(session, session)}
         if snapshot:
             params["snapshot"] = "1"
         request = self.http[client].build_request("GET", wire.STREAM, params=params, headers=headers)
@@ -151,15 +170,26 @@ class Wire:
             raise TargetError(f"{self.url}: the SSE stream did not open within {self.patience:g} s") from None
         except httpx.TransportError as exc:
             raise TargetError(f"{self.url}: {_reason(exc)}") from None
+        if refuse:  # an HTTP error on a reconnect: no stream, no retry
+            await r.aclose()
+            if r.status_code == 200:
+                raise TargetError(f"{self.url}{wire.STREAM}: a reconnect to refuse was answered 200")
+            return
         if r.status_code != 200 or "text/event-stream" not in r.headers.get("content-type", ""):
             await r.aclose()
             raise TargetError(f"{self.url}{wire.STREAM}: answered {r.status_code} "
                               f"{r.headers.get('content-type', '')!r}, not an SSE stream")
         self.figures.streams += 1
         self.responses[(client, conn)] = r
-        self.readers[(client, conn)] = asyncio.get_running_loop().create_task(self._read(client, conn, r))
+        self.readers[(client, conn)] = asyncio.get_running_loop().create_task(
+            self._read(client, conn, r, params[next(iter(params))]))
 
-    async def _read(self, client: int, conn: int, r: httpx.Response) -> None:
+    def _decode(self, obj, where: str, session: str, event_id: str | None = None):
+        if self.seed_versions is not None:
+            return self.seed_versions.decode(obj, session, where, event_id)
+        return wire.decode_state(obj, where)
+
+    async def _read(self, client: int, conn: int, r: httpx.Response, session: str = "") -> None:
         where = f"{self.url}{wire.STREAM} (client {client}, connection {conn})"
         counted = 0
         error = None
@@ -168,7 +198,7 @@ class Wire:
                 if not sse.data:  # a keep-alive or comment
                     continue
                 try:
-                    event, messages = wire.decode_state(json.loads(sse.data), where)
+                    event, messages = self._decode(json.loads(sse.data), where, session, sse.id)
                 except ValueError as exc:
                     raise wire.WireError(f"{where}: event data is not JSON: {exc}") from None
                 self.figures.events += 1
@@ -190,13 +220,15 @@ class Wire:
     async def snapshot(self, session: str) -> tuple[tuple, list]:
         """One snapshot of ``session``, read from a fresh untagged stream (the audit of a --target run)."""
         client = self.http[0]
+        remote = self.names.get(session, session)
+        name = "session_id" if self.seed_versions is not None else "session"
         try:
-            async with client.stream("GET", wire.STREAM,
-                                     params={"session": self.names.get(session, session), "snapshot": "1"},
+            async with client.stream("GET", wire.STREAM, params={name: remote, "snapshot": "1"},
                                      headers={"accept": "text/event-stream"}) as r:
                 async for sse in EventSource(r).aiter_sse():
                     if sse.data:
-                        event, messages = wire.decode_state(json.loads(sse.data), f"{self.url}{wire.STREAM}")
+                        event, messages = self._decode(json.loads(sse.data), f"{self.url}{wire.STREAM}",
+                                                       remote)
                         return self._local(event), messages
         except httpx.TransportError as exc:
             raise TargetError(f"{self.url}: {_reason(exc)}") from None

@@ -18,6 +18,8 @@ ones (all of them in a snapshot, that change's in a delta), so they are the log'
 from __future__ import annotations
 
 import json
+import math
+import time
 from typing import NamedTuple
 
 from model.errors import SsesimError
@@ -35,6 +37,7 @@ H_SEND = "x-ssesim-send"
 H_ATTEMPT = "x-ssesim-attempt"
 H_CONN = "x-ssesim-conn"
 H_FAULT = "x-ssesim-fault"
+H_REFUSE = "x-ssesim-refuse"  # a stream request the server must refuse (503): a refused reconnect
 LAST_EVENT_ID = "last-event-id"
 
 SERVER_FAULTS = ("rejected", "error_before_commit", "error_after_commit", "accepted_dropped")
@@ -53,15 +56,48 @@ class WireMessage(NamedTuple):
     send: int | None  # the X-Ssesim-Send tag of the POST that committed it, when the server echoes it
 
 
-def message_json(index: int, sender: str, content: str, cmid: str | None, send: int | None) -> dict:
-    return {"index": index, "sender": sender, "content": content, "client_message_id": cmid,
-            "send": send}
+EPOCH = 946_684_800.0  # 2000-01-01T00:00:00Z: instant 0 of a lockstep run's timestamps (SPEC §6.1)
+
+
+def timestamp(seconds: float) -> str:
+    """ISO 8601 (UTC, milliseconds) of Unix time ``seconds``: the seed reads ``timestamp``."""
+    whole = math.floor(seconds)
+    ms = min(round((seconds - whole) * 1000), 999)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{ms:03d}Z"
+
+
+def message_json(index: int, sender: str, content: str, cmid: str | None, send: int | None,
+                 at: str | None = None) -> dict:
+    """One message; ``sender``, ``content`` and ``timestamp`` are also the seed's names (§6.1)."""
+    out = {"index": index, "sender": sender, "content": content, "client_message_id": cmid,
+           "send": send}
+    if at is not None:
+        out["timestamp"] = at
+    return out
 
 
 def state_json(session: str, version: int, count: int, messages: list[dict], typing: bool,
                processing: bool, snapshot: bool) -> dict:
+    """A state; ``isTyping`` and ``isProcessing`` repeat the flags under the seed's names (§6.1)."""
     return {"session": session, "version": version, "payload": "snapshot" if snapshot else "delta",
-            "count": count, "messages": messages, "is_typing": typing, "is_processing": processing}
+            "count": count, "messages": messages, "is_typing": typing, "is_processing": processing,
+            "isTyping": typing, "isProcessing": processing}
+
+
+def post_fields(body) -> tuple[str, str] | str:
+    """(session, content) of a POST body in either naming: ours (``session``, ``content``) or the
+    seed's (``session_id``, ``message``); or the problem, as one sentence."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    seed = "session" not in body and "content" not in body and ("message" in body or "session_id" in body)
+    session = body.get("session_id" if seed else "session")
+    content = body.get("message" if seed else "content")
+    names = ("session_id", "message") if seed else ("session", "content")
+    if not isinstance(session, str) or not session:
+        return f"{names[0]} must be a non-empty string"
+    if not isinstance(content, str):
+        return f"{names[1]} must be a string"
+    return session, content
 
 
 def sse_frame(version: int, data: dict) -> bytes:
@@ -101,3 +137,33 @@ def decode_state(obj, where: str) -> tuple[Event, list[WireMessage]]:
 
 def _int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+class SeedVersions:
+    """Versions for states in the seed's names, which carry none (``--wire seed``): per session, a
+    state seen before keeps its number; a new one (other messages or flags) takes the next."""
+
+    def __init__(self):
+        self.known: dict[str, dict[tuple, int]] = {}
+
+    def decode(self, obj, session: str, where: str, event_id: str | None = None) -> tuple[Event, list[WireMessage]]:
+        """The model's ``Event`` and messages of a state in the seed's names: ``messages`` (each
+        ``sender`` and ``content``), ``isTyping``, ``isProcessing``; always a snapshot. Its version
+        is the SSE ``id:`` when that is an integer (what a browser sends back as Last-Event-ID)."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+            raise WireError(f"{where}: expected a JSON object with messages (the seed's names)")
+        messages = []
+        for i, m in enumerate(obj["messages"]):
+            if not (isinstance(m, dict) and isinstance(m.get("sender"), str)
+                    and isinstance(m.get("content"), str)):
+                raise WireError(f"{where}: message {i} has no sender or content")
+            messages.append(WireMessage(i, m["sender"], m["content"], None, None))
+        typing = bool(obj.get("isTyping", obj.get("is_typing", False)))
+        processing = bool(obj.get("isProcessing", obj.get("is_processing", False)))
+        seen = self.known.setdefault(session, {})
+        key = (tuple((m.sender, m.content) for m in messages), typing, processing)
+        if event_id is not None and event_id.isdigit():
+            version = seen[key] = int(event_id)
+        else:
+            version = seen.setdefault(key, max(seen.values(), default=0) + 1)
+        return Event(session, version, 0, len(messages), typing, processing, True), messages
