@@ -8,21 +8,11 @@ session through a ``Replica``: the messages its client has received, never the s
 
 from __future__ import annotations
 
+from model.client_half import CLOSED, OPEN, REOPENING, ClientHalf, resume_of
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
-from model.system import (
-    ANSWERED,
-    AWAITING,
-    CLOSED,
-    OPEN,
-    REOPENING,
-    Attempt,
-    ClientHalf,
-    Message,
-    resume_of,
-)
-from model.vocab import Dropped, Event, Reconnect
+from model.vocab import ANSWERED, AWAITING, Attempt, Dropped, Event, Message, Reconnect
 
 
 class Replica:
