@@ -4,8 +4,6 @@ stream starts (``resume_of``), both shared by the World and the live server (SPE
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from model.config import Dist
 from model.plugins import BadEffect
 from model.vocab import (
@@ -25,9 +23,6 @@ from model.vocab import (
     Timer,
     Unconfirmed,
 )
-
-if TYPE_CHECKING:
-    from model.system import Client
 
 OPEN, CLOSED, REOPENING = 0, 1, 2  # Client.closed: the state of a client's EventSource
 
@@ -88,7 +83,7 @@ class ClientHalf:
         c = self.clients[client]
         return self._client(t, c, "retry", c.strategy.on_retry(t, send))
 
-    def _client(self, t: float, c: Client, cause: str, effects) -> list:
+    def _client(self, t: float, c, cause: str, effects) -> list:
         """Carry out a strategy's effects; report its view if it changed; return driver effects.
 
         The one decoding of strategy effects (``model.vocab``), most frequent kinds first.
@@ -140,14 +135,14 @@ class ClientHalf:
         self._report_view(t, c, cause)
         return out
 
-    def _report_view(self, t: float, c: Client, cause: str) -> None:
+    def _report_view(self, t: float, c, cause: str) -> None:
         """Report the client's view if it changed since the last report."""
         view = c.strategy.view
         if view is not c.last_view and view != c.last_view:
             c.last_view = view
             self.obs.view(t, c.index, cause, view)
 
-    def _attempt(self, t: float, c: Client, post: Post) -> Attempt:
+    def _attempt(self, t: float, c, post: Post) -> Attempt:
         send, content, cmid, deadline = post  # unpacked: a NamedTuple's fields by name are slower (every send)
         prev = c.outstanding.get(send)
         key = (c.index, send)
