@@ -72,7 +72,9 @@ def run(args) -> int:
                                               "scripted sends; a [workload] is random: use `ssesim "
                                               "run` or `ssesim check`)")
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
-        progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")
+        def progress(states, moves, depth, frontier):  # as TLC: states, level, queue, rate
+            bar.set(states, f"depth {depth}, frontier {frontier:,}, {moves:,} transitions "
+                            f"(bound {args.max_states:,} states)")
         if args.workers > 1:
             from simulations.explore.parallel import explore_workers
             result = explore_workers(scenario, args.strategy, workers=args.workers,
@@ -84,6 +86,8 @@ def run(args) -> int:
                              reduction=args.reduction, ample=args.ample, full_keys=args.full_keys,
                              progress=progress, frontier_objects=args.frontier_objects,
                              symmetry=args.symmetry)
+        bar.set(result.states, f"depth {result.max_depth}, {result.transitions:,} transitions")
+        bar.finished = result.complete  # "stopped" when the bound ended the search
     notes = []
     if args.counterexamples is not None:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
