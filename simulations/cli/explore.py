@@ -63,7 +63,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from simulations.explore.explorer import explore
-    from simulations.io.progress import Progress
+    from simulations.io.progress import Progress, phase
     from simulations.io.scenario import load_scenario
     check_search(args)
     scenario = load_scenario(args.scenario)
@@ -93,8 +93,9 @@ def run(args) -> int:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
                                        args.counterexamples)
     if args.graph is not None or args.png is not None:
-        notes += write_graph(scenario, args.strategy, args.max_states, args.graph, args.png,
-                             f"{result.scenario}: {result.strategy}")
+        with phase("explore graph", quiet=args.quiet):  # a second search, keeping every edge
+            notes += write_graph(scenario, args.strategy, args.max_states, args.graph, args.png,
+                                 f"{result.scenario}: {result.strategy}")
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
