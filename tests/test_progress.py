@@ -23,6 +23,12 @@ from simulations.io.scenario import builtin_scenarios
 SCENARIOS = {p.stem: p for p in builtin_scenarios()}
 
 
+@pytest.fixture(autouse=True)
+def default_intervals(monkeypatch):
+    """These tests see the real intervals (tests/conftest.py sets them to an hour elsewhere)."""
+    monkeypatch.delenv(progress_module.LINES_ENV, raising=False)
+
+
 class Clock:
     def __init__(self):
         self.now = 0.0
@@ -119,7 +125,8 @@ def test_a_terminal_without_a_size_gets_plain_lines(columns, rows, monkeypatch):
     master, tty = _pty(columns, rows)
     with tty:
         assert tty.isatty() and not has_width(tty)
-        assert Progress("run", 1, stream=tty).mode == "lines"
+        with Progress("run", 1, stream=tty) as bar:
+            assert bar.mode == "lines"
     os.close(master)
 
 
@@ -149,8 +156,7 @@ def test_a_dumb_terminal_gets_plain_lines(monkeypatch):
 @pytest.fixture
 def eager(monkeypatch):
     """Plain progress lines at once and at every step (what a long job in a CI log shows)."""
-    monkeypatch.setattr(progress_module, "LINE_DELAY", 0.0)
-    monkeypatch.setattr(progress_module, "LINE_INTERVAL", 0.0)
+    monkeypatch.setenv(progress_module.LINES_ENV, "0 0")
     monkeypatch.setattr(RunProgress, "POLL", 0.001)
     monkeypatch.setattr(explorer, "PROGRESS_EVERY", 16)
 
@@ -216,3 +222,13 @@ def test_report_in_a_pipe_shows_progress_during_its_check_phase(tmp_path):
     assert counts == list(range(1, total + 1))  # one line per verdict, as each one finished
     assert check[-1].startswith(f"report check: done, {total}/{total} verdicts (100%)")
     assert any(line.startswith("sweep: ") for line in lines[starts[2]:starts[3]])
+
+
+def test_a_ticker_whose_stream_was_closed_stops_quietly():
+    """A progress never closed must not raise in its thread once its stream is gone."""
+    clock, stream = Clock(), io.StringIO()
+    bar = Progress("run", 1, "inputs", stream=stream, clock=clock)
+    stream.close()
+    clock.now = 1e6  # a line is due: printing it fails
+    bar._tick()  # the ticker's loop: it returns instead of raising
+    assert bar.lines == 0

@@ -140,7 +140,10 @@ class Progress:
 
     def _tick(self) -> None:
         while not self.stop.wait(TICK):
-            self.tick()
+            try:
+                self.tick()
+            except (OSError, ValueError):  # the stream is gone (closed): nothing left to show
+                return
 
     def tick(self) -> None:
         """What the ticker does every ``TICK`` seconds: a due line (or a bar's redraw, its time and
