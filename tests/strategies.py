@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from hypothesis import assume, event
 from hypothesis import strategies as st
 
 from model.config import ALL_FAULTS, FAULTS, PAYLOADS, RESUMES
@@ -300,3 +301,13 @@ def to_toml(d: dict) -> str:
         for item in items:
             lines += ["", f"[[{_key(k)}]]"] + [f"{_key(kk)} = {_value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"
+
+
+def assume_complete(*explorations) -> None:
+    """Assume away a generated case whose exploration its test's state bound stopped.
+
+    Such a case merely ran long: it proves nothing either way, so it is neither a pass nor a
+    failure. How many there were is a Hypothesis event (``--hypothesis-show-statistics``)."""
+    complete = all(e.complete for e in explorations)
+    event("exploration within the bound" if complete else "past the state bound: assumed away")
+    assume(complete)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -155,14 +154,12 @@ def test_check_trace_exit_status_2_on_a_missing_file(tmp_path, capsys):
 
 def test_reconciled_is_clean_over_200_seeds_of_the_realistic_workload():
     sc = realistic(25)
-    start = time.perf_counter()
     dirty = {}
     for seed in range(200):
         r = simulate(sc, strategy="reconciled", seed=seed)
         if r.total_violations:
             dirty[seed] = {k: v for k, v in r.violations.items() if v}
-    assert not dirty, dirty
-    assert time.perf_counter() - start < 60
+    assert not dirty, dirty  # (its speed is a benchmark's business: no wall-clock bound here)
 
 
 @pytest.mark.slow

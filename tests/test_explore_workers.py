@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import assume_complete
 from test_reduction import small_scenarios
 
 from model.invariants import INVARIANTS
@@ -53,8 +54,8 @@ def test_two_workers_find_what_one_finds_on_the_examples(case, capsys):
     assert set(two) == set(one)  # the same JSON shape
 
 
-def same_as_one(scenario, strategy, bound: int, **options) -> None:
-    one = explore(scenario, strategy, max_states=bound, **options)
+def same_as_one(scenario, strategy, bound: int, one=None, **options) -> None:
+    one = one if one is not None else explore(scenario, strategy, max_states=bound, **options)
     two = explore_workers(scenario, strategy, workers=2, max_states=bound, **options)
     assert (two.states, two.transitions, two.complete, two.max_depth) == (
         one.states, one.transitions, one.complete, one.max_depth)
@@ -69,7 +70,10 @@ def same_as_one(scenario, strategy, bound: int, **options) -> None:
 @given(small_scenarios())
 def test_two_workers_find_what_one_finds_on_generated_scenarios(case):
     data, strategy = case
-    same_as_one(parse_scenario(data, source="<generated>"), strategy, 6_000)
+    scenario = parse_scenario(data, source="<generated>")
+    one = explore(scenario, strategy, max_states=6_000)
+    assume_complete(one)  # a case past the bound merely ran long
+    same_as_one(scenario, strategy, 6_000, one=one)
 
 
 def test_three_workers_with_ample_sets_and_full_keys():

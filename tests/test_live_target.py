@@ -141,16 +141,28 @@ def test_a_server_that_commits_a_retried_id_twice_is_caught(scenarios, tmp_path)
     assert check.returncode == 1 and json.loads(check.stdout)["violations"] == got["violations"]
 
 
+def _has_sent(folder: Path) -> bool:
+    """Whether the trace being written in ``folder`` (its temporary file) holds a send yet."""
+    for temp in folder.glob(".t.jsonl.*"):
+        try:
+            if b'"kind":"send"' in temp.read_bytes():
+                return True
+        except OSError:  # renamed or removed meanwhile
+            pass
+    return False
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_leaves_a_complete_checkable_trace(sig, tmp_path):
     trace = tmp_path / "t.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "simulations", "live", str(SCENARIOS["realistic"]),
                              "--mode", "free", "--time-scale", "0.05", "--trace", str(trace)],
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not list(tmp_path.glob(".t.jsonl.*")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the trace is being written: the run has started
-    time.sleep(1.0)
+    # Signalled once its trace holds a send (not after a fixed sleep, which a loaded machine can
+    # outlast before the first send); the trace is written in blocks, so this is soon after it.
+    deadline = time.monotonic() + 120
+    while not _has_sent(tmp_path) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err

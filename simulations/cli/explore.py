@@ -72,7 +72,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from simulations.explore.explorer import SearchInterrupted, explore
-    from simulations.io.progress import Progress
+    from simulations.io.progress import Progress, phase
     from simulations.io.scenario import load_scenario
     check_search(args)
     if args.max_seconds is not None and not args.max_seconds >= 0:
@@ -85,7 +85,9 @@ def run(args) -> int:
     waived = waivers(args)
     interrupted = None
     with Progress("explore", None, "states", quiet=args.quiet) as bar:
-        progress = lambda states, moves: bar.set(states, f"{moves:,} transitions")
+        def progress(states, moves, depth, frontier):  # as TLC: states, level, queue, rate
+            bar.set(states, f"depth {depth}, frontier {frontier:,}, {moves:,} transitions "
+                            f"(bound {args.max_states:,} states)")
 
         def hint(text: str) -> None:
             with bar.aside():
@@ -105,6 +107,8 @@ def run(args) -> int:
                                  symmetry=args.symmetry, max_seconds=args.max_seconds, hint=hint)
         except SearchInterrupted as exc:  # print what was found, then exit 130/143 as usual
             result, interrupted = exc.partial, exc.cause
+        bar.set(result.states, f"depth {result.max_depth}, {result.transitions:,} transitions")
+        bar.finished = result.complete  # "stopped" when a bound or an interruption ended the search
     if interrupted is not None:
         print(json.dumps(result.to_json(), indent=2) if args.json else report(result, scenario, waived),
               flush=True)
@@ -114,8 +118,9 @@ def run(args) -> int:
         notes += write_counterexamples(result, scenario, args.scenario, args.strategy,
                                        args.counterexamples)
     if args.graph is not None or args.png is not None:
-        notes += write_graph(scenario, args.strategy, args.max_states, args.graph, args.png,
-                             f"{result.scenario}: {result.strategy}")
+        with phase("explore graph", quiet=args.quiet):  # a second search, keeping every edge
+            notes += write_graph(scenario, args.strategy, args.max_states, args.graph, args.png,
+                                 f"{result.scenario}: {result.strategy}")
     if args.json:
         obj = result.to_json()
         if waived:

@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from simulations.io.progress import phase
     from simulations.io.sweep_file import load_sweep
     from simulations.report.sweep import finish_sweep
     from simulations.sweep.runner import run_sweep
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("sweeps-out") / sweep.name
     outcome = run_sweep(sweep, out, workers=args.workers, resume=args.resume,
                         scheduler=args.scheduler, quiet=args.quiet)
-    report = finish_sweep(out)
+    with phase("sweep tables and plots", quiet=args.quiet):
+        report = finish_sweep(out)
     print(f"{sweep.name}: {outcome.total} runs ({outcome.skipped} already done, {outcome.ran} run "
           f"in {outcome.seconds:.1f} s), {outcome.failed} failed")
     print(f"results: {out / 'runs.csv'}; tables: {out / 'summary.md'}; report: {report}")

@@ -154,7 +154,8 @@ def check_scenario(path, scenario, strategy: str | None, runs: int, max_states: 
     say = progress.update if progress is not None else (lambda n, note=None: None)
     if scenario.sends:
         say(0, f"{scenario.name}: exploring")
-        progress = lambda states, _moves: say(0, f"{scenario.name}: exploring, {states:,} states")
+        progress = lambda states, _moves, depth, frontier: say(
+            0, f"{scenario.name}: exploring, {states:,} states, depth {depth}, frontier {frontier:,}")
         if workers > 1:
             from simulations.explore.parallel import explore_workers
             result.exploration = explore_workers(scenario, name, workers=workers, max_states=max_states,

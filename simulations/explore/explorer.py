@@ -186,7 +186,9 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     The visited set holds 64-bit fingerprints of the canonical state keys (``full_keys``: the keys
     themselves, collision-free at a higher memory cost). Each visited state keeps only the index of
     its parent and the code of the step that reached it, for the counterexamples.
-    ``progress(states, transitions)``, when given, is called every ``PROGRESS_EVERY`` states.
+    ``progress(states, transitions, depth=, frontier=)``, when given, is called every
+    ``PROGRESS_EVERY`` states (``depth``: the breadth-first level being expanded; ``frontier``: the
+    states queued).
     ``symmetry``: interchangeable clients are keyed up to a renaming (states counted up to it;
     same verdicts and shortest counterexamples); it cannot be combined with sleep or ample sets,
     whose skipped steps name clients. ``prune=False`` keeps the checkers' entries of sends that can
@@ -305,7 +307,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                 steps.append(_code(codes, table, action))
                 queue.append((child, len(parents) - 1, child_seal, None))
                 if progress is not None and not len(seen) % PROGRESS_EVERY:
-                    progress(len(seen), transitions)
+                    progress(len(seen), transitions, depth=max_depth, frontier=len(queue))
             if stopped_by is not None:
                 break
     except KeyboardInterrupt as exc:

@@ -302,7 +302,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
                     if inv in found and inv not in first:
                         first[inv] = (w, *found[inv])
             if progress is not None:
-                progress(states, transitions)
+                progress(states, transitions, depth=depth, frontier=sum(pend))
         paths = {inv: _path(links, n, w, index) + [action] for inv, (w, index, action) in first.items()}
         sometimes: set = set()
         for link in links:

@@ -7,3 +7,8 @@ REPORT_RUNS = 5  # seeded runs per scenario and strategy in the verdict section
 # the report names and runs again within a timeout budget (simulations.report.check.bounded). At
 # 500,000 the three found the same violations, for 3 more CPU minutes.
 REPORT_MAX_STATES = 250_000
+# ``ssesim report --quick``: the same sections, every exploration capped low (the bounded re-runs
+# too), fewer seeded runs and the quick sweep; a try-out of the report, not its verdicts.
+QUICK_MAX_STATES = 5_000
+QUICK_RUNS = 2
+QUICK_SWEEP = "quick"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 
 from model.invariants import INVARIANTS
 from model.strategies import BUILTIN
@@ -62,19 +63,36 @@ def bounded(scenario, strategy: str, max_states: int) -> dict:
 LARGE_FIRST = ("seed-retry",)  # its explorations are the largest: started first, the pool stays busy
 
 
-def all_verdicts(runs: int = 5, max_states: int = 1_000_000, workers: int | None = None) -> list[dict]:
+def all_verdicts(runs: int = 5, max_states: int = 1_000_000, workers: int | None = None,
+                 quiet: bool = True) -> list[dict]:
+    """Every (built-in strategy, example scenario) verdict, in that order. Unless ``quiet``,
+    progress on stderr: verdicts done of all, with the time left (simulations.io.progress)."""
+    from simulations.io.progress import Progress
+
     jobs = [(str(p), s, runs, max_states) for s in BUILTIN for p in builtin_scenarios()]
     workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        return [verdict(*job) for job in jobs]
-    order = sorted(range(len(jobs)), key=lambda i: jobs[i][1] not in LARGE_FIRST)
-    # worker_init: the workers leave signals to this process and exit when it dies (even SIGKILL)
-    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) as pool:
-        done = list(pool.map(verdict, *zip(*(jobs[i] for i in order))))
     results: list = [None] * len(jobs)
-    for i, result in zip(order, done):
-        results[i] = result
+    with Progress("report check", len(jobs), "verdicts", quiet=quiet) as bar:
+        if workers == 1:
+            for i, job in enumerate(jobs):
+                bar.update(0, f"{_name(job)}: exploring and running")
+                results[i] = verdict(*job)
+                bar.update(1, f"{_name(job)}: done")
+            return results
+        order = sorted(range(len(jobs)), key=lambda i: jobs[i][1] not in LARGE_FIRST)
+        # worker_init: the workers leave signals to this process and exit when it dies (even SIGKILL)
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) as pool:
+            futures = {pool.submit(verdict, *jobs[i]): i for i in order}
+            for future in as_completed(futures):  # the results keep the jobs' order, not this one
+                i = futures[future]
+                results[i] = future.result()
+                running = len(futures) - bar.done - 1
+                bar.update(1, f"{_name(jobs[i])} done; {min(running, workers)} running")
     return results
+
+
+def _name(job: tuple) -> str:
+    return f"{job[1]} on {Path(job[0]).stem}"
 
 
 def broken(result: dict) -> list[str]:

@@ -19,13 +19,15 @@ from simulations.live.runner import live_run
 
 
 def model_vs_wire(paths: list[Path] | None = None, strategies=tuple(BUILTIN), mode: str = "lockstep",
-                  time_scale: float | None = None) -> list[dict]:
+                  time_scale: float | None = None, progress=None) -> list[dict]:
     """One row per (scenario, strategy): the simulated and the live violation counts, and the wall
-    time of the live run."""
+    time of the live run. ``progress.update(n, note)``, when given, hears of each row done."""
     rows = []
     for path in paths if paths is not None else builtin_scenarios():
         scenario = load_scenario(path)
         for name in strategies:
+            if progress is not None:
+                progress.update(0, f"{name} on {scenario.name}")
             simulated = simulate(scenario, strategy=name)
             start = time.perf_counter()
             live = live_run(scenario, strategy=name, mode=mode, time_scale=time_scale)
@@ -34,6 +36,8 @@ def model_vs_wire(paths: list[Path] | None = None, strategies=tuple(BUILTIN), mo
                          "simulated": dict(simulated.violations), "live": dict(live.violations),
                          "agree": _violated(simulated.violations) == _violated(live.violations),
                          "wall": time.perf_counter() - start, "mode": live.live["mode"]})
+            if progress is not None:
+                progress.update(1)
     return rows
 
 

@@ -28,6 +28,7 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
     Finished runs of the same sweep are kept from an earlier report (``--resume``); results of
     a sweep that has changed since are replaced. Links are relative to ``report_dir``.
     """
+    from simulations.io.progress import phase
     from simulations.io.sweep_file import load_sweep, resolve_sweep_path
     from simulations.sweep.runner import META_JSON, RUNS_CSV, SAMPLES_JSONL, run_sweep
 
@@ -38,7 +39,8 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
         for name in (META_JSON, RUNS_CSV, SAMPLES_JSONL):
             (out / name).unlink(missing_ok=True)
     outcome = run_sweep(loaded, out, workers=workers, resume=True, quiet=quiet)
-    finish_sweep(out)
+    with phase("report sweep tables and plots", quiet=quiet):
+        finish_sweep(out)
     link = _rel(out / REPORT_MD, Path(report_dir))
     intro = (f"The built-in sweep `{loaded.name}`: {outcome.total:,} runs. Its own report, tables "
              f"and data are in [sweep/]({link}).")
