@@ -13,16 +13,16 @@ class SessionView:
     Read-only. ``index_of`` and ``message`` answer only for messages this client has received (None
     otherwise), and a message carries no ground truth: its ``send`` and ``client`` are None, as a
     real client reading the wire would have them. ``session`` is the World's session or a live
-    client's replica; ``client``, when given, has ``known`` and ``known_more``: what it has received
-    of the session's log (``learn``). Without one, every message the session holds is known: a
-    replica holds only what its client learnt.
+    client's replica; ``known``, when given, is what the client has received of the session's log,
+    ``[prefix, runs above it]`` (``learn``), a list the World updates in place. Without it, every
+    message the session holds is known: a replica holds only what its client learnt.
     """
 
-    __slots__ = ("_client", "_session")
+    __slots__ = ("_known", "_session")
 
-    def __init__(self, session, client=None):
+    def __init__(self, session, known: list | None = None):
         self._session = session
-        self._client = client
+        self._known = known
 
     @property
     def name(self) -> str:
@@ -30,13 +30,13 @@ class SessionView:
         return self._session.name
 
     def _knows(self, index: int) -> bool:
-        client = self._client
-        if client is None:
+        known = self._known
+        if known is None:
             log = self._session.log
             return 0 <= index < len(log) and log[index] is not None
-        if 0 <= index < client.known:
+        if 0 <= index < known[0]:
             return True
-        return any(lo <= index < hi for lo, hi in client.known_more)
+        return any(lo <= index < hi for lo, hi in known[1])
 
     def index_of(self, cmid: str) -> int | None:
         """The server index of the message committed with client message id ``cmid``, if this

@@ -113,9 +113,9 @@ class Client:
     it received, None before its first (and in a new EventSource, after a ``Reopen``). ``closed``:
     ``OPEN`` (connected, or reconnecting by itself), ``CLOSED`` (a reconnect was refused: closed for
     good) or ``REOPENING`` (closed, and the strategy's ``Reopen`` will open a new one); ``refuse``:
-    how many of its next reconnects a scripted event refuses. ``known`` / ``known_more``: what its
-    events and response bodies carried of its session's log, all its strategy may read
-    (``SessionView``, ``model.strategies.learn``).
+    how many of its next reconnects a scripted event refuses. ``known``: what its events and response
+    bodies carried of its session's log, ``[prefix, runs above it]``, all its strategy may read
+    (``SessionView``, ``model.session_view.learn``).
     """
 
     __slots__ = (
@@ -124,7 +124,6 @@ class Client:
         "connected",
         "index",
         "known",
-        "known_more",
         "last_version",
         "last_view",
         "outstanding",
@@ -137,7 +136,10 @@ class Client:
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn, self.last_version = True, 0, None
         self.closed, self.refuse = OPEN, 0
-        self.known, self.known_more = 0, ()  # what it received of the session's log (strategies.learn)
+        # What it received of the session's log, [prefix, runs above it] (model.session_view.learn):
+        # a list its SessionView shares (no reference back to the client: no cycle for the explorer,
+        # which runs with the cycle collector off).
+        self.known: list = [0, ()]
         self.outstanding: dict[int, Attempt] = {}  # send -> attempt awaited
         self.last_view = strategy.view
 
@@ -155,10 +157,11 @@ class World(ClientHalf):
         for i, cc in enumerate(scenario.clients):
             session = self.sessions.setdefault(cc.session, Session(cc.session))
             session.clients.append(i)
-            view = SessionView(session)  # the session is empty: nothing to know yet
-            strategy = strategy_cls(i, view, scenario.strategy_options, scenario.server.max_message_length)
+            known = [0, ()]
+            strategy = strategy_cls(i, SessionView(session, known), scenario.strategy_options,
+                                    scenario.server.max_message_length)
             c = Client(i, session, strategy)
-            view._client = c  # from now on, what this client has received
+            c.known = known  # what this client has received, which its strategy's view reads
             self.clients.append(c)
             session.open_stream(i, 0)
         self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
@@ -209,11 +212,12 @@ class World(ClientHalf):
         self.pending -= 1
         c.outstanding.pop(attempt.send, None)
         self.obs.response(t, c.index, attempt.send, attempt.n, status)
-        if body[3] > c.known:  # .hi: the body is the server's state, a snapshot (learn, inline)
-            if c.known_more:
-                c.known, c.known_more = learn(c.known, c.known_more, 0, body[3])
+        known = c.known
+        if body[3] > known[0]:  # .hi: the body is the server's state, a snapshot (learn, inline)
+            if known[1]:
+                known[0], known[1] = learn(known[0], known[1], 0, body[3])
             else:
-                c.known = body[3]
+                known[0] = body[3]
         effects = c.strategy.on_response(t, attempt, status, body)
         if not effects:  # most answers (a 2xx to the seed): _client's work, without the loop
             view = c.strategy.view  # self._report_view(t, c, "response"), inline
@@ -227,11 +231,12 @@ class World(ClientHalf):
         self.pending -= 1
         c = self.clients[client]
         c.last_version = version = event[1]  # .version: a record's fields by position on the hot path
-        if event[3] > c.known:  # learn(...): only what reaches past every message it has
-            if event[2] <= c.known and not c.known_more:
-                c.known = event[3]
+        known = c.known
+        if event[3] > known[0]:  # learn(...): only what reaches past every message it has
+            if event[2] <= known[0] and not known[1]:
+                known[0] = event[3]
             else:
-                c.known, c.known_more = learn(c.known, c.known_more, event[2], event[3])
+                known[0], known[1] = learn(known[0], known[1], event[2], event[3])
         obs = self.obs
         obs.deliver(t, client, conn, version)
         effects = c.strategy.on_event(t, event)

@@ -28,8 +28,7 @@ Session.EXPLORED = {  # type: ignore[attr-defined]
 Client.EXPLORED = {  # type: ignore[attr-defined]
     "index": config(),
     "connected": field(), "conn": field(), "last_version": field(key="method:_key_last_version"),
-    "closed": field(), "refuse": field(), "known": field(key="method:_key_known"),
-    "known_more": field(key="method:_key_known_more"),
+    "closed": field(), "refuse": field(), "known": field(COPY, "method:_key_known"),
     "last_view": field(key=OUT, why="equals the strategy's view after every step (each handler "
                                     "reports the view last)"),
     "outstanding": field(PART, "method:_key_outstanding"),
@@ -82,11 +81,7 @@ def _key_last_version(self, K):
 def _key_known(self, K):
     # Read only through SessionView: a built-in strategy asks only about messages its view holds,
     # which it has received, so the answer never depends on the rest; a plug-in may ask anything.
-    return self.known if K.known else 0
-
-
-def _key_known_more(self, K):
-    return self.known_more if K.known else ()
+    return tuple(self.known) if K.known else ()
 
 
 def _key_outstanding(self, K) -> tuple:
@@ -129,7 +124,7 @@ Session._key_log, Session._key_history, Session._key_streams = (  # type: ignore
     _key_log, _key_history, _key_streams)
 Client._key_outstanding, Client._key_strategy, Client._key_last_version = (  # type: ignore[attr-defined]
     _key_outstanding, _key_strategy, _key_last_version)
-Client._key_known, Client._key_known_more = _key_known, _key_known_more  # type: ignore[attr-defined]
+Client._key_known = _key_known  # type: ignore[attr-defined]
 World._key_sessions, World._key_clients, World._key_counts = (  # type: ignore[attr-defined]
     _key_sessions, _key_clients, _key_counts)
 _copy_session, _key_session = derive(Session, Session.EXPLORED)  # type: ignore[attr-defined]
@@ -188,7 +183,7 @@ def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: boo
         c = _copy_client(cl)
         c.session = sessions[cl.session.name]
         c.strategy = cl.strategy.clone()
-        c.strategy.session = SessionView(c.session, c)
+        c.strategy.session = SessionView(c.session, c.known)
         c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
         clients.append(c)
     new.clients = clients
@@ -203,7 +198,7 @@ def own_sessions(world: World) -> None:
     world.sessions = sessions
     for c in world.clients:
         c.session = sessions[c.session.name]
-        c.strategy.session = SessionView(c.session, c)
+        c.strategy.session = SessionView(c.session, c.known)
 
 
 def copy_attempt(a: Attempt, memo: dict) -> Attempt:

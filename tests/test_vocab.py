@@ -73,7 +73,7 @@ class PlainWorld(World):
         self.pending -= 1
         c = self.clients[client]
         c.last_version = event.version
-        c.known, c.known_more = learn(c.known, c.known_more, event.lo, event.hi)
+        c.known[0], c.known[1] = learn(c.known[0], c.known[1], event.lo, event.hi)
         self.obs.deliver(t, client, conn, event.version)
         return self._client(t, c, "sse", c.strategy.on_event(t, event))
 
