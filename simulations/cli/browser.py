@@ -13,7 +13,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("browser", help="the scenario with a real client module in headless Chromium",
                        description="Play SCENARIO with a client module (the seed's ChatManager, the "
                                    "reconciled design, or yours) in headless Chromium against the "
-                                   "reference server, in the schedule's order (lockstep); record the "
+                                   "reference server, in the schedule's order (lockstep), or racing "
+                                   "it in real time (--mode free, for rates with --runs); record the "
                                    "trace of `run --trace` and check it with the same checkers. "
                                    "Without SCENARIO: the race suite, every example scenario. Exit 0 "
                                    "clean, 1 an invariant broke, 2 bad input or no browser.")
