@@ -294,6 +294,20 @@ def test_free_runs_give_each_invariant_a_rate_and_a_95_percent_interval(browser)
         assert 0.0 <= lo <= r["rate"] <= hi <= 1.0
 
 
+LOST = """
+name = "lost-then-timeout"
+description = "request_lost: the fetch fails at the timeout instant"
+[post]
+request_latency = 0.05
+response_latency = 0.05
+timeout = 0.5
+[[sends]]
+at = 0.0
+content = "A"
+fault = "request_lost"
+"""
+
+
 def test_free_mode_faults_still_play_refused_reconnect_and_timers(browser, tmp_path):
     path = tmp_path / "refused.toml"
     path.write_text(REFUSED)
@@ -302,6 +316,14 @@ def test_free_mode_faults_still_play_refused_reconnect_and_timers(browser, tmp_p
         row = play_free(browser, scenario, client)
         assert row.runs == 1 and not row.result.metrics["stuck"]
         assert row.result.sends >= 1 and row.result.metrics["events"] > 0
+
+
+def test_free_mode_request_lost_fails_the_seeds_fetch_at_its_timeout(browser, tmp_path):
+    path = tmp_path / "lost.toml"
+    path.write_text(LOST)
+    result = play_free(browser, load_scenario(path), "seed").result
+    assert result.committed == 0 and result.metrics["errors_shown"] == 1 and not result.metrics["stuck"]
+    assert result.metrics["end_time"] >= 0.5
 
 
 def test_old_stream_drains_is_not_realizable_in_free_mode_either(browser):
