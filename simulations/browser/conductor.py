@@ -7,6 +7,11 @@ its answer, its timeout as a network error, a timer) or at the server (an SSE fr
 reconnect), lets the page settle, and reads back what the client did: its renders, errors, the POSTs
 it made, the timers it set. ``PageStrategy`` turns that into the strategy effects the live
 ``ClientSide`` already records, so a browser trace has the records of ``run --trace``.
+
+Free mode (``time_scale`` > 0, ``ssesim browser --mode free``): the same steps at their scaled wall
+instants, as ``live --mode free``; nothing waits for a real effect to settle: a POST's fetch is a
+task (its answer held for the response latency from when it really came), a pushed event is due
+the SSE delay after the server pushed it. The outcome is the real race, so it differs run to run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """One browser run: the site, the pages, the conductor, the trace and the checkers.
 
 ``browser_run`` is to ``ssesim browser`` what ``live_run`` is to ``ssesim live``: the same Monitor
-checks the same records (``TraceWriter`` writes them as ``run --trace`` does). A client module is a
+checks the same records (``TraceWriter`` writes them as ``run --trace`` does), lockstep or free
+(``time_scale`` > 0: real timing, see ``conductor.py``). A client module is a
 built-in name (``seed``, ``reconciled``: ``clients/NAME.js``, built from ``NAME.ts``) or a path to a
 built ES module (``.ts`` when esbuild is on PATH). A scenario a native EventSource cannot play
 (``old_stream_drains``) is *not realizable*: no run, never a pass.
