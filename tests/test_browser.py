@@ -247,3 +247,96 @@ def test_a_typescript_client_module_is_built_with_esbuild(browser, capsys, monke
     assert main(["browser", str(SCENARIOS["two-quick-sends"]), "--client",
                  str(CLIENTS.joinpath("reconciled.ts"))]) == 0
     assert "strategy reconciled" in capsys.readouterr().out
+
+
+# --- free mode (gates open, real timing): nondeterministic, so only structure and robust facts ---
+def play_free(browser, scenario, client: str, runs: int = 1, trace=None):
+    from simulations.browser.runner import load_module
+    from simulations.browser.suite import play as play_row
+    loop, pool = browser
+    return loop.run_until_complete(asyncio.wait_for(
+        play_row(scenario, load_module(client), pool, runs=runs, trace_path=trace, time_scale=1.0),
+        30 * runs))
+
+
+def test_free_mode_records_a_trace_the_same_checkers_and_check_trace_agree_on(browser, tmp_path, capsys):
+    trace = tmp_path / "free.jsonl"
+    row = play_free(browser, load_scenario(SCENARIOS["two-quick-sends"]), "seed", trace=trace)
+    result = row.result
+    assert result.live["mode"] == "free" and result.live["time_scale"] == 1.0
+    assert result.sends == 2 and result.committed == 2 and not result.metrics["stuck"]
+    capsys.readouterr()
+    code = main(["check-trace", str(trace), "--json"])
+    got = json.loads(capsys.readouterr().out)
+    assert code == (1 if any(result.violations.values()) else 0)
+    assert {k: v for k, v in got["violations"].items() if v} == \
+        {k: v for k, v in result.violations.items() if v}
+
+
+@pytest.mark.parametrize("name", ["two-quick-sends", "error-after-commit"])
+def test_reconciled_keeps_every_invariant_in_free_mode_over_three_runs(browser, name):
+    row = play_free(browser, load_scenario(SCENARIOS[name]), "reconciled", runs=3)
+    assert row.runs == 3 and row.verdict == "clean", row.broke
+
+
+def test_free_runs_give_each_invariant_a_rate_and_a_95_percent_interval(browser):
+    from model.invariants import INVARIANTS
+    from simulations.browser.suite import rates
+    row = play_free(browser, load_scenario(SCENARIOS["response-lost-after-commit"]), "seed", runs=2)
+    out = rates(row)
+    assert out.startswith("response-lost-after-commit: 2 runs")
+    assert all(f"  {inv}" in out for inv in INVARIANTS) and out.count("(95% ") == len(INVARIANTS)
+    got = row.to_json()
+    for inv in INVARIANTS:
+        r = got["rates"][inv]
+        assert r["runs"] == 2 and 0 <= r["broke"] <= 2 and r["broke"] == got["broke"][inv]
+        lo, hi = r["ci95"]
+        assert 0.0 <= lo <= r["rate"] <= hi <= 1.0
+
+
+LOST = """
+name = "lost-then-timeout"
+description = "request_lost: the fetch fails at the timeout instant"
+[post]
+request_latency = 0.05
+response_latency = 0.05
+timeout = 0.5
+[[sends]]
+at = 0.0
+content = "A"
+fault = "request_lost"
+"""
+
+
+def test_free_mode_faults_still_play_refused_reconnect_and_timers(browser, tmp_path):
+    path = tmp_path / "refused.toml"
+    path.write_text(REFUSED)
+    for scenario, client in ((load_scenario(path), "reconciled"),
+                             (load_scenario(SCENARIOS["seed-retry-duplicate"]), "seed")):
+        row = play_free(browser, scenario, client)
+        assert row.runs == 1 and not row.result.metrics["stuck"]
+        assert row.result.sends >= 1 and row.result.metrics["events"] > 0
+
+
+def test_free_mode_request_lost_fails_the_seeds_fetch_at_its_timeout(browser, tmp_path):
+    path = tmp_path / "lost.toml"
+    path.write_text(LOST)
+    result = play_free(browser, load_scenario(path), "seed").result
+    assert result.committed == 0 and result.metrics["errors_shown"] == 1 and not result.metrics["stuck"]
+    assert result.metrics["end_time"] >= 0.5
+
+
+def test_old_stream_drains_is_not_realizable_in_free_mode_either(browser):
+    row = play_free(browser, load_scenario(SCENARIOS["old-stream-drains"]), "seed", runs=2)
+    assert row.not_realizable and row.runs == 0 and row.verdict == "not realizable"
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--mode", "free", "--time-scale", "0"], "--time-scale: must be > 0 in a free run"),
+    (["--mode", "free", "--time-scale", "-1"], "--time-scale: must be > 0 in a free run"),
+    (["--time-scale", "2"], "--time-scale: only with --mode free"),
+])
+def test_a_bad_time_scale_is_one_line_exit_2(argv, says, capsys):
+    assert main(["browser", str(SCENARIOS["two-quick-sends"]), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0]

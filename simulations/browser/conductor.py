@@ -7,6 +7,11 @@ its answer, its timeout as a network error, a timer) or at the server (an SSE fr
 reconnect), lets the page settle, and reads back what the client did: its renders, errors, the POSTs
 it made, the timers it set. ``PageStrategy`` turns that into the strategy effects the live
 ``ClientSide`` already records, so a browser trace has the records of ``run --trace``.
+
+Free mode (``time_scale`` > 0, ``ssesim browser --mode free``): the same steps at their scaled wall
+instants, as ``live --mode free``; nothing waits for a real effect to settle: a POST's fetch is a
+task (its answer held for the response latency from when it really came), a pushed event is due
+the SSE delay after the server pushed it. The outcome is the real race, so it differs run to run.
 """
 
 from __future__ import annotations
@@ -77,12 +82,15 @@ class PageStrategy(Strategy):
 
 
 class BrowserConductor(Conductor):
-    """The live conductor with pages for clients (lockstep only)."""
+    """The live conductor with pages for clients: lockstep, or free (``time_scale`` > 0: each step
+    at its scaled wall instant, nothing waits for the previous step's real effects; see ``_arrive``
+    and ``server_pushed``)."""
 
-    def __init__(self, scenario, rng, obs, *, limits, pool, run, client_name: str):
+    def __init__(self, scenario, rng, obs, *, limits, pool, run, client_name: str,
+                 time_scale: float = 0.0):
         page_strategy = type(f"Page_{client_name}", (PageStrategy,), {"name": client_name})
-        super().__init__(scenario, page_strategy, rng, obs, lockstep=True, time_scale=0.0,
-                         limits=limits, target=False)
+        super().__init__(scenario, page_strategy, rng, obs, lockstep=time_scale == 0,
+                         time_scale=time_scale, limits=limits, target=False)
         self.pool, self.run_ = pool, run
         self.pages: list = []
         self.keys: list[dict[str, int]] = [{} for _ in self.side.clients]  # entry key -> send
@@ -269,7 +277,13 @@ class BrowserConductor(Conductor):
     # --- the schedule's hooks -----------------------------------------------------------------
     def server_pushed(self, client: int, conn: int, version: int) -> None:
         self.side.pending += 1
-        self.collected.append(Pushed(client, conn, version))  # held at the server: nothing to receive
+        if self.lockstep or not self.t0:  # held at the server: nothing to receive
+            self.collected.append(Pushed(client, conn, version))
+        else:  # free: its delivery is due the SSE delay after now (FIFO per connection), in wall time
+            self.apply(self.vnow(), [Pushed(client, conn, version)])
+
+    def held(self, client: int, conn: int, version: int):
+        return self._take(client, conn, version)  # lockstep or free: every event is held at the server
 
     def _take(self, client: int, conn: int, version: int):
         return self.run_.core.take(client, conn, version, False)  # lost with its connection
@@ -285,19 +299,27 @@ class BrowserConductor(Conductor):
         fault = self._wire_fault(a.fault)
         if fault is not None:
             headers[wire.H_FAULT] = fault
+        if not self.lockstep:  # free: the POST travels while the schedule goes on
+            task = asyncio.get_running_loop().create_task(self._arrive_free(a, headers))
+            self.tasks.add(task)
+            task.add_done_callback(self._task_done)
+            return []
         got = await self.call(a.client, "arrive", self.posts[a.id][1], headers)
         side.pending -= 1
         effects = self.collected
         if not got.get("lost"):
-            status = got["status"]
-            try:
-                obj = json.loads(got["body"])
-                event, messages = wire.decode_state(obj, wire.CHAT)
-                outcome = obj.get("outcome", "answered")
-            except (ValueError, wire.WireError):
-                event, messages, outcome = None, [], "unknown"
-            effects.append(Answered(a, (status, event, messages, outcome)))
+            effects.append(_answered(a, got))
         return effects
+
+    async def _arrive_free(self, a, headers: dict) -> None:
+        """Free: the page's real fetch; its answer is held for the response latency from the
+        instant it really came (as ``live --mode free``); a lost one is left to its timeout."""
+        got = await self.call(a.client, "arrive", self.posts[a.id][1], headers)
+        t = self.vnow()
+        self.side.pending -= 1
+        if not got.get("lost") and not self.ended:
+            self.apply(t, [_answered(a, got)])
+        self._after_step(t)
 
     async def _reconnect(self, t: float, client: int) -> list:
         """The browser's own reconnect (or the EventSource the client reopens) waits at the gate
@@ -348,6 +370,16 @@ class _Recorder:
 
     def __getattr__(self, name):
         return getattr(self._side, name)
+
+
+def _answered(a, got: dict) -> Answered:
+    try:
+        obj = json.loads(got["body"])
+        event, messages = wire.decode_state(obj, wire.CHAT)
+        outcome = obj.get("outcome", "answered")
+    except (ValueError, wire.WireError):
+        event, messages, outcome = None, [], "unknown"
+    return Answered(a, (got["status"], event, messages, outcome))
 
 
 def _json(body) -> dict:

@@ -1,7 +1,8 @@
 """One browser run: the site, the pages, the conductor, the trace and the checkers.
 
 ``browser_run`` is to ``ssesim browser`` what ``live_run`` is to ``ssesim live``: the same Monitor
-checks the same records (``TraceWriter`` writes them as ``run --trace`` does). A client module is a
+checks the same records (``TraceWriter`` writes them as ``run --trace`` does), lockstep or free
+(``time_scale`` > 0: real timing, see ``conductor.py``). A client module is a
 built-in name (``seed``, ``reconciled``: ``clients/NAME.js``, built from ``NAME.ts``) or a path to a
 built ES module (``.ts`` when esbuild is on PATH). A scenario a native EventSource cannot play
 (``old_stream_drains``) is *not realizable*: no run, never a pass.
@@ -76,12 +77,16 @@ def realizable(scenario: Scenario) -> str | None:
 
 async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool, *,
                             seed: int | None = None, trace_path=None,
-                            limits: Limits | None = None, replay=None) -> LiveResult:
-    """Play ``scenario`` with ``module`` in the pool's pages, in lockstep; ``replay``: (a
-    counterexample's steps, its file) to take instead of the schedule (``replay.py``)."""
+                            limits: Limits | None = None, replay=None,
+                            time_scale: float = 0.0) -> LiveResult:
+    """Play ``scenario`` with ``module`` in the pool's pages, in lockstep (``time_scale`` 0) or free
+    (``time_scale`` > 0 wall seconds per virtual second); ``replay``: (a counterexample's steps, its
+    file) to take instead of the schedule (``replay.py``, lockstep only)."""
     why = realizable(scenario)
     if why is not None:
         raise SsesimError(f"{scenario.source}: {why}")
+    if time_scale < 0 or (replay is not None and time_scale):
+        raise SsesimError(f"time scale {time_scale:g}: a replay is lockstep (0); a free run > 0")
     seed = scenario.seed if seed is None else seed
     limits = limits or Limits(wall=600.0, patience=10.0)
     monitor = Monitor()
@@ -91,7 +96,7 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
     pool.site.module = module.code
     if replay is None:
         conductor = BrowserConductor(scenario, random.Random(seed), obs, limits=limits, pool=pool,
-                                     run=None, client_name=module.name)
+                                     run=None, client_name=module.name, time_scale=time_scale)
     else:
         from simulations.browser.replay import ReplayConductor
         steps, where = replay
@@ -112,6 +117,10 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
             obs.abort()
         raise
     finally:
+        for task in list(conductor.tasks):  # free: a POST still under way when the run ended
+            task.cancel()
+        if conductor.tasks:
+            await asyncio.gather(*conductor.tasks, return_exceptions=True)
         run.close()
         pool.site.run = None
         await pool.blank(len(scenario.clients))
@@ -158,8 +167,8 @@ def _result(scenario, conductor, monitor, seed, client, wall) -> LiveResult:
     if conductor.past_horizon:
         warnings.append(f"{scenario.source}: not quiescent 86400 s (virtual) after the last input: "
                         "stopped there, without the end-of-run checks")
-    live = {"mode": "lockstep", "client": client, "wall_seconds": round(wall, 3),
-            "steps": conductor.steps}
+    live = {"mode": "lockstep" if conductor.lockstep else "free", "time_scale": conductor.time_scale,
+            "client": client, "wall_seconds": round(wall, 3), "steps": conductor.steps}
     return LiveResult(
         scenario=scenario.name, strategy=client, seed=seed, sends=monitor.sends,
         committed=monitor.committed, violations=dict(monitor.counts), chart_gaps=monitor.lifecycle.total,

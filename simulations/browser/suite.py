@@ -47,16 +47,17 @@ class Row:
 
     def to_json(self) -> dict:
         out = {"scenario": self.scenario, "race": self.race, "verdict": self.verdict,
-               "runs": self.runs, "broke": {inv: self.broke.get(inv, 0) for inv in INVARIANTS}}
+               "runs": self.runs, "broke": {inv: self.broke.get(inv, 0) for inv in INVARIANTS},
+               "rates": {inv: _rate(self.broke.get(inv, 0), self.runs) for inv in INVARIANTS}}
         if self.not_realizable:
             out["not_realizable"] = self.not_realizable
         return out
 
 
 async def play(scenario, module, pool, *, runs: int = 1, seed: int | None = None, trace_path=None,
-               limits=None, replay=None) -> Row:
-    """``runs`` lockstep runs of ``scenario`` (seeds ``seed``, ``seed + 1``, ...); ``replay``: a
-    counterexample's (steps, file) instead of the schedule."""
+               limits=None, replay=None, time_scale: float = 0.0) -> Row:
+    """``runs`` runs of ``scenario`` (seeds ``seed``, ``seed + 1``, ...), lockstep or free
+    (``time_scale`` > 0); ``replay``: a counterexample's (steps, file) instead of the schedule."""
     row = Row(scenario.name, race(scenario.description) or "-")
     why = realizable(scenario)
     if why is not None:
@@ -66,7 +67,7 @@ async def play(scenario, module, pool, *, runs: int = 1, seed: int | None = None
     for k in range(runs):
         result = await browser_run_async(scenario, module, pool, seed=base + k,
                                          trace_path=trace_path if k == 0 else None, limits=limits,
-                                         replay=replay)
+                                         replay=replay, time_scale=time_scale)
         row.runs += 1
         row.result = row.result or result
         for inv, n in result.violations.items():
@@ -86,6 +87,11 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _rate(k: int, n: int) -> dict:
+    lo, hi = wilson(k, n)
+    return {"broke": k, "runs": n, "rate": round(k / n, 4) if n else 0.0, "ci95": [round(lo, 4), round(hi, 4)]}
+
+
 def rates(row: Row) -> str:
     lines = [f"{row.scenario}: {row.runs} runs"]
     for inv in INVARIANTS:
@@ -95,10 +101,10 @@ def rates(row: Row) -> str:
     return "\n".join(lines)
 
 
-def table(rows: list[Row], client: str) -> str:
+def table(rows: list[Row], client: str, mode: str = "lockstep") -> str:
     width = max([len(r.scenario) for r in rows] + [8])
     rwidth = max([len(r.race) for r in rows] + [4])
-    lines = [f"race suite: client module {client}, lockstep in Chromium",
+    lines = [f"race suite: client module {client}, {mode} in Chromium",
              f"{'scenario':<{width}}  {'race':<{rwidth}}  verdict"]
     lines += [f"{r.scenario:<{width}}  {r.race:<{rwidth}}  {r.verdict}" for r in rows]
     broke = [r for r in rows if r.violated]

@@ -13,7 +13,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("browser", help="the scenario with a real client module in headless Chromium",
                        description="Play SCENARIO with a client module (the seed's ChatManager, the "
                                    "reconciled design, or yours) in headless Chromium against the "
-                                   "reference server, in the schedule's order (lockstep); record the "
+                                   "reference server, in the schedule's order (lockstep), or racing "
+                                   "it in real time (--mode free, for rates with --runs); record the "
                                    "trace of `run --trace` and check it with the same checkers. "
                                    "Without SCENARIO: the race suite, every example scenario. Exit 0 "
                                    "clean, 1 an invariant broke, 2 bad input or no browser.")
@@ -21,8 +22,13 @@ def add_parser(sub) -> None:
                    help="scenario TOML file, or a counterexample .json of `explore --counterexamples` "
                         "(its schedule is replayed); default: the race suite, every example")
     p.add_argument("--client", default="seed", metavar="MODULE", help=CLIENT_HELP + " (default seed)")
-    p.add_argument("--mode", choices=("lockstep",), default="lockstep",
-                   help="lockstep (deterministic: the simulator's schedule)")
+    p.add_argument("--mode", choices=("lockstep", "free"), default="lockstep",
+                   help="lockstep (default; deterministic: the simulator's schedule) or free (real "
+                        "timing, nothing waits for a real effect: the browser races the server; "
+                        "nondeterministic, for rates with --runs)")
+    p.add_argument("--time-scale", type=float, metavar="X",
+                   help="free mode: wall seconds per scenario second (default 1; scripted latencies "
+                        "and delays are waited for X times their length, on top of the real transit)")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--runs", type=int, default=1, metavar="N",
                    help="runs per scenario, seeds SEED..SEED+N-1; N > 1 prints how often each "
@@ -48,9 +54,19 @@ def run(args) -> int:
         raise InputError("--runs", None, f"must be >= 1, got {args.runs}")
     if not args.patience > 0:
         raise InputError("--patience", None, f"must be > 0, got {args.patience:g}")
+    if args.time_scale is not None and args.mode != "free":
+        raise InputError("--time-scale", None, "only with --mode free (lockstep is unpaced)")
+    if args.mode == "free":
+        args.time_scale = 1.0 if args.time_scale is None else args.time_scale
+        if not args.time_scale > 0:
+            raise InputError("--time-scale", None, f"must be > 0 in a free run, got {args.time_scale:g}")
+    else:
+        args.time_scale = 0.0
     module = load_module(args.client)
     if args.scenario is not None:
         scenarios = [_scenario(args.scenario, load_scenario)]
+        if scenarios[0][1] is not None and args.mode == "free":
+            raise InputError("--mode", None, "a counterexample replays its schedule: lockstep only")
     else:
         if args.trace is not None:
             raise InputError("--trace", None, "needs a SCENARIO (the race suite writes no trace)")
@@ -92,7 +108,8 @@ async def _play_all(scenarios, module, args):
         for scenario, replay in scenarios:
             rows.append(await play(scenario, module, pool, runs=1 if replay else args.runs,
                                    seed=args.seed, trace_path=args.trace,
-                                   limits=Limits(patience=args.patience), replay=replay))
+                                   limits=Limits(patience=args.patience), replay=replay,
+                                   time_scale=args.time_scale))
     finally:
         await pool.stop()
     return rows
@@ -108,7 +125,7 @@ def _print(rows, module, args) -> None:
         print(json.dumps(out[0] if args.scenario is not None else out, indent=2))
         return
     if args.scenario is None:
-        print(table(rows, module.name))
+        print(table(rows, module.name, args.mode))
         return
     (row,) = rows
     for warning in row.result.warnings if row.result is not None else ():
@@ -119,7 +136,8 @@ def _print(rows, module, args) -> None:
         return
     print(summary(row.result))
     live = row.result.live
-    print(f"browser: lockstep, client module {module.name}, Chromium | {live['wall_seconds']:.2f}s wall, "
+    mode = "lockstep" if args.mode == "lockstep" else f"free (time scale {args.time_scale:g})"
+    print(f"browser: {mode}, client module {module.name}, Chromium | {live['wall_seconds']:.2f}s wall, "
           f"{live['steps']} steps")
     if args.runs > 1:
         print(rates(row))
