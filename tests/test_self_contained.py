@@ -33,7 +33,7 @@ def test_the_docs_ship_in_the_package():
 
 def test_every_race_of_the_catalogue_has_an_example_scenario():
     research = (ROOT / "model" / "docs" / "research.md").read_text(encoding="utf-8")
-    races = set(re.findall(r"^\| (A\d+) \|", research, re.M))
+    races = set(re.findall(r"^\| (A\d+) \|", research, re.MULTILINE))
     assert races == {f"A{i}" for i in range(1, 15)}
     named = set()
     for path in builtin_scenarios():
