@@ -83,6 +83,33 @@ class ClientHalf:
         c = self.clients[client]
         return self._client(t, c, "retry", c.strategy.on_retry(t, send))
 
+    def refuses(self, client: int) -> bool:
+        """Whether a scripted count refuses ``client``'s next reconnect (decided before any draw)."""
+        return self.clients[client].refuse > 0
+
+    def reconnect_starts(self, t: float, c, refused: bool) -> tuple[str, list | None]:
+        """A reconnect of client ``c`` begins (SPEC §2.6's order, the World's and the live clients'):
+        a new connection id; a reopened EventSource carries no id; a scripted ``refuse`` count refuses
+        it whatever ``refused`` (the driver's draw) says. Returns ``(resume, None)`` for an accepted
+        one (its stream opens), else ``(resume, effects)``: closed for good, and what the strategy's
+        ``on_refused`` did; the ``reconnect`` record is written either way."""
+        self.pending -= 1
+        c.conn += 1
+        if c.closed == REOPENING:  # a new EventSource: it has received nothing, so it has no id
+            c.closed = OPEN
+            c.last_version = None
+        if c.refuse:
+            c.refuse -= 1
+            refused = True
+        resume = resume_of(self.scenario.sse.resume, c)
+        if refused:  # closed for good: the strategy may reopen one; else nothing is pending
+            c.closed = CLOSED
+            self.obs.reconnect(t, c.index, c.conn, resume, True)
+            return resume, self._client(t, c, "refused", c.strategy.on_refused(t))
+        c.connected = True
+        self.obs.reconnect(t, c.index, c.conn, resume)
+        return resume, None
+
     def _client(self, t: float, c, cause: str, effects) -> list:
         """Carry out a strategy's effects; report its view if it changed; return driver effects.
 

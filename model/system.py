@@ -14,7 +14,7 @@ effects) is ``model.client_half``.
 
 from __future__ import annotations
 
-from model.client_half import CLOSED, OPEN, REOPENING, ClientHalf, post_outcome, resume_of
+from model.client_half import OPEN, ClientHalf, post_outcome, resume_of
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy, learn
@@ -276,10 +276,6 @@ class World(ClientHalf):
         out = self._client(t, c, "close", c.strategy.on_close(t))
         return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
 
-    def refuses(self, client: int) -> bool:
-        """Whether a scripted count refuses ``client``'s next reconnect (decided before any draw)."""
-        return self.clients[client].refuse > 0
-
     def resume_of(self, c: Client) -> str:
         return resume_of(self.scenario.sse.resume, c)
 
@@ -288,23 +284,11 @@ class World(ClientHalf):
         ``refused``: the driver's draw (or the explorer's choice) answers it with an HTTP error; a
         scripted ``refuse`` count refuses it whatever the driver says."""
         c = self.clients[client]
-        self.pending -= 1
-        c.conn += 1
-        if c.closed == REOPENING:  # a new EventSource: it has received nothing, so it has no id
-            c.closed = OPEN
-            c.last_version = None
-        if c.refuse:
-            c.refuse -= 1
-            refused = True
-        resume = self.resume_of(c)
-        if refused:  # closed for good: the strategy may reopen one (on_refused); else nothing is pending
-            c.closed = CLOSED
-            self.obs.reconnect(t, client, c.conn, resume, True)
-            return self._client(t, c, "refused", c.strategy.on_refused(t))
-        c.connected = True
+        resume, refusal = self.reconnect_starts(t, c, refused)
+        if refusal is not None:
+            return refusal
         s = c.session
         s.open_stream(client, c.conn)
-        self.obs.reconnect(t, client, c.conn, resume)
         out = []
         if resume == "snapshot":
             out.append(self._push(t, s, client, c.conn, s.snapshot()))

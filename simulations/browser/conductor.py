@@ -20,9 +20,9 @@ import asyncio
 import json
 from urllib.parse import urlencode
 
+from model.client_half import REOPENING
 from model.errors import SsesimError
 from model.strategies import Strategy
-from model.system import REOPENING
 from model.vocab import (
     AWAITING,
     Abandon,

@@ -8,7 +8,7 @@ session through a ``Replica``: the messages its client has received, never the s
 
 from __future__ import annotations
 
-from model.client_half import CLOSED, OPEN, REOPENING, ClientHalf, resume_of
+from model.client_half import OPEN, ClientHalf
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
@@ -122,32 +122,14 @@ class ClientSide(ClientHalf):
         out = self._client(t, c, "close", c.strategy.on_close(t))
         return out + [Dropped(client, c.conn), Reconnect(client, self.scenario.sse.reconnect_delay)]
 
-    def refuses(self, client: int) -> bool:
-        """Whether a scripted count refuses ``client``'s next reconnect (decided before any draw)."""
-        return self.clients[client].refuse > 0
-
     def reconnecting(self, t: float, client: int, refused: bool = False):
         """The reconnection starts, in ``model.system.World.reconnect``'s order: (new connection
         number, Last-Event-ID or None, snapshot first?, refused?, the strategy's effects if refused).
         A refused one opens no stream (the server answers it 503)."""
         c = self.clients[client]
-        self.pending -= 1
-        c.conn += 1
-        if c.closed == REOPENING:  # a new EventSource: it has received nothing, so it has no id
-            c.closed = OPEN
-            c.last_version = None
-        if c.refuse:
-            c.refuse -= 1
-            refused = True
-        resume = resume_of(self.scenario.sse.resume, c)
-        asks = c.strategy.asks_snapshot
-        if refused:
-            c.closed = CLOSED
-            self.obs.reconnect(t, client, c.conn, resume, True)
-            return c.conn, c.last_version, asks, True, self._client(t, c, "refused", c.strategy.on_refused(t))
-        c.connected = True
-        self.obs.reconnect(t, client, c.conn, resume)
-        return c.conn, c.last_version, asks, False, []
+        _resume, refusal = self.reconnect_starts(t, c, refused)
+        refused = refusal is not None
+        return c.conn, c.last_version, c.strategy.asks_snapshot, refused, refusal if refused else []
 
     def opened(self, t: float, client: int) -> list:
         c = self.clients[client]
