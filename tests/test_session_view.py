@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import scenario_dicts
 
+from model.invariants import Monitor
 from model.strategies import learn
 from simulations.engine.simulator import simulate
 from simulations.explore.explorer import explore
@@ -145,3 +146,26 @@ def test_an_explored_state_holds_no_reference_cycle(strategy):
         assert gc.collect() == 0  # nothing was left for the cycle collector to find
     finally:
         gc.enable()
+
+
+def test_a_free_run_observer_never_lets_time_go_back(tmp_path):
+    """``model.observe.Monotonic``, which free-running drivers (live, browser --mode free) put in
+    front of the checkers and the trace: a step that awaited the network may carry an instant older
+    than a real effect recorded meanwhile; it is stamped no earlier (check-trace refuses a trace
+    whose time goes back; seen under two CPU hogs in ``browser --mode free``)."""
+    from model.observe import Monotonic
+    from simulations.cli import main
+    from simulations.io.trace import TraceWriter
+    path = tmp_path / "t.jsonl"
+    writer = TraceWriter(path, Monitor())
+    obs = Monotonic(writer)
+    obs.config("m", "seed", 1, ["s1"])
+    obs.send(0.2, 0, 0, "A")
+    obs.post(0.1, 0, 0, 1, "ok")  # recorded late: its own instant is earlier
+    obs.arrive(0.3, 0, 0, 1, "lost", None)
+    obs.quiescent(0.25)
+    obs.end(0.25, True)
+    writer.close()
+    times = [json.loads(line)["t"] for line in path.read_text().splitlines()]
+    assert times == [0.0, 0.2, 0.2, 0.3, 0.3, 0.3]
+    assert main(["check-trace", str(path)]) in (0, 1)  # well formed

@@ -24,6 +24,7 @@ from pathlib import Path
 from model.config import Scenario
 from model.errors import InputError, SsesimError
 from model.invariants import Monitor
+from model.observe import Monotonic
 from simulations.browser.conductor import BrowserConductor
 from simulations.browser.pool import Pool
 from simulations.browser.site import HeldCore, Run
@@ -90,7 +91,10 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
     seed = scenario.seed if seed is None else seed
     limits = limits or Limits(wall=600.0, patience=10.0)
     monitor = Monitor()
-    obs = monitor if trace_path is None else TraceWriter(trace_path, monitor)
+    sink = monitor if trace_path is None else TraceWriter(trace_path, monitor)
+    obs = sink
+    if time_scale:  # free: real effects land concurrently, so a trace's time never goes back
+        obs = Monotonic(obs)
     started = time.perf_counter()
     token = secrets.token_hex(4)
     pool.site.module = module.code
@@ -111,10 +115,10 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
     except BaseException:
         if conductor.t0:
             conductor.interrupt()
-            if isinstance(obs, TraceWriter):
-                obs.close()
-        elif isinstance(obs, TraceWriter):
-            obs.abort()
+            if isinstance(sink, TraceWriter):
+                sink.close()
+        elif isinstance(sink, TraceWriter):
+            sink.abort()
         raise
     finally:
         for task in list(conductor.tasks):  # free: a POST still under way when the run ended
@@ -124,8 +128,8 @@ async def browser_run_async(scenario: Scenario, module: ClientModule, pool: Pool
         run.close()
         pool.site.run = None
         await pool.blank(len(scenario.clients))
-    if isinstance(obs, TraceWriter):
-        obs.close()
+    if isinstance(sink, TraceWriter):
+        sink.close()
     result = _result(scenario, conductor, monitor, seed, module.name, time.perf_counter() - started)
     if replay is not None:
         blocked = conductor.blocked

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from model.config import Scenario
 from model.errors import SsesimError
 from model.invariants import Monitor
+from model.observe import Monotonic
 from model.outcome import RunResult
 from model.plugins import resolve_strategy
 from simulations.io.trace import TraceWriter
@@ -74,7 +75,10 @@ async def live_run_async(scenario: Scenario, *, strategy=None, seed=None, mode="
         raise SsesimError(f"--time-scale: must be > 0 in a free run (>= 0 in lockstep), got {time_scale:g}")
     limits = limits or Limits()
     monitor = Monitor()
-    obs = monitor if trace_path is None else TraceWriter(trace_path, monitor)
+    sink = monitor if trace_path is None else TraceWriter(trace_path, monitor)
+    obs = sink
+    if not lockstep:  # real effects land concurrently: a trace's time never goes back
+        obs = Monotonic(obs)
     started = time.perf_counter()
     conductor = server = None
     interrupted = False
@@ -108,15 +112,15 @@ async def live_run_async(scenario: Scenario, *, strategy=None, seed=None, mode="
     except BaseException:
         if conductor is not None and conductor.wire is not None and conductor.t0:
             conductor.interrupt()
-            _finish(obs)  # the trace so far stays, complete (it ends with an unchecked end record)
-        elif isinstance(obs, TraceWriter):
-            obs.abort()  # nothing ran: no trace
+            _finish(sink)  # the trace so far stays, complete (it ends with an unchecked end record)
+        elif isinstance(sink, TraceWriter):
+            sink.abort()  # nothing ran: no trace
         await _close(conductor, server)
         raise
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-    _finish(obs)
+    _finish(sink)
     await _close(conductor, server)
     return _result(scenario, conductor, monitor, seed, mode, time_scale, target,
                    time.perf_counter() - started, interrupted, signal.SIGTERM in caught)
@@ -134,9 +138,9 @@ def _stop(main: asyncio.Task, sig: int, caught: list) -> None:
     main.cancel()
 
 
-def _finish(obs) -> None:
-    if isinstance(obs, TraceWriter):
-        obs.close()
+def _finish(sink) -> None:
+    if isinstance(sink, TraceWriter):
+        sink.close()
 
 
 def _result(scenario, conductor: Conductor, monitor: Monitor, seed, mode, time_scale, target, wall,
