@@ -30,7 +30,7 @@ from simulations.browser.pool import Pool
 from simulations.browser.site import HeldCore, Run
 from simulations.io.trace import TraceWriter
 from simulations.live.conductor import ConductorDriver, Limits
-from simulations.live.runner import LiveResult
+from simulations.live.runner import LiveResult, run_outcome
 
 BUILT_IN = ("seed", "reconciled")
 NOT_REALIZABLE = "old_stream_drains: a browser's EventSource closes the old connection before it opens " \
@@ -163,14 +163,7 @@ def _options(scenario: Scenario) -> dict:
 
 
 def _result(scenario, conductor, monitor, seed, client, wall) -> LiveResult:
-    metrics = monitor.metrics()
-    metrics["events"] = conductor.steps
-    metrics["end_time"] = round(conductor.now, 9)
-    metrics["stuck"] = conductor.stuck or conductor.past_horizon or conductor.stopped
-    warnings = []
-    if conductor.past_horizon:
-        warnings.append(f"{scenario.source}: not quiescent 86400 s (virtual) after the last input: "
-                        "stopped there, without the end-of-run checks")
+    metrics, warnings = run_outcome(scenario, conductor, monitor)
     live = {"mode": "lockstep" if conductor.lockstep else "free", "time_scale": conductor.time_scale,
             "client": client, "wall_seconds": round(wall, 3), "steps": conductor.steps}
     return LiveResult(

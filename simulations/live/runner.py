@@ -143,8 +143,8 @@ def _finish(sink) -> None:
         sink.close()
 
 
-def _result(scenario, conductor: Conductor, monitor: Monitor, seed, mode, time_scale, target, wall,
-            interrupted, terminated=False) -> LiveResult:
+def run_outcome(scenario, conductor: Conductor, monitor: Monitor) -> tuple[dict, list[str]]:
+    """The metrics and warnings of a conductor's run: a live run's, and a browser run's."""
     metrics = monitor.metrics()
     metrics["events"] = conductor.steps
     metrics["end_time"] = round(conductor.now, 9)
@@ -156,6 +156,12 @@ def _result(scenario, conductor: Conductor, monitor: Monitor, seed, mode, time_s
     if conductor.stopped:
         warnings.append(f"{scenario.source}: stopped by the live limits ({conductor.limits.wall:g} s "
                         f"wall or {conductor.limits.steps} steps), without the end-of-run checks")
+    return metrics, warnings
+
+
+def _result(scenario, conductor: Conductor, monitor: Monitor, seed, mode, time_scale, target, wall,
+            interrupted, terminated=False) -> LiveResult:
+    metrics, warnings = run_outcome(scenario, conductor, monitor)
     live = {"mode": mode, "time_scale": time_scale, "target": target,
             "wire": "seed" if conductor.seed_names else "ssesim",
             "wall_seconds": round(wall, 3), "steps": conductor.steps}
