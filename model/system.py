@@ -49,6 +49,7 @@ class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
     __slots__ = (
+        "_kh",
         "by_cmid",
         "clients",
         "cum_bytes",
@@ -73,6 +74,7 @@ class Session:
         self.streams: tuple = ()  # (client, open connection id) pairs, in order of opening
         self.cum_bytes = [0]
         self.clients: list[int] = []
+        self._kh = None  # the explorer's cache of this part's key hash (model.world_state)
 
     def append(self, message: Message) -> None:
         """Commit ``message`` to the log (its index is the log's length): the one place that keeps
@@ -119,6 +121,7 @@ class Client:
     """
 
     __slots__ = (
+        "_kh",
         "closed",
         "conn",
         "connected",
@@ -136,6 +139,7 @@ class Client:
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn, self.last_version = True, 0, None
         self.closed, self.refuse = OPEN, 0
+        self._kh = None  # the explorer's cache of this part's key hash (model.world_state)
         # What it received of the session's log, [prefix, runs above it] (model.session_view.learn):
         # a list its SessionView shares (no reference back to the client: no cycle for the explorer,
         # which runs with the cycle collector off).

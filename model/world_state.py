@@ -5,6 +5,8 @@ derived from that declaration (``clone_world``, ``world_key``), which the explor
 
 from __future__ import annotations
 
+import copy
+
 from model.explored import COPY, LEN, OUT, PART, SORTED, config, derive, field
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
@@ -12,7 +14,10 @@ from model.system import Attempt, Client, Session, World
 
 # --- the explored state: declared once, copies and keys derived (model.explored) ---------------------
 _DERIVED = "determined by the keyed fields"
+_CACHE = ("the hash of the part's key, cached for the state's fingerprint (Keys.hashing): reset "
+          "whenever a step may write the part")
 Session.EXPLORED = {  # type: ignore[attr-defined]
+    "_kh": field(key=OUT, why=_CACHE),
     "name": field(),
     "log": field(COPY, "method:_key_log"),
     "version": field(key=OUT, why=_DERIVED + ": len(history) - 1"),
@@ -26,6 +31,7 @@ Session.EXPLORED = {  # type: ignore[attr-defined]
     "clients": config(),
 }
 Client.EXPLORED = {  # type: ignore[attr-defined]
+    "_kh": field(key=OUT, why=_CACHE),
     "index": config(),
     "connected": field(), "conn": field(), "last_version": field(key="method:_key_last_version"),
     "closed": field(), "refuse": field(), "known": field(COPY, "method:_key_known"),
@@ -166,6 +172,41 @@ class Keys:
             self.attempt_n = _no_n
         self.attempt = derive(Attempt, fields)[1]
         self.session, self.client, self.world = _key_session, _key_client, _key_world
+        self.hashing = None  # the same functions keying sessions and clients by cached hashes
+
+    def with_part_hashes(self) -> Keys:
+        """These key functions, but keying each session and client by the hash of its key, cached in
+        the part (``_kh``) until a step that may write the part resets it (``Model.advance``, and
+        :func:`own_sessions` for sessions): the key a state's fingerprint hashes, with the parts
+        that a step left alone not keyed again. ``self.hashing`` is the copy."""
+        hashing = copy.copy(self)
+        hashing.session, hashing.client = _hashed_session, _hashed_client
+        hashing.hashing = hashing
+        self.hashing = hashing
+        return hashing
+
+
+def _hashed_session(s: Session, K: Keys) -> int:
+    h = s._kh
+    if h is None:
+        h = s._kh = hash(_key_session(s, K))
+    return h
+
+
+def _hashed_client(c: Client, K: Keys) -> int:
+    h = c._kh
+    if h is None:
+        h = c._kh = hash(_key_client(c, K))
+    return h
+
+
+def stale_parts(world: World, K: Keys) -> list[str]:
+    """The sessions and clients whose cached key hash differs from their key's hash now (a step
+    wrote a part without resetting its cache): ``[]`` in every state of a correct model."""
+    out = [f"session {s.name}" for s in world.sessions.values()
+           if s._kh is not None and s._kh != hash(_key_session(s, K))]
+    return out + [f"client {c.index}" for c in world.clients
+                  if c._kh is not None and c._kh != hash(_key_client(c, K))]
 
 
 def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: bool = False) -> World:
@@ -195,6 +236,8 @@ def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: boo
 def own_sessions(world: World) -> None:
     """Give ``world`` sessions of its own (copies), before a step may change them."""
     sessions = {name: _copy_session(s) for name, s in world.sessions.items()}
+    for s in sessions.values():
+        s._kh = None  # a step is about to write it
     world.sessions = sessions
     for c in world.clients:
         c.session = sessions[c.session.name]

@@ -148,8 +148,19 @@ class Growth:
 PROGRESS_EVERY = 4096
 
 
+def sealer(keys, full_keys: bool, portable: bool = False):
+    """What the visited set holds of a state: its key (``full_keys``), or a 64-bit fingerprint
+    (``Node.fingerprint``: Python's ``hash`` over cached part hashes, the same in this process and
+    those it forks; ``portable``: :func:`fingerprint`, the same in every process)."""
+    if full_keys:
+        return lambda node: node.key(keys)
+    if portable:
+        return lambda node: fingerprint(node.key(keys))
+    return lambda node: node.fingerprint(keys)
+
+
 def fingerprint(key: tuple) -> int:
-    """A 64-bit fingerprint of a state key, the same in every process (TLC's visited set holds these).
+    """A 64-bit fingerprint of a state key, the same in every process, whatever its hash seed.
 
     The key is pickled without a memo (identical bytes for equal keys, whatever objects they share)
     and hashed with BLAKE2b: Python's own ``hash`` of a string differs between processes.
@@ -220,9 +231,9 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
     keys = model.keys
-    seal = (lambda key: key) if full_keys else fingerprint
+    seal = sealer(keys, full_keys)
     root = model.initial()
-    root_seal = seal(root.key(keys))
+    root_seal = seal(root)
     seen = {root_seal} if full_keys else FingerprintSet([root_seal])
     parents = array("q", [-1])  # state index -> its parent's index
     steps = array("i", [-1])  # state index -> the code of the step from its parent
@@ -276,7 +287,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                 for inv in broken:
                     if inv not in paths:
                         paths[inv] = _path(parents, steps, table, index) + [action]
-                child_seal = seal(child.key(keys))
+                child_seal = seal(child)
                 if child_seal in seen:
                     if sleep:
                         old = sleeping.get(child_seal, NO_SLEEP)

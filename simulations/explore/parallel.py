@@ -51,11 +51,14 @@ from simulations.explore.explorer import (
     expand,
     fingerprint,
     interruption,
+    sealer,
 )
 from simulations.explore.reduction import ample
 from simulations.explore.reduction import applicable as ample_applicable
 from simulations.explore.store import HOT, Packer
 from simulations.io.workers import worker_init
+
+FORKS = sys.platform.startswith("linux")  # workers forked (sharing the hash seed), else spawned
 
 
 def _owner_of(sealed, n: int) -> int:
@@ -83,7 +86,9 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes) 
     model = Model(scenario, strategy)
     reduce = ample_sets and ample_applicable(model)
     keys = model.keys
-    seal = (lambda key: key) if full_keys else fingerprint
+    # Forked workers share the parent's hash seed, so Node.fingerprint agrees between them; spawned
+    # ones (not Linux) each draw their own, so they fingerprint portably.
+    seal = sealer(keys, full_keys, portable=not FORKS)
     root = model.initial()
     packer = Packer(root)  # the same shared table in every worker: built the same way
     sometimes = root.monitor.sometimes  # the vacuity guard's witnesses, one set for the whole search
@@ -93,7 +98,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes) 
     steps = array("l")  # local index -> code of the step from the parent
     codes: dict = {}
     table: list = []
-    root_seal = seal(root.key(keys))
+    root_seal = seal(root)
     # The next level's candidates: (seal, node or packed node, parent's global id, step).
     pending = [(root_seal, root, -1, None)] if _owner_of(root_seal, n) == w else []
     seen.update(p[0] for p in pending)
@@ -129,7 +134,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes) 
                 for inv in broken:
                     if inv not in found:
                         found[inv] = (index, action)
-                sealed = seal(child.key(keys))
+                sealed = seal(child)
                 owner = _owner_of(sealed, n)
                 if owner == w:
                     if sealed not in seen:  # claimed at once: the owner's own child comes first
@@ -260,7 +265,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     levels: list = []
     hot = (HOT if frontier_objects is None else frontier_objects) // n
     model = Model(scenario, strategy)
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    context = multiprocessing.get_context("fork" if FORKS else "spawn")
     inboxes = [context.Queue() for _ in range(n)]
     links, processes = [], []
     try:

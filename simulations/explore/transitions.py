@@ -124,6 +124,14 @@ class Node:
         net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
         return Node(world, monitor, net, self.depth + 1)
 
+    def fingerprint(self, K: ExploredKeys) -> int:
+        """A 64-bit fingerprint of the state's key under ``K``: Python's ``hash`` of the key in which
+        each session and client is its cached key hash (``Keys.with_part_hashes``), so the parts a
+        step left alone are not keyed again and nothing is pickled. Like any ``hash`` of strings it
+        is the same only within one process and the processes it forks (``parallel.py`` forks; a
+        spawned worker uses :func:`portable_fingerprint`)."""
+        return hash(self.key(K.hashing)) & _MASK64
+
     def key(self, K: ExploredKeys | None = None) -> tuple:
         K = FULL_KEYS if K is None else K
         m = self.monitor
@@ -178,6 +186,9 @@ FULL_KEYS = ExploredKeys()
 # The steps that may change a session (a commit, a flag change, a stream opened or closed) and so
 # the checkers' mirrors: before one, a node takes copies of its own (Node.clone shares them).
 _WRITES_SESSIONS = frozenset(("arrive", "assistant", "disconnect", "reconnect", "refuse"))
+# The steps of the client ``action[1]`` (a send's and a response's client are found in the step).
+_CLIENT_STEP = frozenset(("timeout", "deliver", "drain", "retry", "reconnect", "refuse", "disconnect"))
+_MASK64 = (1 << 64) - 1
 
 
 class Model:
@@ -212,6 +223,7 @@ class Model:
                                  known=cls not in BUILTIN.values(),
                                  prune=prune and knows_undecided(cls), groups=self.groups,
                                  views=not derived_view)
+        self.keys.with_part_hashes()
 
     def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
         """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
@@ -280,9 +292,15 @@ class Model:
         if kind in _WRITES_SESSIONS:  # copy on write: the sessions and mirrors may be shared
             own_sessions(world)
             own_mirrors(new.monitor)
+        # The client this step may write forgets its cached key hash (Keys.with_part_hashes); a
+        # server step (an arrival, the assistant) writes no client, and sessions forget theirs when
+        # copied on write (own_sessions). tests/test_part_keys.py checks every state for a stale cache.
+        if kind in _CLIENT_STEP:
+            world.clients[action[1]]._kh = None
         if kind == "send":
             spec = self.sends[action[1]]
             net.next_send += 1
+            world.clients[spec.client]._kh = None
             effects = world.user_send(t, spec.client, spec.content, spec)
         elif kind == "arrive":
             a = net.requests.pop(action[1])
@@ -290,6 +308,7 @@ class Model:
             effects = world.server_receive(t, a)
         elif kind == "response":
             a, status, body = net.responses.pop(action[1])
+            world.clients[a.client]._kh = None
             effects = world.client_response(t, a, status, body)
         elif kind == "timeout":
             if self.max_timeouts is not None:
