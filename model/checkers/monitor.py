@@ -231,7 +231,12 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.seq += 1
         self.sometimes.add("rollback")
         _added, removed = canon_diff(before[0], after[0])
-        lost = Counter(before[1]) - Counter(after[1])
+        was, now = before[1], after[1]
+        if not removed and len(was) == len(now) + 1 and send in was:  # the common case: one entry gone
+            i = was.index(send)
+            if was[:i] == now[:i] and was[i + 1:] == now[i:]:
+                return
+        lost = Counter(was) - Counter(now)
         others = [s for s in lost.elements() if s != send]
         if removed or others or lost.get(send, 0) > 1:
             what = [f"message {s}#{i}" for s, i in removed] + [f"optimistic send {s}" for s in others]
