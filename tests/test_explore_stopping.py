@@ -124,3 +124,30 @@ def test_check_interrupted_by_sigterm_exits_143(monkeypatch, capsys):
     monkeypatch.setattr(explorer.Model, "actions", terminated)
     assert main(["check", SCENARIOS["two-quick-sends"], "--quiet", "--runs", "0"]) == 143
     assert capsys.readouterr().err.strip() == "ssesim check: terminated"
+
+
+def test_give_up_stops_a_search_whose_levels_project_far_past_the_bound():
+    """``give_up`` (the report's): a search whose growth projects past ``give_up`` × the bound on two
+    levels in a row stops there, undecided, once it has a tenth of the bound, with the violations
+    it found on the way; a search that completes is never given up."""
+    scenario = load_scenario(SCENARIOS["assistant-typing"])
+    stopped = explore(scenario, "seed-retry", max_states=20_000, reduction=True, ample=True, give_up=10)
+    assert (stopped.complete, stopped.stopped_by) == (False, "projected")
+    assert 2_000 <= stopped.states < 20_000 and stopped.projected > 10 * 20_000
+    assert stopped.undecided and stopped.to_json()["stopped_by"] == "projected"
+    whole = explore(scenario, "seed-retry", max_states=stopped.states, reduction=True, ample=True)
+    assert {k for k, v in whole.violations.items() if v} <= \
+           {k for k, v in stopped.violations.items() if v}  # what the bound's search found, it found
+    for name in ("reconnect-refused", "seed-retry-duplicate"):  # complete within the bound
+        done = explore(load_scenario(SCENARIOS[name]), "seed-retry", max_states=30_000, reduction=True,
+                       ample=True, give_up=10)
+        assert done.complete and done.stopped_by is None and done.peak_projection < 10 * 30_000
+
+
+def test_growth_gives_up_only_past_the_floor():
+    levels = [10, 30, 90, 270, 810, 2430, 7290]
+    for states, hopeless in ((1_093, False), (20_000, True)):
+        growth = Growth(100_000, None, give_up=2)
+        for d in range(6, len(levels) + 1):
+            growth.level_done(levels[:d], states)
+        assert (growth.hopeless is not None) == hopeless

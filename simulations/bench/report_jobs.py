@@ -4,7 +4,8 @@
 jobs (every example scenario × built-in strategy: the exploration, the re-run within a timeout budget
 of one the bound stopped, and the seeded runs; ``simulations.report.check.verdict``) in a pool of N
 processes, as the report does, and prints per job its CPU seconds, its states and whether the search
-completed, the largest first; then the total, the share of the explorations the bound stopped, and
+completed, the largest projection of its size met on the way (as a multiple of the bound: the
+report gives up on a search past ``GIVE_UP`` of it), the largest first; then the total, the share of the explorations the bound stopped, and
 the least wall time N cores could take for those alone (their CPU seconds / N, or the largest one).
 """
 
@@ -18,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from model.strategies import BUILTIN
 from simulations.io.scenario import builtin_scenarios
 from simulations.report import REPORT_MAX_STATES, REPORT_RUNS
-from simulations.report.check import verdict
+from simulations.report.check import GIVE_UP, verdict
 
 
 def timed(job: tuple) -> tuple:
@@ -27,7 +28,8 @@ def timed(job: tuple) -> tuple:
     explored = result["explored"] or {}
     bounded = explored.get("bounded") or {}
     return (result["scenario"], job[1], time.process_time() - start, explored.get("states"),
-            explored.get("complete"), bounded.get("states"))
+            explored.get("complete"), bounded.get("states"),
+            (explored.get("peak_projection") or 0.0) / job[3])
 
 
 def main(argv=None) -> int:
@@ -45,10 +47,15 @@ def main(argv=None) -> int:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = sorted(pool.map(timed, jobs), key=lambda r: -r[2])
     wall = time.perf_counter() - start
-    print(f"{'scenario':<30} {'strategy':<11} {'CPU s':>7} {'states':>8} complete  re-run states")
-    for name, strategy, cpu, states, complete, rerun in rows:
+    print(f"{'scenario':<30} {'strategy':<11} {'CPU s':>7} {'states':>8} complete  peak/bound  re-run states")
+    for name, strategy, cpu, states, complete, rerun, peak in rows:
         print(f"{name:<30} {strategy:<11} {cpu:7.2f} {states if states is not None else '-':>8} "
-              f"{'-' if complete is None else ('yes' if complete else 'NO'):<9} {rerun if rerun else ''}")
+              f"{'-' if complete is None else ('yes' if complete else 'NO'):<9} {peak:10.2f}  "
+              f"{rerun if rerun else ''}")
+    done = [r[6] for r in rows if r[4]]
+    if done:  # how near a search that completed came to being given up (check.GIVE_UP)
+        print(f"complete searches: the largest growth projection met was {max(done):.2f}× the bound "
+              f"(the report gives up past {GIVE_UP:g}×)")
     total = sum(r[2] for r in rows)
     stopped = [r[2] for r in rows if r[4] is False]
     print(f"{len(rows)} jobs, {total:.1f} CPU s in all, {wall:.1f} s wall on {args.workers} worker(s)")

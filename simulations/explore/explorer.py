@@ -53,8 +53,11 @@ class Exploration:
     workers: int = 1  # processes that shared the search (parallel.py)
     max_timeouts: int | None = None  # [explore].max_timeouts: the POST timeouts any path may fire
     traffic: dict | None = None  # parallel.py: fingerprints offered to owners, states shipped to even out levels
-    # What stopped an incomplete search: "max-states", "max-seconds", "interrupted", "terminated".
+    # What stopped an incomplete search: "max-states", "max-seconds", "projected" (``give_up``),
+    # "interrupted", "terminated".
     stopped_by: str | None = None
+    projected: float | None = None  # stopped_by "projected": the size the growth per level projected
+    peak_projection: float = 0.0  # give_up: the largest projection met on the way
     levels: list = dataclass_field(default_factory=list)  # depth -> states first reached at it
 
     @property
@@ -104,10 +107,17 @@ class Growth:
     project more than ``MARGIN`` × the bound, and never for a search under ``SMALL`` states."""
 
     MIN_FALL, MARGIN, SMALL = 0.05, 1.25, 1000
+    # ``give_up`` waits for this share of the bound: the shallow violations a search finds on its way
+    # (within about ten steps on the examples) are found before it stops.
+    FLOOR = 0.1
 
-    def __init__(self, max_states: int, hint):
+    def __init__(self, max_states: int, hint, give_up: float | None = None):
         self.max_states, self.hint, self.said = max_states, hint, hint is None
         self.over = 0  # levels in a row whose projection passed the bound
+        self.give_up = give_up  # stop when two levels in a row project past give_up × the bound
+        self.beyond = 0  # levels in a row whose projection passed that
+        self.hopeless: float | None = None  # the projection that gave up, once it has
+        self.peak = 0.0  # the largest projection met (give_up only): how near a search came to it
 
     @classmethod
     def projected(cls, levels: list) -> float | None:
@@ -130,9 +140,16 @@ class Growth:
     def level_done(self, levels: list, states: int) -> None:
         """``levels[d]``: the states first reached at depth d, the last one just complete;
         ``states``: all the states found so far."""
-        if self.said:
+        if self.said and self.give_up is None:
             return
         total = self.projected(levels)
+        if self.give_up is not None:
+            self.peak = max(self.peak, total or 0.0)
+            self.beyond = self.beyond + 1 if total is not None and total > self.give_up * self.max_states else 0
+            if self.beyond >= 2 and states >= self.FLOOR * self.max_states:
+                self.hopeless = total
+        if self.said:
+            return
         self.over = self.over + 1 if total is not None and total > self.MARGIN * self.max_states else 0
         if self.over < 2:
             return
@@ -187,7 +204,8 @@ def collision_probability(states: int, transitions: int) -> float:
 def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int = 1_000_000,
             reduction: bool = False, progress=None, full_keys: bool = False,
             ample: bool = False, frontier_objects: int | None = None, symmetry: bool = False,
-            prune: bool = True, max_seconds: float | None = None, hint=None) -> Exploration:
+            prune: bool = True, max_seconds: float | None = None, hint=None,
+            give_up: float | None = None) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
     ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
@@ -207,8 +225,11 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
 
     The search stops, incomplete, at once when a new state would pass ``max_states`` or when
     ``max_seconds`` have passed (``stopped_by`` says which); ``hint(text)`` hears, once, when the
-    growth per level predicts the state bound (:class:`Growth`). Ctrl-C or SIGTERM raise
-    :class:`SearchInterrupted` with what was found so far."""
+    growth per level predicts the state bound (:class:`Growth`); ``give_up``: the search also stops,
+    ``stopped_by = "projected"``, once two levels in a row project more than ``give_up`` × the bound
+    and it has visited a tenth of the bound (``Growth.FLOOR``): the report's way to spend no minutes
+    on a search that cannot finish. Ctrl-C or SIGTERM raise :class:`SearchInterrupted` with what was
+    found so far."""
     if symmetry and (reduction or ample):
         raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
                          "skipped steps name clients, which symmetry renames)")
@@ -218,7 +239,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     gc.disable()
     try:
         return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample,
-                        frontier_objects, symmetry, prune, max_seconds, hint)
+                        frontier_objects, symmetry, prune, max_seconds, hint, give_up)
     finally:
         if collecting:
             gc.enable()
@@ -226,7 +247,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
 
 def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets,
              frontier_objects=None, symmetry=False, prune=True, max_seconds=None,
-             hint=None) -> Exploration:
+             hint=None, give_up=None) -> Exploration:
     model = Model(scenario, strategy, symmetry=symmetry, prune=prune)
     reduce = ample_sets and ample_applicable(model)
     start = time.perf_counter()
@@ -250,7 +271,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     max_depth = 0
     table: list = []  # code -> step
     levels = [1]  # depth -> states first reached at it
-    growth = Growth(max_states, hint)
+    growth = Growth(max_states, hint, give_up)
     deadline = None if max_seconds is None else start + max_seconds
     stopped_by = interrupted = None
     pops = 0
@@ -260,6 +281,9 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
             if node.depth > max_depth:  # every state of this depth is known: the level before is done
                 max_depth = node.depth
                 growth.level_done(levels[:max_depth + 1], len(seen))
+                if growth.hopeless is not None:
+                    stopped_by = "projected"
+                    break
             pops += 1
             if deadline is not None and not pops % 256 and time.perf_counter() >= deadline:
                 stopped_by = "max-seconds"
@@ -334,7 +358,8 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result.symmetry = model.groups
     result.max_timeouts = model.max_timeouts
     result.sometimes = set(root.monitor.sometimes)  # one set, shared by every cloned monitor
-    result.stopped_by, result.levels = stopped_by, levels
+    result.stopped_by, result.levels, result.projected = stopped_by, levels, growth.hopeless
+    result.peak_projection = growth.peak
     if interrupted is not None:
         raise SearchInterrupted(result, interrupted) from None
     return result
