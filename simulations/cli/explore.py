@@ -150,6 +150,7 @@ def report(result, scenario, waived: frozenset = frozenset()) -> str:
     status = "complete" if result.complete else STOPPED.get(result.stopped_by, "INCOMPLETE")
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
              + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")
+             + (" | session sets" if result.sessions else "")
              + (f" | {result.workers} workers" if result.workers > 1 else "")
              + "".join(f" | symmetry: clients {', '.join(map(str, g))}" for g in result.symmetry),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "
