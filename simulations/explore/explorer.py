@@ -270,8 +270,6 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                 stopped_by = "max-seconds"
                 break
             acts = model.actions(node)
-            if reduce:
-                acts = ample(model, node, acts)
             if after is not None:
                 pre, base, own = after
                 if own is not None and base > best[sealed]:
@@ -280,6 +278,8 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                 counts = node.monitor.counts.copy()
             else:
                 own = None
+            if reduce:  # within the session's steps: the path keeps taking the sessions in turn
+                acts = ample(model, node, acts)
             if sleep:
                 if own is not None:
                     asleep = own
