@@ -79,8 +79,13 @@ def test_session_sets_remove_states_and_shorten_nothing():
         full, reduced = same_as_full(load("two-sessions", strategy), strategy, FAST_BOUND)
         assert reduced.sessions and reduced.states < full.states, strategy
     scenario = load("two-sessions", "seed")
+    full = explore(scenario, "seed")
     slept = explore(scenario, "seed", reduction=True, sessions=False)  # sleep sets alone
-    assert not slept.sessions and slept.states == explore(scenario, "seed").states
+    assert not slept.sessions and slept.states == full.states
+    alone = explore(scenario, "seed", sessions=True)  # session sets without sleep sets
+    assert alone.sessions and not alone.reduced and alone.states < full.states
+    assert lengths(alone) == lengths(full)
+    replays(scenario, "seed", alone)
 
 
 def test_session_sets_never_apply_with_one_session_or_without_ok():
