@@ -88,6 +88,14 @@ def test_session_sets_remove_states_and_shorten_nothing():
     replays(scenario, "seed", alone)
 
 
+def test_session_sets_keep_shortest_counterexamples_with_three_sessions():
+    data = {"name": "three", "clients": [{"session": "s1"}, {"session": "s2"}, {"session": "s3"}],
+            "sends": [{"at": 0.1 * i, "client": i, "content": c} for i, c in enumerate("ABC")],
+            "explore": {"faults": ["ok"]}}
+    full, reduced = same_as_full(parse_scenario(data, source="<test>"), "seed", FAST_BOUND)
+    assert reduced.sessions and reduced.states < full.states
+
+
 def test_session_sets_never_apply_with_one_session_or_without_ok():
     scenario = load("two-tabs", "seed")  # two clients of one session
     assert not explore(scenario, "seed", reduction=True).sessions
