@@ -13,7 +13,8 @@ SCENARIOS = {p.stem: str(p) for p in builtin_scenarios()}
 
 
 def test_a_stopped_exploration_is_decided_again_within_a_timeout_budget():
-    # seed-retry on two-sessions: millions of states unbounded; 2,446 with one timeout (fewer reduced)
+    # seed-retry on two-sessions: millions of states unbounded (243,383 with the report's session
+    # sets); 2,446 with one timeout (fewer reduced)
     result = verdict(SCENARIOS["two-sessions"], "seed-retry", 0, 3_000)
     explored = result["explored"]
     assert not explored["complete"] and explored["states"] == 3_000

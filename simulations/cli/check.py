@@ -54,7 +54,8 @@ def add_parser(sub) -> None:
                    help="write each explored counterexample into DIR (.json to replay with "
                         "`ssesim run FILE`, .mmd to draw); the output names the file to replay")
     p.add_argument("--reduction", action="store_true",
-                   help="explore with sleep sets (same verdicts and shortest counterexamples)")
+                   help="explore with sleep sets and session sets (same verdicts and shortest "
+                        "counterexample lengths)")
     p.add_argument("--ample", action="store_true",
                    help="explore with ample sets (fewer states; counterexamples may be longer)")
     p.add_argument("--full-keys", action="store_true",

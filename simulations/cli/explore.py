@@ -45,8 +45,9 @@ def add_parser(sub) -> None:
     add_waivers(p)
     p.add_argument("--json", action="store_true", help="print the SPEC §6 JSON object")
     p.add_argument("--reduction", action="store_true",
-                   help="sleep sets: fewer transitions, the same states, verdicts and shortest "
-                        "counterexamples")
+                   help="sleep sets (fewer transitions) and, after the last input of a scenario of "
+                        "several sessions, session sets (fewer states): the same verdicts and "
+                        "shortest counterexample lengths")
     p.add_argument("--ample", action="store_true",
                    help="ample (persistent) sets: fewer states, same verdicts, counterexamples may be "
                         "longer than the shortest")
@@ -150,6 +151,7 @@ def report(result, scenario, waived: frozenset = frozenset()) -> str:
     status = "complete" if result.complete else STOPPED.get(result.stopped_by, "INCOMPLETE")
     lines = [f"scenario {result.scenario} | strategy {result.strategy} | {bounds}"
              + (" | sleep sets" if result.reduced else "") + (" | ample sets" if result.ample else "")
+             + (" | session sets" if result.sessions else "")
              + (f" | {result.workers} workers" if result.workers > 1 else "")
              + "".join(f" | symmetry: clients {', '.join(map(str, g))}" for g in result.symmetry),
              (f"states {result.states} | transitions {result.transitions} | depth {result.max_depth} | "

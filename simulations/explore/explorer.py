@@ -20,6 +20,7 @@ from model.errors import InputError
 from model.invariants import INVARIANTS
 from simulations.explore.reduction import NO_SLEEP, ample, idents, independent
 from simulations.explore.reduction import applicable as ample_applicable
+from simulations.explore.sessions import SessionSets, project
 from simulations.explore.store import FingerprintSet, Frontier, Packer
 from simulations.explore.transitions import (  # noqa: F401 - re-exported, the explorer's public names
     FULL_KEYS,
@@ -47,6 +48,7 @@ class Exploration:
     max_depth: int = 0
     sometimes: set = dataclass_field(default_factory=set)
     reduced: bool = False  # sleep sets
+    sessions: bool = False  # session-level persistent sets after the last input (sessions.py)
     ample: bool = False  # persistent (ample) sets
     collision_probability: float | None = None  # None: full keys, no fingerprints
     symmetry: tuple = ()  # the groups of interchangeable clients keyed up to a renaming
@@ -205,12 +207,16 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
             reduction: bool = False, progress=None, full_keys: bool = False,
             ample: bool = False, frontier_objects: int | None = None, symmetry: bool = False,
             prune: bool = True, max_seconds: float | None = None, hint=None,
-            give_up: float | None = None) -> Exploration:
+            sessions: bool | None = None, give_up: float | None = None) -> Exploration:
     """Breadth-first search of every interleaving; shortest counterexample per invariant.
 
     ``reduction``: sleep sets skip steps that an explored sibling path already took (every state is
     still visited, at its breadth-first depth: same verdicts, same shortest counterexamples).
     ``ample``: persistent sets also skip states (same verdicts; counterexamples may be longer).
+    ``sessions`` (default: with ``reduction``): after the last scripted input, one session's steps at
+    a time (``simulations.explore.sessions``): fewer states, the same verdicts and shortest
+    counterexample lengths once complete; each reported counterexample leaves out the other sessions'
+    steps that it does not need.
 
     The visited set holds 64-bit fingerprints of the canonical state keys (``full_keys``: the keys
     themselves, collision-free at a higher memory cost). Each visited state keeps only the index of
@@ -230,7 +236,9 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     and it has visited a tenth of the bound (``Growth.FLOOR``): the report's way to spend no minutes
     on a search that cannot finish. Ctrl-C or SIGTERM raise :class:`SearchInterrupted` with what was
     found so far."""
-    if symmetry and (reduction or ample):
+    if sessions is None:
+        sessions = reduction
+    if symmetry and (reduction or ample or sessions):
         raise InputError("--symmetry", None, "cannot be combined with --reduction or --ample (their "
                          "skipped steps name clients, which symmetry renames)")
     # The states are trees of containers without reference cycles, freed by reference counting:
@@ -239,7 +247,7 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
     gc.disable()
     try:
         return _explore(scenario, strategy, max_states, reduction, progress, full_keys, ample,
-                        frontier_objects, symmetry, prune, max_seconds, hint, give_up)
+                        frontier_objects, symmetry, prune, max_seconds, hint, sessions, give_up)
     finally:
         if collecting:
             gc.enable()
@@ -247,9 +255,10 @@ def explore(scenario: Scenario, strategy: str | None = None, *, max_states: int 
 
 def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_sets,
              frontier_objects=None, symmetry=False, prune=True, max_seconds=None,
-             hint=None, give_up=None) -> Exploration:
+             hint=None, sessions=False, give_up=None) -> Exploration:
     model = Model(scenario, strategy, symmetry=symmetry, prune=prune)
     reduce = ample_sets and ample_applicable(model)
+    sets = SessionSets(model) if sessions and SessionSets.applies(model) else None
     start = time.perf_counter()
     keys = model.keys
     seal = sealer(keys, full_keys)
@@ -259,11 +268,17 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     parents = array("q", [-1])  # state index -> its parent's index
     steps = array("i", [-1])  # state index -> the code of the step from its parent
     codes: dict = {}  # step -> code
-    # (node, index, seal, only): ``only`` None expands the node; a set of step names re-expands a
-    # state met again with a smaller sleep set, taking just the steps that slept there before.
+    # (node, index, seal, only, after): ``only`` None expands the node; a set of step names
+    # re-expands a state met again with a smaller sleep set, taking just the steps that slept there
+    # before. ``after``: None before the last input (or without session sets); else ``(pre, base,
+    # own)`` for the path that reached the state: the depth where the inputs ended, the depth less
+    # the postponed steps of the sessions already blocked (sessions.py), and ``own`` None, or the
+    # path's own sleep set for a state met again with a smaller ``base``, expanded again with it.
     # The queue packs its states once it is large (simulations/explore/store.py).
     queue = Frontier(Packer(root), hot=frontier_objects)
-    queue.append((root, 0, root_seal, None))
+    queue.append((root, 0, root_seal, None, _entered(sets, root)))
+    best: dict = {}  # seal -> the smallest ``base`` met (states after the last input)
+    lengths: dict = {}  # invariant -> the length of its counterexample in ``paths``
     sleeping: dict = {}  # seal -> the state's sleep set (absent: empty)
     waiting: set = {root_seal} if sleep else set()  # seals queued and not yet expanded
     paths: dict[str, list] = {}
@@ -277,7 +292,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     pops = 0
     try:
         while queue:
-            node, index, sealed, only = queue.popleft()
+            node, index, sealed, only, after = queue.popleft()
             if node.depth > max_depth:  # every state of this depth is known: the level before is done
                 max_depth = node.depth
                 growth.level_done(levels[:max_depth + 1], len(seen))
@@ -289,12 +304,23 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                 stopped_by = "max-seconds"
                 break
             acts = model.actions(node)
-            if reduce:
+            if after is not None:
+                pre, base, own = after
+                if own is not None and base > best[sealed]:
+                    continue  # met since with a smaller base, expanded again with that
+                acts, rank = sets.select(node, acts)
+                counts = node.monitor.counts.copy()
+            else:
+                own = None
+            if reduce:  # within the session's steps: the path keeps taking the sessions in turn
                 acts = ample(model, node, acts)
             if sleep:
-                asleep = sleeping.get(sealed, NO_SLEEP)
-                if only is None:
-                    waiting.discard(sealed)
+                if own is not None:
+                    asleep = own
+                else:
+                    asleep = sleeping.get(sealed, NO_SLEEP)
+                    if only is None:
+                        waiting.discard(sealed)
                 names = idents(node, acts, model.max_timeouts is not None)
                 todo = [(a, n) for a, n in zip(acts, names)
                         if (n is None or n not in asleep) and (only is None or n in only)]
@@ -308,11 +334,41 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                     if name is not None:
                         done.append(name)
                 transitions += 1
+                if after is None:
+                    child_after = _entered(sets, child)
+                elif sets.still_enabled(child, rank):
+                    child_after = (pre, base + 1, None)
+                else:  # the session has blocked: its steps since the inputs are postponed
+                    child_after = (pre, pre, None)
                 for inv in broken:
-                    if inv not in paths:
-                        paths[inv] = _path(parents, steps, table, index) + [action]
+                    if after is not None and (not child.net.done or model.settling[inv] > counts[inv]):
+                        length = base + 1  # raised by the step itself, in its session
+                    else:
+                        length = child.depth
+                    if inv not in paths or length < lengths[inv]:
+                        path = _path(parents, steps, table, index) + [action]
+                        if length < child.depth:
+                            path = project(model, sets, path, pre, rank)
+                            assert len(path) == length, (inv, len(path), length)
+                        paths[inv], lengths[inv] = path, length
                 child_seal = seal(child)
                 if child_seal in seen:
+                    if child_after is not None and child_after[1] < best.get(child_seal, child_after[1] + 1):
+                        # Met again with a smaller base: expanded again from this path, with its own
+                        # sleep set (the steps asleep on it are covered by its own siblings).
+                        best[child_seal] = child_after[1]
+                        if sleep:
+                            old = sleeping.get(child_seal, NO_SLEEP)
+                            if old and not old <= child_sleep:
+                                if old & child_sleep:
+                                    sleeping[child_seal] = old & child_sleep
+                                else:
+                                    del sleeping[child_seal]
+                        parents.append(index)
+                        steps.append(_code(codes, table, action))
+                        queue.append((child, len(parents) - 1, child_seal, None,
+                                      (child_after[0], child_after[1], child_sleep if sleep else NO_SLEEP)))
+                        continue
                     if sleep:
                         old = sleeping.get(child_seal, NO_SLEEP)
                         if old and not old <= child_sleep:
@@ -325,7 +381,8 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                             if child_seal not in waiting:
                                 parents.append(index)
                                 steps.append(_code(codes, table, action))
-                                queue.append((child, len(parents) - 1, child_seal, old - child_sleep))
+                                queue.append((child, len(parents) - 1, child_seal, old - child_sleep,
+                                              child_after))
                     continue
                 if len(seen) >= max_states:  # stop now: what is queued would only be expanded
                     stopped_by = "max-states"
@@ -338,9 +395,11 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                     waiting.add(child_seal)
                     if child_sleep:
                         sleeping[child_seal] = child_sleep
+                if child_after is not None:
+                    best[child_seal] = child_after[1]
                 parents.append(index)
                 steps.append(_code(codes, table, action))
-                queue.append((child, len(parents) - 1, child_seal, None))
+                queue.append((child, len(parents) - 1, child_seal, None, child_after))
                 if progress is not None and not len(seen) % PROGRESS_EVERY:
                     progress(len(seen), transitions, depth=max_depth, frontier=len(queue))
             if stopped_by is not None:
@@ -353,6 +412,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), len(seen),
                          transitions, complete, seconds, labels, paths, max_depth)
     result.reduced = sleep
+    result.sessions = sets is not None
     result.ample = reduce
     result.collision_probability = None if full_keys else collision_probability(len(seen), transitions)
     result.symmetry = model.groups
@@ -363,6 +423,13 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
     if interrupted is not None:
         raise SearchInterrupted(result, interrupted) from None
     return result
+
+
+def _entered(sets, node) -> tuple | None:
+    """``after`` (see ``_explore``) for a state reached by a step taken before the last input."""
+    if sets is None or not sets.after_inputs(node):
+        return None
+    return (node.depth, node.depth, None)
 
 
 def expand(model: Model, node: Node, todo: list):

@@ -25,7 +25,9 @@ level, sets the ``max_states`` quotas (filled in worker order, so a bounded sear
 worker that visited each state keeps, back to the start.
 
 Sleep sets (``reduction``) are not combined with workers: their revisits with smaller sleep sets do
-not fit level by level (the CLI refuses the combination). Ample sets are a function of the state alone
+not fit level by level (the CLI refuses the combination), and neither are the session sets that come
+with them (``simulations.explore.sessions``: their revisits with a smaller adjusted depth do not
+either); this search takes every step that ample sets leave. Ample sets are a function of the state alone
 and work unchanged.
 """
 

@@ -12,7 +12,9 @@ state can reach a terminal state when ``ok`` is among the explored faults, so an
 violated in the reduced graph exactly when it is in the full one. Counterexamples stay valid but may
 be longer than the shortest; ``tests/test_reduction.py`` checks the verdicts on every example scenario.
 Ample sets run with ``explore(..., ample=True)``; ``reduction=True`` is the sleep sets below, which
-keep every state and the shortest counterexamples.
+keep every state and the shortest counterexamples, and the session sets of
+``simulations.explore.sessions``, which after the last input skip states but keep the shortest
+counterexample lengths.
 """
 
 from __future__ import annotations

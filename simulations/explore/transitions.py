@@ -203,6 +203,10 @@ class Model:
         self.max_refusals = scenario.explore.max_refusals if self.max_disconnects > 0 else 0
         self.max_timeouts = scenario.explore.max_timeouts  # None: any POST may time out
         self.sends = scenario.sends
+        # The checkers' counts just before the last quiescence checks a step ran (``advance``): what
+        # the step raised itself, told apart from what the checks of every session raised
+        # (``simulations.explore.sessions``).
+        self.settling: dict | None = None
         # The key leaves out what no step of this scenario and strategy can read (README: What the
         # explored key leaves out): response bodies, for a strategy that never reads them; attempt
         # numbers, unless the strategy reads them or a scripted send forces a fault on its first;
@@ -341,6 +345,7 @@ class Model:
         self._apply(new, effects)
         self._collect(new)
         if world.pending == 0 and world.quiescent():
+            self.settling = new.monitor.counts.copy()  # before the checks that read every session
             if not net.quiet:  # becomes quiescent (SPEC §3), as in the simulator
                 world.obs.quiescent(t)
             net.quiet = True
