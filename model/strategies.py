@@ -11,7 +11,9 @@ in the order given.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from model.compiled import mypyc_attr
 
 from model.config import StrategyOptions
 from model.explored import COPY, ITEMS, OUT, PART, TUPLE, config, derive, field, undeclared
@@ -61,6 +63,7 @@ def merge_runs(runs: tuple, event: Event) -> tuple:
     return tuple(out)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Strategy:
     """The base of every strategy: override the ``on_*`` handlers you need; each returns effects.
 
@@ -70,16 +73,16 @@ class Strategy:
     read-only ``SessionView``, ``options`` the scenario's ``[strategy_options]``.
     """
 
-    name = "base"
-    asks_snapshot = False
-    option_keys: tuple[str, ...] = ()
+    name: ClassVar[str] = "base"
+    asks_snapshot: ClassVar[bool] = False
+    option_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
         self.client = client
         self.session = session
         self.options = options
         self.max_len = max_message_length
-        self.view = EMPTY_VIEW
+        self.view: tuple = EMPTY_VIEW
 
     # --- inputs -------------------------------------------------------------------------------
     def on_send(self, t: float, send: int, content: str) -> list:
@@ -133,8 +136,12 @@ class Strategy:
         "session": field(PART, OUT, "a read-only view of the client's session, keyed with it"),
         "view": field(),
     }
-    reads_body = True  # on_response reads the body (False: the explorer leaves bodies out of keys)
-    reads_attempt_number = True  # the handlers read attempt.n (False: left out when no fault is scripted)
+    # on_response reads the body (False: the explorer leaves bodies out of keys)
+    reads_body: ClassVar[bool] = True
+    # the handlers read attempt.n (False: left out when no fault is scripted)
+    reads_attempt_number: ClassVar[bool] = True
+    _explored_copy: ClassVar[Any]  # derived from EXPLORED, per class (below, and __init_subclass__)
+    _explored_key: ClassVar[Any]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -220,6 +227,7 @@ def reads(cls: type, flag: str) -> bool:
     return False
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Seed(Strategy):
     """Exactly the seed document's code: optimistic append, POST, rollback on failure, full replacement."""
 
@@ -257,6 +265,7 @@ class Seed(Strategy):
         return ()  # it posts a send only in on_send, and fails one only for an attempt it awaits
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class DualWrite(Seed):
     """The design the seed moved away from: a 2xx body's server state is applied as well."""
 
@@ -273,13 +282,15 @@ class DualWrite(Seed):
         return ()  # as the seed: a 2xx body shows only committed messages
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SeedRetry(Seed):
     """The seed plus its phase-3 plan: retry failed POSTs (same content, no id), then roll back."""
 
     name = "seed-retry"
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
+        # The parameters spelled out: mypyc 2.4 passes super().__init__(*args)'s tuple as one argument.
+        super().__init__(client, session, options, max_message_length)
         self.retried: dict[int, int] = {}
         self.content: dict[int, str] = {}
 
@@ -315,14 +326,16 @@ class SeedRetry(Seed):
                 "content": field(COPY, OUT, "each send's content, fixed by the scenario")}
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Reconciled(Strategy):
     """Ids, versions, rebase, decided sends, watermark drop detection, idempotent retries (SPEC §2.2)."""
 
     name = "reconciled"
     asks_snapshot = True
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
+        # The parameters spelled out: mypyc 2.4 passes super().__init__(*args)'s tuple as one argument.
+        super().__init__(client, session, options, max_message_length)
         self.applied = 0
         self.canon: tuple = ()
         self.flags = NO_FLAGS

@@ -134,7 +134,8 @@ class Client:
 
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy
-        self.connected, self.conn, self.last_version = True, 0, None
+        self.connected, self.conn = True, 0
+        self.last_version: int | None = None
         self.closed, self.refuse = OPEN, 0
         # What it received of the session's log, [prefix, runs above it] (model.session_view.learn):
         # a list its SessionView shares (no reference back to the client: no cycle for the explorer,
@@ -293,7 +294,7 @@ class World(ClientHalf):
         if resume == "snapshot":
             out.append(self._push(t, s, client, c.conn, s.snapshot()))
         elif resume == "last-event-id":
-            for v in range(c.last_version + 1, s.version + 1):
+            for v in range(c.last_version + 1, s.version + 1):  # type: ignore[operator]  # resumed: an id
                 out.append(self._push(t, s, client, c.conn, s.event(v, self.sse_payload_snapshot)))
         return out + self._client(t, c, "open", c.strategy.on_open(t))
 
@@ -345,7 +346,7 @@ class World(ClientHalf):
         n, typing, processing = len(s.log), s.typing, s.processing
         obs = self.obs
         if sender is not None:
-            obs.commit(t, s.name, index, send, sender, version, typing, processing)
+            obs.commit(t, s.name, index, send, sender, version, typing, processing)  # type: ignore[arg-type]
         else:
             obs.flags(t, s.name, version, typing, processing)
         # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change

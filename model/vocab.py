@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 class Message(NamedTuple):
     """One committed message: its index in the session's log, and who and what it stands for."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as a NamedTuple field may
     sender: str  # "user" or "assistant"
     content: str
     cmid: str | None  # the client message id its POST carried, if any

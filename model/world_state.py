@@ -5,6 +5,8 @@ derived from that declaration (``clone_world``, ``world_key``), which the explor
 
 from __future__ import annotations
 
+from typing import Any
+
 from model.explored import COPY, LEN, OUT, PART, SORTED, config, derive, field
 from model.observe import Observer
 from model.strategies import SessionView, Strategy
@@ -154,11 +156,12 @@ class Keys:
         self.known = known
         self.views = views  # the checkers' copy of each client's view (False: its strategy keys it)
         self.prune = prune
-        self.live = None
+        self.live: set | None = None
         self.quiet = True  # per state: whether the system was quiescent after its last step
         self.groups = groups
         self.grouped = frozenset(c for g in groups for c in g)
         fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]
+        self.attempt_n: Any
         if attempt_number:
             self.attempt_n = Attempt._key_n  # type: ignore[attr-defined]
         else:

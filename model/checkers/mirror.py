@@ -13,7 +13,8 @@ class Mirror:
     __slots__ = ("clients", "desc", "flags", "full", "last", "name", "sends", "version")
 
     def __init__(self, name: str):
-        self.name, self.sends, self.flags, self.version = name, [], (False, False), 0
+        self.name, self.flags, self.version = name, (False, False), 0
+        self.sends: list[int | None] = []
         self.full: tuple = ()  # the canonical runs of a view equal to the whole log
         self.clients: list[int] = []
         self.desc: dict[int, list[int]] = {}  # client -> descents among its own messages in log[:n]

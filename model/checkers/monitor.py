@@ -5,7 +5,7 @@ from a recorded trace. It mirrors the server logs from ``commit`` observations, 
 to the model. Snapshot views are runs over an append-only log, so a full replacement costs only the
 messages that changed (fast paths), never a rescan of the history. This module holds the checker's
 state, its bookkeeping, the checks made on sends, commits, errors, applied states and rollbacks, and
-the metrics; the view-change and quiescence checks are its two mixins.
+the metrics; the view-change and quiescence checks are its two bases.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections import Counter
 
 from model.checkers.ids import INVARIANTS
 from model.checkers.mirror import Mirror
-from model.checkers.quiescence import QuiescenceChecks
 from model.checkers.runs import EMPTY_VIEW, canon_diff
 from model.checkers.view_checks import ViewChecks
 from model.gaps import (
@@ -26,10 +25,11 @@ from model.gaps import (
     USER_SENDS,
     Lifecycle,
 )
-from model.observe import Observer
+from model.compiled import mypyc_attr
 
 
-class Monitor(ViewChecks, QuiescenceChecks, Observer):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Monitor(ViewChecks):
     """All ten invariant checkers plus the run metrics; violations are data (counts + first examples).
 
     The checks run on view changes live in ``ViewChecks``, those at quiescence in ``QuiescenceChecks``;

@@ -3,11 +3,36 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-class QuiescenceChecks:
-    """Mixin of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``)."""
+from model.compiled import mypyc_attr
+from model.observe import Observer
+
+if TYPE_CHECKING:
+    from model.checkers.mirror import Mirror
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class QuiescenceChecks(Observer):
+    """Base of ``Monitor`` (through ``ViewChecks``): reads and writes the Monitor's state (see
+    ``Monitor.__init__``). A base, not a mixin, so that the MRO is one line (a compiled class has
+    one base, README: A compiled build); the attributes declared here are the ones it reads."""
 
     __slots__ = ()
+    seq: int
+    views: list[tuple]
+    own: list[Mirror]
+    q_opt: list[tuple]
+    q_equal: list[bool]
+    since: list[float | None]
+    unresolved: set[int]
+    converged: bool
+    diverged_time: float
+    quiescent_t: float | None
+    end_t: float | None
+
+    def _violate(self, inv: str, t: float, detail: str) -> None:
+        raise NotImplementedError  # Monitor's
 
     def quiescent(self, t):
         """The system has just *become* quiescent (SPEC §3): the quiescence checks, in full."""
@@ -35,7 +60,7 @@ class QuiescenceChecks:
                                                   "optimistic at quiescence")
             q_equal[c], q_opt[c] = equal, opt
         if not only_new:
-            self.converged = converged
+            self.converged = converged  # type: ignore[misc]  # a slot of Monitor's
         for send in sorted(self.unresolved):
             self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
         self.unresolved.clear()

@@ -9,14 +9,36 @@ message appended to a snapshot, one optimistic entry added or removed) take inli
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from model.checkers.quiescence import QuiescenceChecks
 from model.checkers.runs import canon_diff, normalize, opt_changes
+from model.compiled import mypyc_attr
 from model.gaps import POST_APPLIES, SSE_DELIVERS, UI_UPDATED
 
+if TYPE_CHECKING:
+    from model.checkers.mirror import Mirror
+    from model.gaps import Lifecycle
 
-class ViewChecks:
-    """Mixin of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``)."""
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class ViewChecks(QuiescenceChecks):
+    """Base of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``); the
+    attributes declared here are the ones it reads beyond ``QuiescenceChecks``'."""
 
     __slots__ = ()
+    send_client: dict[int, int]
+    shown: dict[int, float]
+    mirrors: dict[str, Mirror]
+    gone: list[dict[int, float]]
+    confirmed: set[int]
+    cnt: list[dict[int, int]]
+    view_changes: int
+    sometimes: set[str]
+    lifecycle: Lifecycle
+    in_order: list[bool]
+    flicker_time: float
+    confirm_times: list[float]
 
     def view(self, t, client, cause, view):
         self.seq += 1
@@ -168,7 +190,7 @@ class ViewChecks:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
         gone = self.gone[client]
         if send in gone:
-            self.flicker_time += t - gone.pop(send)
+            self.flicker_time += t - gone.pop(send)  # type: ignore[misc]  # a slot of Monitor's
             self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
         elif send not in self.shown and self.send_client.get(send) == client:
             self.shown[send] = t
@@ -216,7 +238,7 @@ class ViewChecks:
             began = since[c]
             if equal:
                 if began is not None:
-                    self.diverged_time += t - began
+                    self.diverged_time += t - began  # type: ignore[misc]  # a slot of Monitor's
                     since[c] = None
             elif began is None:
                 since[c] = t

@@ -75,7 +75,7 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
     monitor = Monitor()
     with traced(trace_path, monitor) as obs:
         if observer is not None:
-            from model.observe import Tee
+            from model.forwarding import Tee
             obs = Tee(obs, observer)
         sim = Simulator(scenario, strategy_cls, random.Random(seed), obs)
         if on_start is not None:

@@ -1,0 +1,29 @@
+"""Whether this install is the compiled build (README: A compiled build), and the one decorator the
+mypyc build reads: ``mypyc_attr`` marks the classes plug-ins and tests subclass in Python.
+
+Without mypy_extensions (the pure install) ``mypyc_attr`` is a no-op, so the sources need nothing
+that the pure install lacks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_extensions import mypyc_attr
+else:
+    try:
+        from mypy_extensions import mypyc_attr
+    except ImportError:  # the pure install: nothing to mark
+
+        def mypyc_attr(*args, **kwargs):
+            return lambda cls: cls
+
+
+def compiled_modules() -> list[str]:
+    """The modules of ``model`` and ``simulations`` this process runs compiled (extension modules)."""
+    import sys
+
+    return sorted(name for name, m in list(sys.modules.items())
+                  if name.split(".")[0] in ("model", "simulations")
+                  and (getattr(m, "__file__", None) or "").endswith((".so", ".pyd")))
