@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from model.compiled import mypyc_attr
-
 from model.config import StrategyOptions
 from model.explored import COPY, ITEMS, OUT, PART, TUPLE, config, derive, field, undeclared
 from model.session_view import SessionView, learn  # noqa: F401 -- re-exported: strategies read it here

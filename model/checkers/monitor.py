@@ -16,6 +16,7 @@ from model.checkers.ids import INVARIANTS
 from model.checkers.mirror import Mirror
 from model.checkers.runs import EMPTY_VIEW, canon_diff
 from model.checkers.view_checks import ViewChecks
+from model.compiled import mypyc_attr
 from model.gaps import (
     ADD_TO_UI,
     BACKEND_ERROR,
@@ -25,7 +26,6 @@ from model.gaps import (
     USER_SENDS,
     Lifecycle,
 )
-from model.compiled import mypyc_attr
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from model.invariants import INVARIANTS, SOMETIMES
 from model.system import STATUS, post_outcome

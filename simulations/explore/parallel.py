@@ -328,7 +328,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     seconds = time.perf_counter() - start
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else
                     [NOT_REBUILT] if inv in first else None) for inv in INVARIANTS}
-    name: str = getattr(model.strategy_cls, "name", strategy)
+    name: str = getattr(model.strategy_cls, "name", strategy)  # type: ignore[assignment]
     result = Exploration(scenario.name, name, states,
                          transitions, stopped_by is None, seconds, labels, paths, max(depth, 0))
     result.ample = ample and ample_applicable(model)

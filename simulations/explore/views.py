@@ -8,8 +8,8 @@ content, optimistic ones marked ``…sending``) and the flags that are set.
 
 from __future__ import annotations
 
-from model.invariants import Monitor
 from model.forwarding import Tee
+from model.invariants import Monitor
 from model.observe import Observer
 
 
