@@ -38,7 +38,8 @@ def _ext_modules() -> list:
         return []
     from mypyc.build import mypycify
 
-    return mypycify(["--ignore-missing-imports", "--follow-imports=silent", *_modules()],
+    return mypycify(["--ignore-missing-imports", "--follow-imports=silent",
+                     "--disable-error-code=annotation-unchecked", *_modules()],
                     opt_level=os.environ.get("MYPYC_OPT_LEVEL", "3"))
 
 

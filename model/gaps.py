@@ -7,6 +7,8 @@ event's natural target, so a completed chart is the seed's transitions plus ever
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from model.lifecycle import SEED_INITIAL, SEED_TABLE
 
 USER_SENDS = "User sends message"
@@ -29,6 +31,8 @@ TARGET.update({RETRY: "POSTSending", VALIDATION: "SSEConnected", POST_APPLIES: "
 
 class Lifecycle:
     """Tracks every send through the chart table; counts gaps by kind with a first example each."""
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
 
     def __init__(self, table: dict | None = None, initial: str = SEED_INITIAL):
         self.table = SEED_TABLE if table is None else table

@@ -232,28 +232,28 @@ class Seed(Strategy):
 
     name = "seed"
 
-    def on_send(self, t, send, content):
+    def on_send(self, t: float, send, content):
         if not self.valid(content):
             return [ShowError(send)]
         canon, opt, flags = self.view  # self.show_optimistic(send), inline: every send
         self.view = (canon, (*opt, send), flags)
         return [_new_tuple(Post, (send, content, None, None))]  # Post(send, content), without the class call
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         if 200 <= status < 300:
             return []
         return self.failed(t, attempt.send)
 
-    def on_timeout(self, t, attempt):
+    def on_timeout(self, t: float, attempt):
         return self.failed(t, attempt.send)
 
     reads_body = False  # SPEC §2.2: a 2xx needs nothing; an error reads only the status
     reads_attempt_number = False
 
-    def failed(self, t, send):
+    def failed(self, t: float, send):
         return [self.rollback(send), ShowError(send)]
 
-    def on_event(self, t, event):
+    def on_event(self, t: float, event):
         # [self.replace_view(event)], inline: every delivery (tests/test_vocab.py checks they agree)
         session, version, lo, hi, typing, processing, _snapshot = event
         self.view = (((session, lo, hi),) if hi > lo else (), (), (typing, processing))
@@ -272,7 +272,7 @@ class DualWrite(Seed):
     reads_body = True  # it applies a 2xx body
     reads_attempt_number = False
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         if 200 <= status < 300:
             return [self.replace_view(body, "post")]
         return self.failed(t, attempt.send)
@@ -293,20 +293,21 @@ class SeedRetry(Seed):
         self.retried: dict[int, int] = {}
         self.content: dict[int, str] = {}
 
-    def on_send(self, t, send, content):
+    def on_send(self, t: float, send, content):
         self.content[send] = content
         self.retried[send] = 0
         return super().on_send(t, send, content)
 
-    reads_body = reads_attempt_number = False  # its handlers read the status and attempt.send only
+    reads_body = False  # its handlers read the status and attempt.send only
+    reads_attempt_number = False
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         if 200 <= status < 300:
             self.retried.pop(attempt.send, None)  # the send is over: nothing reads its count again
             return []
         return self.failed(t, attempt.send)
 
-    def failed(self, t, send):
+    def failed(self, t: float, send):
         used = self.retried.get(send, 0)
         if used < self.options.retries:
             self.retried[send] = used + 1
@@ -314,7 +315,7 @@ class SeedRetry(Seed):
         self.retried.pop(send, None)  # the final rollback: the send is over
         return super().failed(t, send)
 
-    def on_retry(self, t, send):
+    def on_retry(self, t: float, send):
         return [Post(send, self.content[send])]
 
     def undecided(self):
@@ -359,7 +360,7 @@ class Reconciled(Strategy):
     def render(self):
         self.view = (self.canon, tuple(self.pending), self.flags)
 
-    def on_send(self, t, send, content):
+    def on_send(self, t: float, send, content):
         if not self.valid(content):
             return [ShowError(send)]
         self.content[send] = content
@@ -368,13 +369,13 @@ class Reconciled(Strategy):
         self.render()
         return self._start_next(t)
 
-    def _start_next(self, t):
+    def _start_next(self, t: float):
         if self.active is not None or not self.pending:
             return []
         self.active = self.pending[0]
         return [self._post(t, self.active)]
 
-    def _post(self, t, send):
+    def _post(self, t: float, send):
         return Post(send, self.content[send], self.cmid(send), t + self.options.request_deadline)
 
     def _decide(self, send, effects):
@@ -384,15 +385,15 @@ class Reconciled(Strategy):
             effects.append(Abandon(send))
             effects.append(CancelTimer(send))
 
-    def _fail_definitely(self, t, send):
-        effects = []
+    def _fail_definitely(self, t: float, send):
+        effects: list = []
         self._decide(send, effects)
         effects.append(self.rollback(send))
         effects.append(ShowError(send))
         self.render()
         return effects + self._start_next(t)
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         send = attempt.send
         if send not in self.pending:
             return []
@@ -405,7 +406,7 @@ class Reconciled(Strategy):
             return self._fail_definitely(t, send)
         return self._ambiguous(send)
 
-    def on_timeout(self, t, attempt):
+    def on_timeout(self, t: float, attempt):
         if attempt.send not in self.pending:
             return []
         return self._ambiguous(attempt.send)
@@ -419,19 +420,19 @@ class Reconciled(Strategy):
         effects.append(Timer(send, self.options.backoff(self.fails[send])))
         return effects
 
-    def on_retry(self, t, send):
+    def on_retry(self, t: float, send):
         if send not in self.pending:
             return []
         return [self._post(t, send)]
 
-    def on_event(self, t, event):
+    def on_event(self, t: float, event):
         version = event.version
         if version <= self.applied:
             return []
         self.canon = event.runs() if event.snapshot else merge_runs(self.canon, event)
         self.applied = version
         self.flags = (event.typing, event.processing)
-        effects = [Apply(version, "sse")]
+        effects: list = [Apply(version, "sse")]
         for send in list(self.pending):
             if self.holds(send):
                 self._decide(send, effects)
@@ -443,7 +444,7 @@ class Reconciled(Strategy):
         self.render()
         return effects + self._start_next(t)
 
-    def on_refused(self, t):
+    def on_refused(self, t: float):
         return [Reopen()]  # a new EventSource after sse.reconnect_delay, asking for a snapshot first
 
     def has_pending(self):

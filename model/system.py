@@ -14,6 +14,8 @@ effects) is ``model.client_half``.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from model.client_half import OPEN, ClientHalf, post_outcome, resume_of
 from model.config import Scenario
 from model.observe import Observer
@@ -61,6 +63,8 @@ class Session:
         "typing",
         "version",
     )
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
 
     def __init__(self, name: str):
         self.name = name
@@ -132,6 +136,9 @@ class Client:
         "strategy",
     )
 
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
+    _key_known: ClassVar[Any]  # set by model.world_state
+
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn = True, 0
@@ -148,6 +155,8 @@ class Client:
 
 class World(ClientHalf):
     """Server, streams and clients of one scenario; the single place where system state changes."""
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs

@@ -26,7 +26,7 @@ made on every event are written as the tuple itself, ``(Push, event, conns)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from model.explored import OUT, derive, field
 
@@ -70,6 +70,8 @@ class Attempt:
         "sent_at",
         "state",
     )
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration (model.explored), set below
 
     def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
         self.id, self.client, self.send, self.n = id, client, send, n

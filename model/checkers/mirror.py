@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from model.checkers.runs import normalize
 
 
@@ -11,6 +13,8 @@ class Mirror:
     the send-order check needs."""
 
     __slots__ = ("clients", "desc", "flags", "full", "last", "name", "sends", "version")
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
 
     def __init__(self, name: str):
         self.name, self.flags, self.version = name, (False, False), 0

@@ -1,6 +1,9 @@
 """Part of ``Monitor``: the quiescence checks (``convergence``, ``no-orphan``'s leftovers and
 ``no-silent-loss``), run when the system becomes quiescent (SPEC §3, §2.6) and at a checked end."""
 
+# mypy: disable-error-code="misc"
+# (it assigns slots of Monitor, which declares them; mypy checks the __slots__ = () below)
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -34,13 +37,13 @@ class QuiescenceChecks(Observer):
     def _violate(self, inv: str, t: float, detail: str) -> None:
         raise NotImplementedError  # Monitor's
 
-    def quiescent(self, t):
+    def quiescent(self, t: float):
         """The system has just *become* quiescent (SPEC §3): the quiescence checks, in full."""
         self.seq += 1
         self.quiescent_t = t
         self._quiescence_checks(t, False)
 
-    def _quiescence_checks(self, t, only_new: bool) -> None:
+    def _quiescence_checks(self, t: float, only_new: bool) -> None:
         """convergence, no-orphan and no-silent-loss; ``only_new`` counts only episodes that began
         since the last check (a client that has since stopped matching the server, an optimistic
         entry that has since appeared): the end of a run on an input that left the system
@@ -60,12 +63,12 @@ class QuiescenceChecks(Observer):
                                                   "optimistic at quiescence")
             q_equal[c], q_opt[c] = equal, opt
         if not only_new:
-            self.converged = converged  # type: ignore[misc]  # a slot of Monitor's
+            self.converged = converged
         for send in sorted(self.unresolved):
             self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
         self.unresolved.clear()
 
-    def end(self, t, checked):
+    def end(self, t: float, checked):
         self.seq += 1
         if checked:
             self._quiescence_checks(t, True)

@@ -7,6 +7,9 @@ message appended to a snapshot, one optimistic entry added or removed) take inli
 ``model.reference`` checks them against the SPEC's plain definitions.
 """
 
+# mypy: disable-error-code="misc"
+# (it assigns slots of Monitor, which declares them; mypy checks the __slots__ = () below)
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -40,7 +43,7 @@ class ViewChecks(QuiescenceChecks):
     flicker_time: float
     confirm_times: list[float]
 
-    def view(self, t, client, cause, view):
+    def view(self, t: float, client, cause, view):
         self.seq += 1
         self.view_changes += 1
         views = self.views
@@ -118,7 +121,7 @@ class ViewChecks(QuiescenceChecks):
         elif began is None:
             since[client] = t
 
-    def _delta(self, t, client, cause, added, removed, oopt, opt) -> None:
+    def _delta(self, t: float, client, cause, added, removed, oopt, opt) -> None:
         """Count changes per send from the canonical entries added and removed and the optimistic
         list's change; each send's net change is counted once, in first-touched order."""
         delta: dict[int, int] = {}
@@ -147,7 +150,7 @@ class ViewChecks(QuiescenceChecks):
             if d:
                 self._count(t, client, send, d)
 
-    def _added(self, t, client, cause, s, i, m):
+    def _added(self, t: float, client, cause, s, i, m):
         """Canonical message ``s#i`` appeared in the client's view: isolation, confirmation; its send.
         ``m``: the mirror of the client's own session."""
         if s == m.name:
@@ -160,7 +163,7 @@ class ViewChecks(QuiescenceChecks):
             self._confirm(t, client, cause, send)
         return send
 
-    def _confirm(self, t, client, cause, send) -> None:
+    def _confirm(self, t: float, client, cause, send) -> None:
         """The client's own ``send`` shows as canonical for the first time."""
         self.confirmed.add(send)
         lifecycle = self.lifecycle
@@ -173,7 +176,7 @@ class ViewChecks(QuiescenceChecks):
         if send in self.shown:
             self.confirm_times.append(t - self.shown[send])
 
-    def _count(self, t, client, send, d) -> None:
+    def _count(self, t: float, client, send, d) -> None:
         """The client's view shows ``d`` more entries of ``send``: duplicates, flicker, first shown."""
         cnt = self.cnt[client]
         before = cnt.get(send, 0)
@@ -186,11 +189,11 @@ class ViewChecks(QuiescenceChecks):
         elif after == 0 and before > 0:
             self.gone[client][send] = t
 
-    def _shown(self, t, client, send) -> None:
+    def _shown(self, t: float, client, send) -> None:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
         gone = self.gone[client]
         if send in gone:
-            self.flicker_time += t - gone.pop(send)  # type: ignore[misc]  # a slot of Monitor's
+            self.flicker_time += t - gone.pop(send)
             self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
         elif send not in self.shown and self.send_client.get(send) == client:
             self.shown[send] = t
@@ -225,7 +228,7 @@ class ViewChecks(QuiescenceChecks):
                 last = send
         return True
 
-    def _track_session(self, t, m) -> None:
+    def _track_session(self, t: float, m) -> None:
         """Divergence timing of every client of ``m``'s session (after the server's flags changed)."""
         views, since = self.views, self.since
         full, mflags = m.full, m.flags
@@ -238,7 +241,7 @@ class ViewChecks(QuiescenceChecks):
             began = since[c]
             if equal:
                 if began is not None:
-                    self.diverged_time += t - began  # type: ignore[misc]  # a slot of Monitor's
+                    self.diverged_time += t - began
                     since[c] = None
             elif began is None:
                 since[c] = t

@@ -8,6 +8,8 @@ search over it is ``simulations.explore.explorer`` (one process) and ``parallel`
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from model.checkers.clone import client_key, own_mirrors
 from model.config import Scenario
 from model.errors import InputError
@@ -25,6 +27,8 @@ class Net:
 
     __slots__ = ("assistant", "disconnects", "done", "drained", "next_send", "quiet", "reconnecting",
                  "refusals", "requests", "responses", "sse", "timeouts")
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration (model.explored), set below
 
     def __init__(self):
         self.requests: list = []  # attempts travelling to the server
@@ -373,7 +377,7 @@ def _check_declared(world: World) -> None:
     strategy = world.clients[0].strategy if world.clients else None
     if strategy is None:
         return
-    cls = type(strategy)
+    cls: Any = type(strategy)  # a plug-in's class, read through Python attribute lookup
     if cls.clone is not Strategy.clone and cls.state_key is not Strategy.state_key:
         return  # the strategy copies and keys itself
     missing = strategy.undeclared()
@@ -394,35 +398,35 @@ class _Network(Driver):
     def __init__(self, net: Net, world: World, drains: bool):
         self.net, self.world, self.drains = net, world, drains
 
-    def request(self, t, attempt):
+    def request(self, t: float, attempt):
         self.world.obs.post(t, attempt.client, attempt.send, attempt.n, attempt.fault or "?")
         self.net.requests.append(attempt)
 
-    def respond(self, t, attempt, status, body):
+    def respond(self, t: float, attempt, status, body):
         self.net.responses.append((attempt, status, body))
 
-    def push(self, t, event, conns):
+    def push(self, t: float, event, conns):
         sse = self.net.sse
         for key in conns:
             sse.setdefault(key, []).append(event)
 
-    def think(self, t, session, delay, content):
+    def think(self, t: float, session, delay, content):
         self.net.assistant.append(("think", session, content))
 
-    def reply(self, t, session, content, delay):
+    def reply(self, t: float, session, content, delay):
         self.net.assistant.append(("reply", session, content))
 
-    def reconnect(self, t, client, delay):
+    def reconnect(self, t: float, client, delay):
         self.net.reconnecting.append(client)
 
-    def dropped(self, t, client, conn):
+    def dropped(self, t: float, client, conn):
         q = self.net.sse.pop((client, conn), [])
         if q and self.drains:
             self.net.drained.setdefault((client, conn), []).extend(q)
         elif q:
             self.world.sse_lost(len(q))
 
-    def backoff(self, t, client, send, delay):
+    def backoff(self, t: float, client, send, delay: float):
         pass  # world.timers holds the armed retry timers
 
 
