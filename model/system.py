@@ -66,6 +66,10 @@ class Session:
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Session:  # noqa: PYI034
+        # What model.explored's copies start from in the compiled build: a blank instance.
+        return super().__new__(cls)
+
     def __init__(self, name: str):
         self.name = name
         self.log: list[Message] = []
@@ -139,6 +143,10 @@ class Client:
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
     _key_known: ClassVar[Any]  # set by model.world_state
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Client:  # noqa: PYI034
+        # What model.explored's copies start from in the compiled build: a blank instance.
+        return super().__new__(cls)
+
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn = True, 0
@@ -157,6 +165,10 @@ class World(ClientHalf):
     """Server, streams and clients of one scenario; the single place where system state changes."""
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> World:  # noqa: PYI034
+        # What model.explored's copies start from in the compiled build: a blank instance.
+        return super().__new__(cls)
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
+from model.compiled import mypyc_attr
 from model.explored import OUT, derive, field
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ class Attempt:
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration (model.explored), set below
 
-    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
+    # Defaults only so that the compiled build can make a blank one to copy into (model.explored).
+    def __init__(self, id=0, client=0, send=0, n=1, content="", cmid=None, deadline=None, sent_at=0.0):
         self.id, self.client, self.send, self.n = id, client, send, n
         self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
         self.fault = None  # drawn when it leaves, unless a scripted send fixed it
@@ -198,6 +200,7 @@ STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unco
 
 
 # --- driver effects: the World -> the simulator or the explorer -------------------------------------
+@mypyc_attr(native_class=False)  # its instances carry __name__ and __doc__, as functions do
 class DriverEffect:
     """The kind of a driver effect. A driver effect is a plain tuple ``(kind, *fields)`` (an
     ``Attempt`` leaving is the attempt itself); calling the kind makes one, checking the arity:

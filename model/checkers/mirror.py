@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from model.checkers.runs import normalize
 
@@ -15,6 +15,10 @@ class Mirror:
     __slots__ = ("clients", "desc", "flags", "full", "last", "name", "sends", "version")
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Mirror:  # noqa: PYI034
+        # What model.explored's copies start from in the compiled build: a blank instance.
+        return super().__new__(cls)
 
     def __init__(self, name: str):
         self.name, self.flags, self.version = name, (False, False), 0
