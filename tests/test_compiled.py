@@ -19,7 +19,7 @@ EXPECTED = ("model.system", "model.strategies", "model.checkers.monitor", "model
 @pytest.mark.skipif(os.environ.get("SSESIM_EXPECT_COMPILED") != "1",
                     reason="the pure-Python install (SSESIM_EXPECT_COMPILED=1: the compiled one)")
 def test_the_model_and_explorer_are_compiled():
-    import simulations.engine.simulator  # noqa: F401
+    import simulations.engine.simulator
     import simulations.explore.transitions  # noqa: F401
 
     assert model.system.__file__.endswith(".so"), model.system.__file__
