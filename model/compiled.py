@@ -20,6 +20,12 @@ else:
             return lambda cls: cls
 
 
+def own_slots(klass: type) -> tuple:
+    """The instance attributes ``klass`` itself declares: its ``__slots__``, or for a compiled class
+    (which has none) the attributes mypyc gave it (``__mypyc_attrs__``, its bases' included)."""
+    return klass.__dict__.get("__slots__", ()) or klass.__dict__.get("__mypyc_attrs__", ())
+
+
 def compiled_modules() -> list[str]:
     """The modules of ``model`` and ``simulations`` this process runs compiled (extension modules)."""
     import sys

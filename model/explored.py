@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from model.compiled import own_slots
+
 SHARE, COPY, COPY2, PART = "share", "copy", "copy2", "part"
 OUT, VALUE, TUPLE, SORTED, ITEMS, LEN = None, "value", "tuple", "sorted", "items", "len"
 
@@ -100,7 +102,7 @@ def undeclared(obj, fields: dict[str, Field]) -> set[str]:
     """The fields ``obj`` holds that ``fields`` does not declare (slots and instance attributes)."""
     names = set(getattr(obj, "__dict__", {}))
     for klass in type(obj).__mro__:
-        for slot in klass.__dict__.get("__slots__", ()):
+        for slot in own_slots(klass):
             if hasattr(obj, slot):
                 names.add(slot)
     return names - set(fields)

@@ -80,10 +80,11 @@ class Strategy:
         # What model.explored's copies start from in the compiled build: a blank instance.
         return super().__new__(cls)
 
-    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
+    def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
+                 max_message_length: int):
         self.client = client
-        self.session = session
-        self.options = options
+        self.session: Any = session  # a SessionView (None in tests of a bare strategy)
+        self.options: Any = options  # StrategyOptions
         self.max_len = max_message_length
         self.view: tuple = EMPTY_VIEW
 
@@ -291,7 +292,8 @@ class SeedRetry(Seed):
 
     name = "seed-retry"
 
-    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
+    def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
+                 max_message_length: int):
         # The parameters spelled out: mypyc 2.4 passes super().__init__(*args)'s tuple as one argument.
         super().__init__(client, session, options, max_message_length)
         self.retried: dict[int, int] = {}
@@ -337,7 +339,8 @@ class Reconciled(Strategy):
     name = "reconciled"
     asks_snapshot = True
 
-    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
+    def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
+                 max_message_length: int):
         # The parameters spelled out: mypyc 2.4 passes super().__init__(*args)'s tuple as one argument.
         super().__init__(client, session, options, max_message_length)
         self.applied = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from model.client_half import OPEN, ClientHalf, post_outcome, resume_of
+from model.compiled import mypyc_attr
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy, learn
@@ -161,6 +162,7 @@ class Client:
 
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class World(ClientHalf):
     """Server, streams and clients of one scenario; the single place where system state changes."""
 

@@ -245,6 +245,7 @@ Dropped = DriverEffect("Dropped", ("client", "conn"),
                        "drain late.")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Driver:
     """What a driver does with each kind of driver effect, one method each; ``t`` is the time now.
 
@@ -262,8 +263,9 @@ class Driver:
     def dropped(self, t: float, client: int, conn: int) -> None: raise NotImplementedError
 
 
-def drive(driver: Driver, t: float, effects) -> None:
-    """Hand each driver effect, in order, to the ``driver`` method of its kind."""
+def drive(driver, t: float, effects) -> None:
+    """Hand each driver effect, in order, to the ``driver`` method of its kind (``driver``: a
+    ``Driver``, or any object with the methods it needs)."""
     for e in effects:
         if type(e) is Attempt:
             driver.request(t, e)

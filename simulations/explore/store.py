@@ -25,6 +25,7 @@ import pickle
 import struct
 import types
 import zlib
+from typing import Any
 from array import array
 from collections import deque
 
@@ -38,6 +39,11 @@ _LEVEL = 1  # zlib: level 1 packs these pickles within a few per cent of level 6
 
 _LEAVES = (int, float, complex, str, bytes, bool, type(None), type, types.FunctionType,
            types.BuiltinFunctionType, types.MethodType, types.ModuleType)
+
+
+def _slots(cls) -> Any:
+    # A compiled class has no __slots__; mypyc lists its attributes (README: A compiled build).
+    return getattr(cls, "__slots__", None) or getattr(cls, "__mypyc_attrs__", ())
 
 
 def _reachable(obj, out: list, seen: set) -> None:
@@ -56,7 +62,7 @@ def _reachable(obj, out: list, seen: set) -> None:
         elif isinstance(x, (list, tuple)):
             stack.extend(reversed(x))
         elif not isinstance(x, (set, frozenset)):
-            values = [getattr(x, name) for cls in type(x).__mro__ for name in getattr(cls, "__slots__", ())
+            values = [getattr(x, name) for cls in type(x).__mro__ for name in _slots(cls)
                       if name not in ("__dict__", "__weakref__") and hasattr(x, name)]
             if hasattr(x, "__dict__"):
                 values.append(vars(x))
