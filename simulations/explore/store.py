@@ -25,9 +25,9 @@ import pickle
 import struct
 import types
 import zlib
-from typing import Any
 from array import array
 from collections import deque
+from typing import Any
 
 __all__ = ["FingerprintSet", "Frontier", "Packer", "pack", "packer_for", "shared_table", "unpack"]
 
