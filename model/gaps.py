@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from model.compiled import mypyc_attr
 from model.lifecycle import SEED_INITIAL, SEED_TABLE
 
 USER_SENDS = "User sends message"
@@ -29,6 +30,7 @@ TARGET = {event: target for (_state, event), target in SEED_TABLE.items()}
 TARGET.update({RETRY: "POSTSending", VALIDATION: "SSEConnected", POST_APPLIES: "SSEConnected"})
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Lifecycle:
     """Tracks every send through the chart table; counts gaps by kind with a first example each."""
 

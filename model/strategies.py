@@ -76,10 +76,6 @@ class Strategy:
     asks_snapshot: ClassVar[bool] = False
     option_keys: ClassVar[tuple[str, ...]] = ()
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Strategy:  # noqa: PYI034
-        # What model.explored's copies start from in the compiled build: a blank instance.
-        return super().__new__(cls)
-
     def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
                  max_message_length: int):
         self.client = client

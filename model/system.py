@@ -48,6 +48,7 @@ STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
 _new_tuple = tuple.__new__
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
@@ -66,10 +67,6 @@ class Session:
     )
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Session:  # noqa: PYI034
-        # What model.explored's copies start from in the compiled build: a blank instance.
-        return super().__new__(cls)
 
     def __init__(self, name: str):
         self.name = name
@@ -115,6 +112,7 @@ class Session:
         self.streams = tuple(pair for pair in self.streams if pair[0] != client)
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Client:
     """A client: its strategy, its POSTs awaited and its SSE stream (an EventSource, SPEC §2.4).
 
@@ -144,10 +142,6 @@ class Client:
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
     _key_known: ClassVar[Any]  # set by model.world_state
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Client:  # noqa: PYI034
-        # What model.explored's copies start from in the compiled build: a blank instance.
-        return super().__new__(cls)
-
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy
         self.connected, self.conn = True, 0
@@ -167,10 +161,6 @@ class World(ClientHalf):
     """Server, streams and clients of one scenario; the single place where system state changes."""
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> World:  # noqa: PYI034
-        # What model.explored's copies start from in the compiled build: a blank instance.
-        return super().__new__(cls)
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs

@@ -50,6 +50,7 @@ class Message(NamedTuple):
 AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)  # an Attempt's states
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Attempt:
     """One POST attempt of a send: what the client sent, and where it stands.
 
@@ -74,8 +75,7 @@ class Attempt:
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration (model.explored), set below
 
-    # Defaults only so that the compiled build can make a blank one to copy into (model.explored).
-    def __init__(self, id=0, client=0, send=0, n=1, content="", cmid=None, deadline=None, sent_at=0.0):
+    def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
         self.id, self.client, self.send, self.n = id, client, send, n
         self.content, self.cmid, self.deadline, self.sent_at = content, cmid, deadline, sent_at
         self.fault = None  # drawn when it leaves, unless a scripted send fixed it

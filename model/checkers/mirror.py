@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from model.checkers.runs import normalize
+from model.compiled import mypyc_attr
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Mirror:
     """One session's log as the checkers see it: which send each committed message stands for, the
     flags and version, and per client the facts about its own sends in each prefix of the log that
@@ -15,10 +17,6 @@ class Mirror:
     __slots__ = ("clients", "desc", "flags", "full", "last", "name", "sends", "version")
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Mirror:  # noqa: PYI034
-        # What model.explored's copies start from in the compiled build: a blank instance.
-        return super().__new__(cls)
 
     def __init__(self, name: str):
         self.name, self.flags, self.version = name, (False, False), 0

@@ -11,7 +11,7 @@ the metrics; the view-change and quiescence checks are its two bases.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from model.checkers.ids import INVARIANTS
 from model.checkers.mirror import Mirror
@@ -45,10 +45,6 @@ class Monitor(ViewChecks):
                  "sometimes", "sse_bytes", "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
 
     EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Monitor:  # noqa: PYI034
-        # What model.explored's copies start from in the compiled build: a blank instance.
-        return super().__new__(cls)
 
     def __init__(self):
         self.counts = dict.fromkeys(INVARIANTS, 0)

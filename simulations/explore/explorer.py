@@ -36,6 +36,7 @@ from simulations.explore.transitions import (  # noqa: F401 - re-exported, the e
 )
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 @dataclass
 class Exploration:
     scenario: str

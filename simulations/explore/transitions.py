@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from model.checkers.clone import client_key, own_mirrors
+from model.compiled import mypyc_attr
 from model.config import Scenario
 from model.errors import InputError
 from model.explored import COPY, COPY2, PART, SORTED, derive, field
@@ -22,6 +23,7 @@ from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Net:
     """What is in flight between the parts, and the explorer's own bounds."""
 
@@ -108,6 +110,7 @@ class ExploredKeys(Keys):
         self.body = body
 
 
+@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
 class Node:
     """One explored state: the world, the checkers' state and the network."""
 
