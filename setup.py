@@ -15,6 +15,7 @@ INTERPRETED = {
     "model/lifecycle.py",  # reads the python-statemachine chart once, at import
     "model/errors.py", "model/plugins.py",  # exceptions plug-ins catch and subclass; plug-in loading
     "model/config.py", "model/outcome.py",  # frozen dataclasses and a result pickled between processes
+    "model/reference.py",  # the plain reference checker, which tests patch
     "model/compiled.py",  # tells whether the others are compiled
     "model/forwarding.py",  # observers that hook attribute lookup (Tee, Monotonic)
 }

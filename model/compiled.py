@@ -20,6 +20,13 @@ else:
             return lambda cls: cls
 
 
+def is_compiled() -> bool:
+    """Whether this process runs the compiled model (the compiled build installed)."""
+    import model.system
+
+    return (model.system.__file__ or "").endswith((".so", ".pyd"))
+
+
 def own_slots(klass: type) -> tuple:
     """The instance attributes ``klass`` itself declares: its ``__slots__``, or for a compiled class
     (which has none) the attributes mypyc gave it (``__mypyc_attrs__``, its bases' included)."""

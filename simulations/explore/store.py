@@ -29,6 +29,8 @@ from array import array
 from collections import deque
 from typing import Any
 
+from model.compiled import mypyc_attr
+
 __all__ = ["FingerprintSet", "Frontier", "Packer", "pack", "packer_for", "shared_table", "unpack"]
 
 _PROTOCOL = 5
@@ -133,6 +135,7 @@ class Packer:
         return self.loads(self.decompress(data))
 
 
+@mypyc_attr(native_class=False)  # a compiled class cannot extend the C unpickler's layout
 class _Unpickler(pickle.Unpickler):
     def __init__(self, file, table: list):
         super().__init__(file)
