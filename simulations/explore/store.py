@@ -29,8 +29,6 @@ from array import array
 from collections import deque
 from typing import Any
 
-from model.compiled import mypyc_attr
-
 __all__ = ["FingerprintSet", "Frontier", "Packer", "pack", "packer_for", "shared_table", "unpack"]
 
 _PROTOCOL = 5
@@ -116,7 +114,10 @@ class Packer:
         return buffer.getvalue()
 
     def loads(self, data: bytes):
-        unpickler = _Unpickler(io.BytesIO(self._prologue + data), self.table)
+        # The C unpickler itself, its persistent ids resolved by the table: a subclass of it
+        # cannot be compiled (README: A compiled build).
+        unpickler = pickle.Unpickler(io.BytesIO(self._prologue + data))
+        unpickler.persistent_load = self.table.__getitem__  # type: ignore[method-assign,assignment]
         unpickler.load()
         return unpickler.load()
 
@@ -133,16 +134,6 @@ class Packer:
 
     def unpack(self, data: bytes):
         return self.loads(self.decompress(data))
-
-
-@mypyc_attr(native_class=False)  # a compiled class cannot extend the C unpickler's layout
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, table: list):
-        super().__init__(file)
-        self._table = table
-
-    def persistent_load(self, pid):
-        return self._table[pid]
 
 
 _CACHE: list = []  # [(model, its Packer)]: the last model packed for
