@@ -30,7 +30,7 @@ TARGET = {event: target for (_state, event), target in SEED_TABLE.items()}
 TARGET.update({RETRY: "POSTSending", VALIDATION: "SSEConnected", POST_APPLIES: "SSEConnected"})
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Lifecycle:
     """Tracks every send through the chart table; counts gaps by kind with a first example each."""
 

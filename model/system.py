@@ -48,7 +48,7 @@ STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
 _new_tuple = tuple.__new__
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
@@ -112,7 +112,7 @@ class Session:
         self.streams = tuple(pair for pair in self.streams if pair[0] != client)
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Client:
     """A client: its strategy, its POSTs awaited and its SSE stream (an EventSource, SPEC §2.4).
 

@@ -50,7 +50,7 @@ class Message(NamedTuple):
 AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)  # an Attempt's states
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Attempt:
     """One POST attempt of a send: what the client sent, and where it stands.
 

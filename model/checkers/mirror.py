@@ -8,7 +8,7 @@ from model.checkers.runs import normalize
 from model.compiled import mypyc_attr
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Mirror:
     """One session's log as the checkers see it: which send each committed message stands for, the
     flags and version, and per client the facts about its own sends in each prefix of the log that

@@ -36,7 +36,7 @@ from simulations.explore.transitions import (  # noqa: F401 - re-exported, the e
 )
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 @dataclass
 class Exploration:
     scenario: str

@@ -23,7 +23,7 @@ from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Net:
     """What is in flight between the parts, and the explorer's own bounds."""
 
@@ -110,7 +110,7 @@ class ExploredKeys(Keys):
         self.body = body
 
 
-@mypyc_attr(serializable=True)  # blank instances for copies and pickles (README: A compiled build)
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Node:
     """One explored state: the world, the checkers' state and the network."""
 
