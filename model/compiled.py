@@ -22,9 +22,10 @@ else:
 
 def is_compiled() -> bool:
     """Whether this process runs the compiled model (the compiled build installed)."""
-    import model.system
+    from importlib.util import find_spec
 
-    return (model.system.__file__ or "").endswith((".so", ".pyd"))
+    spec = find_spec("model.system")  # found, not imported: this module is below it
+    return spec is not None and (spec.origin or "").endswith((".so", ".pyd"))
 
 
 def own_slots(klass: type) -> tuple:
