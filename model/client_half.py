@@ -4,6 +4,9 @@ stream starts (``resume_of``), both shared by the World and the live server (SPE
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from model.compiled import mypyc_attr
 from model.config import Dist
 from model.plugins import BadEffect
 from model.vocab import (
@@ -23,6 +26,9 @@ from model.vocab import (
     Timer,
     Unconfirmed,
 )
+
+if TYPE_CHECKING:
+    from model.observe import Observer
 
 OPEN, CLOSED, REOPENING = 0, 1, 2  # Client.closed: the state of a client's EventSource
 
@@ -54,6 +60,7 @@ def resume_of(policy: str, c) -> str:
     return policy
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ClientHalf:
     """What a strategy's effects do on the client side: the one decoding of strategy effects
     (``model.vocab``), shared by the World and the live clients (``simulations.live.clients``).
@@ -62,6 +69,16 @@ class ClientHalf:
     ``pending``, ``timers``, ``send_specs`` and ``_counts``; its clients have ``index``,
     ``strategy``, ``outstanding`` and ``last_view``.
     """
+
+    clients: list[Any]
+    obs: Observer
+    scenario: Any
+    strategy_name: str
+    attempts: int
+    pending: int
+    timers: set[tuple[int, int]]
+    send_specs: dict[int, Any]
+    _counts: dict[tuple[int, int], int]
 
     # --- the client handlers the World and the live clients share ---------------------------
     def client_timeout(self, t: float, attempt: Attempt) -> list | tuple:
@@ -115,7 +132,7 @@ class ClientHalf:
 
         The one decoding of strategy effects (``model.vocab``), most frequent kinds first.
         """
-        out = []
+        out: list = []
         obs = self.obs
         for e in effects:
             kind = type(e)

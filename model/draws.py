@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from random import NV_MAGICCONST
+from random import NV_MAGICCONST  # type: ignore[attr-defined]  # not in the stubs
 
 
 def exponential(rng: random.Random, rate: float):

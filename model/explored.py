@@ -25,7 +25,9 @@ more than the declaration does, what its scenario and strategy can never read).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from model.compiled import own_slots
 
 SHARE, COPY, COPY2, PART = "share", "copy", "copy2", "part"
 OUT, VALUE, TUPLE, SORTED, ITEMS, LEN = None, "value", "tuple", "sorted", "items", "len"
@@ -73,15 +75,25 @@ def derive(cls: type, fields: dict[str, Field]) -> tuple:
         lines.append(f"    new.{name} = {code}")
     lines.append("    return new")
     parts = []
+    methods = {}
     for name, f in fields.items():
         if f.key is OUT:
             continue
         if f.key.startswith("method:"):
-            parts.append(f"o.{f.key[7:]}(K)")
+            # Called as a function of the class, not through the instance: a compiled function set
+            # on a class does not bind as a method (README: A compiled build).
+            methods[f"M_{name}"] = getattr(cls, f.key[7:])
+            parts.append(f"M_{name}(o, K)")
         else:
             parts.append(_KEY_CODE[f.key].format(name))
     lines += ["def key(o, K=None):", f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})"]
-    namespace = {"NEW": object.__new__, "CLS": cls}
+    new: Any
+    try:
+        object.__new__(cls)
+        new = object.__new__
+    except TypeError:  # a compiled class (or a subclass of one): its own __new__ makes a blank one
+        new = cls.__new__
+    namespace = {"NEW": new, "CLS": cls, **methods}
     exec("\n".join(lines), namespace)  # noqa: S102 - code generated from the declaration above only
     return namespace["copy"], namespace["key"]
 
@@ -90,7 +102,7 @@ def undeclared(obj, fields: dict[str, Field]) -> set[str]:
     """The fields ``obj`` holds that ``fields`` does not declare (slots and instance attributes)."""
     names = set(getattr(obj, "__dict__", {}))
     for klass in type(obj).__mro__:
-        for slot in klass.__dict__.get("__slots__", ()):
+        for slot in own_slots(klass):
             if hasattr(obj, slot):
                 names.add(slot)
     return names - set(fields)

@@ -7,6 +7,9 @@ event's natural target, so a completed chart is the seed's transitions plus ever
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from model.compiled import mypyc_attr
 from model.lifecycle import SEED_INITIAL, SEED_TABLE
 
 USER_SENDS = "User sends message"
@@ -27,8 +30,11 @@ TARGET = {event: target for (_state, event), target in SEED_TABLE.items()}
 TARGET.update({RETRY: "POSTSending", VALIDATION: "SSEConnected", POST_APPLIES: "SSEConnected"})
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Lifecycle:
     """Tracks every send through the chart table; counts gaps by kind with a first example each."""
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
 
     def __init__(self, table: dict | None = None, initial: str = SEED_INITIAL):
         self.table = SEED_TABLE if table is None else table

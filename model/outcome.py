@@ -13,7 +13,7 @@ class RunResult:
 
     scenario: str
     strategy: str
-    seed: int
+    seed: int | None  # None: an explored path replayed, not a seeded run
     sends: int
     committed: int
     violations: dict[str, int]

@@ -16,7 +16,7 @@ from model.errors import InputError
 from model.strategies import BUILTIN, Strategy
 
 
-def resolve_strategy(name: str, source: str = "<strategy>", key: str = "strategy") -> type:
+def resolve_strategy(name: str, source: str = "<strategy>", key: str = "strategy") -> type[Strategy]:
     """The strategy class for a built-in name or a ``module:Class`` import path.
 
     Every way a plug-in can fail to load is one ``InputError`` naming the plug-in, where it failed

@@ -30,7 +30,7 @@ class Entry(NamedTuple):
 
     canonical: bool
     session: str | None
-    index: int | None
+    index: int | None  # type: ignore[assignment]  # shadows tuple.index, as a NamedTuple field may
     send: int | None  # the user send it stands for (None: an assistant message)
 
 
@@ -43,10 +43,10 @@ class View(NamedTuple):
     entries: tuple[Entry, ...]
     flags: tuple[bool, bool]
 
-    def canonical(self) -> list[tuple[str, int]]:
+    def canonical(self) -> list[tuple[str | None, int | None]]:
         return [(e.session, e.index) for e in self.entries if e.canonical]
 
-    def optimistic(self) -> list[int]:
+    def optimistic(self) -> list[int | None]:
         return [e.send for e in self.entries if not e.canonical]
 
     def per_send(self) -> Counter:
@@ -193,7 +193,8 @@ def no_ghost(rec: Recording) -> list[Episode]:
     for seq, t, _session, _index, send in rec.commits:
         if send is not None:
             first_commit.setdefault(send, (seq, t))
-    return [Episode("no-ghost", *max(first_error[s], first_commit[s]), f"send {s} shown failed and committed")
+    return [Episode("no-ghost", *max(first_error[s], first_commit[s]),  # type: ignore[call-arg]
+                    f"send {s} shown failed and committed")
             for s in first_error if s in first_commit]
 
 

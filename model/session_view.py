@@ -3,9 +3,11 @@ nothing else (issue 23); ``learn`` keeps that knowledge as a prefix plus runs ab
 
 from __future__ import annotations
 
+from model.compiled import mypyc_attr
 from model.vocab import Message
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class SessionView:
     """What a client can know of its session: its name and the messages its events and response
     bodies carried to it, nothing else (issue 23: every driver gives a strategy the same view).

@@ -11,8 +11,9 @@ in the order given.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from model.compiled import mypyc_attr
 from model.config import StrategyOptions
 from model.explored import COPY, ITEMS, OUT, PART, TUPLE, config, derive, field, undeclared
 from model.session_view import SessionView, learn  # noqa: F401 -- re-exported: strategies read it here
@@ -61,6 +62,7 @@ def merge_runs(runs: tuple, event: Event) -> tuple:
     return tuple(out)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Strategy:
     """The base of every strategy: override the ``on_*`` handlers you need; each returns effects.
 
@@ -70,16 +72,17 @@ class Strategy:
     read-only ``SessionView``, ``options`` the scenario's ``[strategy_options]``.
     """
 
-    name = "base"
-    asks_snapshot = False
-    option_keys: tuple[str, ...] = ()
+    name: ClassVar[str] = "base"
+    asks_snapshot: ClassVar[bool] = False
+    option_keys: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, client: int, session: SessionView, options: StrategyOptions, max_message_length: int):
+    def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
+                 max_message_length: int):
         self.client = client
-        self.session = session
-        self.options = options
+        self.session: Any = session  # a SessionView (None in tests of a bare strategy)
+        self.options: Any = options  # StrategyOptions
         self.max_len = max_message_length
-        self.view = EMPTY_VIEW
+        self.view: tuple = EMPTY_VIEW
 
     # --- inputs -------------------------------------------------------------------------------
     def on_send(self, t: float, send: int, content: str) -> list:
@@ -133,8 +136,12 @@ class Strategy:
         "session": field(PART, OUT, "a read-only view of the client's session, keyed with it"),
         "view": field(),
     }
-    reads_body = True  # on_response reads the body (False: the explorer leaves bodies out of keys)
-    reads_attempt_number = True  # the handlers read attempt.n (False: left out when no fault is scripted)
+    # on_response reads the body (False: the explorer leaves bodies out of keys)
+    reads_body: ClassVar[bool] = True
+    # the handlers read attempt.n (False: left out when no fault is scripted)
+    reads_attempt_number: ClassVar[bool] = True
+    _explored_copy: ClassVar[Any]  # derived from EXPLORED, per class (below, and __init_subclass__)
+    _explored_key: ClassVar[Any]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -220,33 +227,34 @@ def reads(cls: type, flag: str) -> bool:
     return False
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Seed(Strategy):
     """Exactly the seed document's code: optimistic append, POST, rollback on failure, full replacement."""
 
     name = "seed"
 
-    def on_send(self, t, send, content):
+    def on_send(self, t: float, send, content):
         if not self.valid(content):
             return [ShowError(send)]
         canon, opt, flags = self.view  # self.show_optimistic(send), inline: every send
         self.view = (canon, (*opt, send), flags)
         return [_new_tuple(Post, (send, content, None, None))]  # Post(send, content), without the class call
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         if 200 <= status < 300:
             return []
         return self.failed(t, attempt.send)
 
-    def on_timeout(self, t, attempt):
+    def on_timeout(self, t: float, attempt):
         return self.failed(t, attempt.send)
 
     reads_body = False  # SPEC §2.2: a 2xx needs nothing; an error reads only the status
     reads_attempt_number = False
 
-    def failed(self, t, send):
+    def failed(self, t: float, send):
         return [self.rollback(send), ShowError(send)]
 
-    def on_event(self, t, event):
+    def on_event(self, t: float, event):
         # [self.replace_view(event)], inline: every delivery (tests/test_vocab.py checks they agree)
         session, version, lo, hi, typing, processing, _snapshot = event
         self.view = (((session, lo, hi),) if hi > lo else (), (), (typing, processing))
@@ -257,6 +265,7 @@ class Seed(Strategy):
         return ()  # it posts a send only in on_send, and fails one only for an attempt it awaits
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class DualWrite(Seed):
     """The design the seed moved away from: a 2xx body's server state is applied as well."""
 
@@ -264,7 +273,7 @@ class DualWrite(Seed):
     reads_body = True  # it applies a 2xx body
     reads_attempt_number = False
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         if 200 <= status < 300:
             return [self.replace_view(body, "post")]
         return self.failed(t, attempt.send)
@@ -273,30 +282,34 @@ class DualWrite(Seed):
         return ()  # as the seed: a 2xx body shows only committed messages
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SeedRetry(Seed):
     """The seed plus its phase-3 plan: retry failed POSTs (same content, no id), then roll back."""
 
     name = "seed-retry"
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
+                 max_message_length: int):
+        # The parameters spelled out: mypyc 2.4 passes super().__init__(*args)'s tuple as one argument.
+        super().__init__(client, session, options, max_message_length)
         self.retried: dict[int, int] = {}
         self.content: dict[int, str] = {}
 
-    def on_send(self, t, send, content):
+    def on_send(self, t: float, send, content):
         self.content[send] = content
         self.retried[send] = 0
         return super().on_send(t, send, content)
 
-    reads_body = reads_attempt_number = False  # its handlers read the status and attempt.send only
+    reads_body = False  # its handlers read the status and attempt.send only
+    reads_attempt_number = False
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         if 200 <= status < 300:
             self.retried.pop(attempt.send, None)  # the send is over: nothing reads its count again
             return []
         return self.failed(t, attempt.send)
 
-    def failed(self, t, send):
+    def failed(self, t: float, send):
         used = self.retried.get(send, 0)
         if used < self.options.retries:
             self.retried[send] = used + 1
@@ -304,7 +317,7 @@ class SeedRetry(Seed):
         self.retried.pop(send, None)  # the final rollback: the send is over
         return super().failed(t, send)
 
-    def on_retry(self, t, send):
+    def on_retry(self, t: float, send):
         return [Post(send, self.content[send])]
 
     def undecided(self):
@@ -315,14 +328,17 @@ class SeedRetry(Seed):
                 "content": field(COPY, OUT, "each send's content, fixed by the scenario")}
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Reconciled(Strategy):
     """Ids, versions, rebase, decided sends, watermark drop detection, idempotent retries (SPEC §2.2)."""
 
     name = "reconciled"
     asks_snapshot = True
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, client: int, session: SessionView | None, options: StrategyOptions | None,
+                 max_message_length: int):
+        # The parameters spelled out: mypyc 2.4 passes super().__init__(*args)'s tuple as one argument.
+        super().__init__(client, session, options, max_message_length)
         self.applied = 0
         self.canon: tuple = ()
         self.flags = NO_FLAGS
@@ -347,7 +363,7 @@ class Reconciled(Strategy):
     def render(self):
         self.view = (self.canon, tuple(self.pending), self.flags)
 
-    def on_send(self, t, send, content):
+    def on_send(self, t: float, send, content):
         if not self.valid(content):
             return [ShowError(send)]
         self.content[send] = content
@@ -356,13 +372,13 @@ class Reconciled(Strategy):
         self.render()
         return self._start_next(t)
 
-    def _start_next(self, t):
+    def _start_next(self, t: float):
         if self.active is not None or not self.pending:
             return []
         self.active = self.pending[0]
         return [self._post(t, self.active)]
 
-    def _post(self, t, send):
+    def _post(self, t: float, send):
         return Post(send, self.content[send], self.cmid(send), t + self.options.request_deadline)
 
     def _decide(self, send, effects):
@@ -372,15 +388,15 @@ class Reconciled(Strategy):
             effects.append(Abandon(send))
             effects.append(CancelTimer(send))
 
-    def _fail_definitely(self, t, send):
-        effects = []
+    def _fail_definitely(self, t: float, send):
+        effects: list = []
         self._decide(send, effects)
         effects.append(self.rollback(send))
         effects.append(ShowError(send))
         self.render()
         return effects + self._start_next(t)
 
-    def on_response(self, t, attempt, status, body):
+    def on_response(self, t: float, attempt, status, body):
         send = attempt.send
         if send not in self.pending:
             return []
@@ -393,7 +409,7 @@ class Reconciled(Strategy):
             return self._fail_definitely(t, send)
         return self._ambiguous(send)
 
-    def on_timeout(self, t, attempt):
+    def on_timeout(self, t: float, attempt):
         if attempt.send not in self.pending:
             return []
         return self._ambiguous(attempt.send)
@@ -407,19 +423,19 @@ class Reconciled(Strategy):
         effects.append(Timer(send, self.options.backoff(self.fails[send])))
         return effects
 
-    def on_retry(self, t, send):
+    def on_retry(self, t: float, send):
         if send not in self.pending:
             return []
         return [self._post(t, send)]
 
-    def on_event(self, t, event):
+    def on_event(self, t: float, event):
         version = event.version
         if version <= self.applied:
             return []
         self.canon = event.runs() if event.snapshot else merge_runs(self.canon, event)
         self.applied = version
         self.flags = (event.typing, event.processing)
-        effects = [Apply(version, "sse")]
+        effects: list = [Apply(version, "sse")]
         for send in list(self.pending):
             if self.holds(send):
                 self._decide(send, effects)
@@ -431,7 +447,7 @@ class Reconciled(Strategy):
         self.render()
         return effects + self._start_next(t)
 
-    def on_refused(self, t):
+    def on_refused(self, t: float):
         return [Reopen()]  # a new EventSource after sse.reconnect_delay, asking for a snapshot first
 
     def has_pending(self):

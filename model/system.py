@@ -14,7 +14,10 @@ effects) is ``model.client_half``.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from model.client_half import OPEN, ClientHalf, post_outcome, resume_of
+from model.compiled import mypyc_attr
 from model.config import Scenario
 from model.observe import Observer
 from model.strategies import SessionView, Strategy, learn
@@ -45,6 +48,7 @@ STATUS = {"duplicate": 200, "expired": 410, "invalid": 400, "rejected": 409,
 _new_tuple = tuple.__new__
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Session:
     """A session's committed state: an append-only log, flags, a version and the per-version history."""
 
@@ -63,6 +67,8 @@ class Session:
         "version",
     )
 
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
+
     def __init__(self, name: str):
         self.name = name
         self.log: list[Message] = []
@@ -74,7 +80,7 @@ class Session:
         self.streams: tuple = ()  # (client, open connection id) pairs, in order of opening
         self.cum_bytes = [0]
         self.clients: list[int] = []
-        self._kh = None  # the explorer's cache of this part's key hash (model.world_state)
+        self._kh: int | None = None  # the explorer's cache of this part's key hash (model.world_state)
 
     def append(self, message: Message) -> None:
         """Commit ``message`` to the log (its index is the log's length): the one place that keeps
@@ -108,6 +114,7 @@ class Session:
         self.streams = tuple(pair for pair in self.streams if pair[0] != client)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Client:
     """A client: its strategy, its POSTs awaited and its SSE stream (an EventSource, SPEC §2.4).
 
@@ -135,11 +142,15 @@ class Client:
         "strategy",
     )
 
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
+    _key_known: ClassVar[Any]  # set by model.world_state
+
     def __init__(self, index: int, session: Session, strategy: Strategy):
         self.index, self.session, self.strategy = index, session, strategy
-        self.connected, self.conn, self.last_version = True, 0, None
+        self.connected, self.conn = True, 0
+        self.last_version: int | None = None
         self.closed, self.refuse = OPEN, 0
-        self._kh = None  # the explorer's cache of this part's key hash (model.world_state)
+        self._kh: int | None = None  # the explorer's cache of this part's key hash (model.world_state)
         # What it received of the session's log, [prefix, runs above it] (model.session_view.learn):
         # a list its SessionView shares (no reference back to the client: no cycle for the explorer,
         # which runs with the cycle collector off).
@@ -149,8 +160,11 @@ class Client:
 
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class World(ClientHalf):
     """Server, streams and clients of one scenario; the single place where system state changes."""
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.world_state
 
     def __init__(self, scenario: Scenario, strategy_cls: type, obs: Observer):
         self.scenario, self.obs = scenario, obs
@@ -297,7 +311,7 @@ class World(ClientHalf):
         if resume == "snapshot":
             out.append(self._push(t, s, client, c.conn, s.snapshot()))
         elif resume == "last-event-id":
-            for v in range(c.last_version + 1, s.version + 1):
+            for v in range(c.last_version + 1, s.version + 1):  # type: ignore[operator]  # resumed: an id
                 out.append(self._push(t, s, client, c.conn, s.event(v, self.sse_payload_snapshot)))
         return out + self._client(t, c, "open", c.strategy.on_open(t))
 
@@ -349,7 +363,7 @@ class World(ClientHalf):
         n, typing, processing = len(s.log), s.typing, s.processing
         obs = self.obs
         if sender is not None:
-            obs.commit(t, s.name, index, send, sender, version, typing, processing)
+            obs.commit(t, s.name, index, send, sender, version, typing, processing)  # type: ignore[arg-type]
         else:
             obs.flags(t, s.name, version, typing, processing)
         # s.event(version, snapshot) and s.nbytes(event), inline: the event of every change

@@ -26,8 +26,9 @@ made on every event are written as the tuple itself, ``(Push, event, conns)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
+from model.compiled import mypyc_attr
 from model.explored import OUT, derive, field
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 class Message(NamedTuple):
     """One committed message: its index in the session's log, and who and what it stands for."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as a NamedTuple field may
     sender: str  # "user" or "assistant"
     content: str
     cmid: str | None  # the client message id its POST carried, if any
@@ -49,6 +50,7 @@ class Message(NamedTuple):
 AWAITING, ANSWERED, TIMED_OUT, ABANDONED = range(4)  # an Attempt's states
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Attempt:
     """One POST attempt of a send: what the client sent, and where it stands.
 
@@ -70,6 +72,8 @@ class Attempt:
         "sent_at",
         "state",
     )
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration (model.explored), set below
 
     def __init__(self, id, client, send, n, content, cmid, deadline, sent_at):
         self.id, self.client, self.send, self.n = id, client, send, n
@@ -196,6 +200,7 @@ STRATEGY_EFFECTS = (Post, Timer, CancelTimer, Abandon, ShowError, Rollback, Unco
 
 
 # --- driver effects: the World -> the simulator or the explorer -------------------------------------
+@mypyc_attr(native_class=False)  # its instances carry __name__ and __doc__, as functions do
 class DriverEffect:
     """The kind of a driver effect. A driver effect is a plain tuple ``(kind, *fields)`` (an
     ``Attempt`` leaving is the attempt itself); calling the kind makes one, checking the arity:
@@ -240,6 +245,7 @@ Dropped = DriverEffect("Dropped", ("client", "conn"),
                        "drain late.")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Driver:
     """What a driver does with each kind of driver effect, one method each; ``t`` is the time now.
 
@@ -257,8 +263,9 @@ class Driver:
     def dropped(self, t: float, client: int, conn: int) -> None: raise NotImplementedError
 
 
-def drive(driver: Driver, t: float, effects) -> None:
-    """Hand each driver effect, in order, to the ``driver`` method of its kind."""
+def drive(driver, t: float, effects) -> None:
+    """Hand each driver effect, in order, to the ``driver`` method of its kind (``driver``: a
+    ``Driver``, or any object with the methods it needs)."""
     for e in effects:
         if type(e) is Attempt:
             driver.request(t, e)

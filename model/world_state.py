@@ -5,7 +5,7 @@ derived from that declaration (``clone_world``, ``world_key``), which the explor
 
 from __future__ import annotations
 
-import copy
+from typing import Any
 
 from model.explored import COPY, LEN, OUT, PART, SORTED, config, derive, field
 from model.observe import Observer
@@ -160,11 +160,12 @@ class Keys:
         self.known = known
         self.views = views  # the checkers' copy of each client's view (False: its strategy keys it)
         self.prune = prune
-        self.live = None
+        self.live: set | None = None
         self.quiet = True  # per state: whether the system was quiescent after its last step
         self.groups = groups
         self.grouped = frozenset(c for g in groups for c in g)
         fields = dict(Attempt.EXPLORED)  # type: ignore[attr-defined]
+        self.attempt_n: Any
         if attempt_number:
             self.attempt_n = Attempt._key_n  # type: ignore[attr-defined]
         else:
@@ -172,18 +173,17 @@ class Keys:
             self.attempt_n = _no_n
         self.attempt = derive(Attempt, fields)[1]
         self.session, self.client, self.world = _key_session, _key_client, _key_world
-        self.hashing = None  # the same functions keying sessions and clients by cached hashes
+        self.hashing: Keys | None = None  # the same functions keying sessions and clients by hashes
 
-    def with_part_hashes(self) -> Keys:
-        """These key functions, but keying each session and client by the hash of its key, cached in
+    def part_hashing(self) -> Keys:
+        """Make these key functions key each session and client by the hash of its key, cached in
         the part (``_kh``) until a step that may write the part resets it (``Model.advance``, and
         :func:`own_sessions` for sessions): the key a state's fingerprint hashes, with the parts
-        that a step left alone not keyed again. ``self.hashing`` is the copy."""
-        hashing = copy.copy(self)
-        hashing.session, hashing.client = _hashed_session, _hashed_client
-        hashing.hashing = hashing
-        self.hashing = hashing
-        return hashing
+        that a step left alone not keyed again. An exploration keeps such a twin of its keys as
+        their ``hashing``."""
+        self.session, self.client = _hashed_session, _hashed_client
+        self.hashing = self
+        return self
 
 
 def _hashed_session(s: Session, K: Keys) -> int:

@@ -9,14 +9,19 @@ import json
 
 import pytest
 
+from model.compiled import is_compiled
 from simulations.cli import Terminated, main
 from simulations.explore import explorer, parallel
 from simulations.explore.explorer import Growth, explore
 from simulations.io.scenario import builtin_scenarios, load_scenario
 
 SCENARIOS = {p.stem: str(p) for p in builtin_scenarios()}
+# These patch a method or function that compiled code calls directly, not through the attribute.
+patches_compiled = pytest.mark.skipif(is_compiled(), reason="patches a method the compiled build calls "
+                                      "directly (README: A compiled build)")
 
 
+@patches_compiled
 def test_the_state_bound_stops_the_search_at_once(monkeypatch):
     """Before, every queued state was still expanded after the bound (all ``max_states`` of them)."""
     expanded = []
@@ -59,6 +64,7 @@ def test_max_seconds_must_not_be_negative(capsys):
     assert err == ["ssesim explore: error: --max-seconds: must be >= 0, got -1"]
 
 
+@patches_compiled
 @pytest.mark.parametrize("signal_class, status, word", [
     (KeyboardInterrupt, 130, "INTERRUPTED (Ctrl-C)"), (Terminated, 143, "INTERRUPTED (SIGTERM)")])
 def test_an_interrupted_search_prints_what_it_found(signal_class, status, word, monkeypatch, capsys):
@@ -78,6 +84,7 @@ def test_an_interrupted_search_prints_what_it_found(signal_class, status, word, 
     assert err.strip().endswith("interrupted" if status == 130 else "terminated")
 
 
+@patches_compiled
 def test_an_interrupted_search_with_workers_prints_its_figures(monkeypatch, capsys):
     calls = []
     gather = parallel._gather
@@ -118,6 +125,7 @@ def test_the_hint_is_one_stderr_line_of_explore(capsys):
     assert len(err) == 1 and err[0].startswith("ssesim explore: hint: at depth ")
 
 
+@patches_compiled
 def test_check_interrupted_by_sigterm_exits_143(monkeypatch, capsys):
     def terminated(self, node):
         raise Terminated()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from model.checkers.mirror import Mirror
+from model.compiled import own_slots
 from model.explored import OUT, undeclared
 from model.gaps import Lifecycle
 from model.invariants import Monitor
@@ -38,7 +39,7 @@ def declared_exactly(obj, cls) -> None:
     fields = cls.EXPLORED
     assert undeclared(obj, fields) == set(), f"{cls.__name__} holds undeclared fields"
     names = set(getattr(obj, "__dict__", {})) | {s for k in type(obj).__mro__
-                                                  for s in k.__dict__.get("__slots__", ())}
+                                                  for s in own_slots(k)}
     assert set(fields) <= names, f"{cls.__name__} declares fields it does not have"
     for name, f in fields.items():
         assert f.key is not OUT or f.why, f"{cls.__name__}.{name} is left out of the key without a reason"

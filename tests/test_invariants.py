@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from strategies import to_toml
 
+from model.compiled import own_slots
 from model.invariants import INVARIANTS
 from simulations.cli import main
 from simulations.engine.simulator import simulate
@@ -151,6 +152,6 @@ def test_clone_monitor_sets_every_slot_and_copies_the_state():
     monitor = Monitor()
     simulate(parse_scenario(data), observer=monitor)
     copy = clone_monitor(monitor)
-    assert all(hasattr(copy, name) for name in Monitor.__slots__)
+    assert all(hasattr(copy, name) for k in Monitor.__mro__ for name in own_slots(k))
     assert monitor_key(copy) == monitor_key(monitor)
     assert copy.views is not monitor.views and copy.cnt[0] is not monitor.cnt[0]

@@ -153,7 +153,7 @@ def test_a_free_run_observer_never_lets_time_go_back(tmp_path):
     front of the checkers and the trace: a step that awaited the network may carry an instant older
     than a real effect recorded meanwhile; it is stamped no earlier (check-trace refuses a trace
     whose time goes back; seen under two CPU hogs in ``browser --mode free``)."""
-    from model.observe import Monotonic
+    from model.forwarding import Monotonic
     from simulations.cli import main
     from simulations.io.trace import TraceWriter
     path = tmp_path / "t.jsonl"

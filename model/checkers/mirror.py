@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from model.checkers.runs import normalize
+from model.compiled import mypyc_attr
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Mirror:
     """One session's log as the checkers see it: which send each committed message stands for, the
     flags and version, and per client the facts about its own sends in each prefix of the log that
@@ -12,8 +16,11 @@ class Mirror:
 
     __slots__ = ("clients", "desc", "flags", "full", "last", "name", "sends", "version")
 
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
+
     def __init__(self, name: str):
-        self.name, self.sends, self.flags, self.version = name, [], (False, False), 0
+        self.name, self.flags, self.version = name, (False, False), 0
+        self.sends: list[int | None] = []
         self.full: tuple = ()  # the canonical runs of a view equal to the whole log
         self.clients: list[int] = []
         self.desc: dict[int, list[int]] = {}  # client -> descents among its own messages in log[:n]

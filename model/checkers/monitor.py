@@ -5,18 +5,19 @@ from a recorded trace. It mirrors the server logs from ``commit`` observations, 
 to the model. Snapshot views are runs over an append-only log, so a full replacement costs only the
 messages that changed (fast paths), never a rescan of the history. This module holds the checker's
 state, its bookkeeping, the checks made on sends, commits, errors, applied states and rollbacks, and
-the metrics; the view-change and quiescence checks are its two mixins.
+the metrics; the view-change and quiescence checks are its two bases.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import ClassVar
 
 from model.checkers.ids import INVARIANTS
 from model.checkers.mirror import Mirror
-from model.checkers.quiescence import QuiescenceChecks
 from model.checkers.runs import EMPTY_VIEW, canon_diff
 from model.checkers.view_checks import ViewChecks
+from model.compiled import mypyc_attr
 from model.gaps import (
     ADD_TO_UI,
     BACKEND_ERROR,
@@ -26,10 +27,10 @@ from model.gaps import (
     USER_SENDS,
     Lifecycle,
 )
-from model.observe import Observer
 
 
-class Monitor(ViewChecks, QuiescenceChecks, Observer):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Monitor(ViewChecks):
     """All ten invariant checkers plus the run metrics; violations are data (counts + first examples).
 
     The checks run on view changes live in ``ViewChecks``, those at quiescence in ``QuiescenceChecks``;
@@ -42,6 +43,8 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
                  "ghosted", "gone", "in_order", "last_send_t", "lifecycle", "maxv", "mirrors", "own", "posts",
                  "q_equal", "q_opt", "quiescent_t", "send_client", "sends", "seq", "shown", "since",
                  "sometimes", "sse_bytes", "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration, set in model.checkers.clone
 
     def __init__(self):
         self.counts = dict.fromkeys(INVARIANTS, 0)
@@ -100,7 +103,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             self.mirrors.setdefault(name, Mirror(name)).add_client(c)
         self.own = [self.mirrors[name] for name in sessions]  # client -> its session's mirror
 
-    def send(self, t, client, send, content):
+    def send(self, t: float, client, send, content):
         self.seq += 1
         self.sends += 1
         self.send_client[send] = client
@@ -113,7 +116,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         else:
             lifecycle.state[send] = target
 
-    def post(self, t, client, send, attempt, fault):
+    def post(self, t: float, client, send, attempt, fault):
         self.seq += 1
         self.posts += 1
         if attempt > 1:
@@ -128,10 +131,10 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         else:
             lifecycle.state[send] = target
 
-    def arrive(self, t, client, send, attempt, outcome, status):
+    def arrive(self, t: float, client, send, attempt, outcome, status):
         self.seq += 1
 
-    def response(self, t, client, send, attempt, status):
+    def response(self, t: float, client, send, attempt, status):
         self.seq += 1
         if 200 <= status < 300:  # Lifecycle.answered, one call fewer
             self.lifecycle.fire2(t, self.seq, send, RESPONDS_200, POST_LOGGED)
@@ -139,33 +142,33 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             self.sometimes.add("post-failure")
             self.lifecycle.fire(t, self.seq, send, BACKEND_ERROR)
 
-    def timeout(self, t, client, send, attempt):
+    def timeout(self, t: float, client, send, attempt):
         self.seq += 1
         self.sometimes.add("post-failure")
         self.lifecycle.answered(t, self.seq, send, False)
 
-    def deliver(self, t, client, conn, version):
+    def deliver(self, t: float, client, conn, version):
         self.seq += 1
 
-    def disconnect(self, t, client, conn, awaiting):
+    def disconnect(self, t: float, client, conn, awaiting):
         self.seq += 1
         if awaiting:
             self.sometimes.add("disconnect-during-post")
 
-    def reconnect(self, t, client, conn, resume, refused=False):
+    def reconnect(self, t: float, client, conn, resume, refused=False):
         self.seq += 1
 
-    def push(self, t, session, client, conn, version, nbytes):
+    def push(self, t: float, session, client, conn, version, nbytes):
         self.seq += 1
         self.sse_events += 1
         self.sse_bytes += nbytes
 
-    def unconfirmed(self, t, client, send):
+    def unconfirmed(self, t: float, client, send):
         self.seq += 1
         self.unconfirmed_n += 1
 
     # --- server -------------------------------------------------------------------------------
-    def commit(self, t, session, index, send, sender, version, typing, processing):
+    def commit(self, t: float, session, index, send, sender, version, typing, processing):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, Mirror(session))
         owner = self.send_client.get(send) if send is not None else None
@@ -201,14 +204,14 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             if since[c] is None:
                 since[c] = t
 
-    def flags(self, t, session, version, typing, processing):
+    def flags(self, t: float, session, version, typing, processing):
         self.seq += 1
         m = self.mirrors.get(session) or self.mirrors.setdefault(session, Mirror(session))
         m.flags, m.version = (typing, processing), version
         self._track_session(t, m)
 
     # --- clients ------------------------------------------------------------------------------
-    def error(self, t, client, send):
+    def error(self, t: float, client, send):
         self.seq += 1
         self.errors_shown += 1
         self.sometimes.add("error-shown")
@@ -219,7 +222,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             self.ghosted.add(send)
             self._violate("no-ghost", t, f"client {client} shows send {send} failed, but it was committed")
 
-    def apply(self, t, client, version, source):
+    def apply(self, t: float, client, version, source):
         self.seq += 1
         if version < self.maxv[client]:
             self._violate("monotonic", t, f"client {client} applied version {version} ({source}) "
@@ -227,7 +230,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         else:
             self.maxv[client] = version
 
-    def rollback(self, t, client, send, before, after):
+    def rollback(self, t: float, client, send, before, after):
         self.seq += 1
         self.sometimes.add("rollback")
         _added, removed = canon_diff(before[0], after[0])

@@ -1,21 +1,49 @@
 """Part of ``Monitor``: the quiescence checks (``convergence``, ``no-orphan``'s leftovers and
 ``no-silent-loss``), run when the system becomes quiescent (SPEC §3, §2.6) and at a checked end."""
 
+# mypy: disable-error-code="misc"
+# (it assigns slots of Monitor, which declares them; mypy checks the __slots__ = () below)
+
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-class QuiescenceChecks:
-    """Mixin of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``)."""
+from model.compiled import mypyc_attr
+from model.observe import Observer
+
+if TYPE_CHECKING:
+    from model.checkers.mirror import Mirror
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class QuiescenceChecks(Observer):
+    """Base of ``Monitor`` (through ``ViewChecks``): reads and writes the Monitor's state (see
+    ``Monitor.__init__``). A base, not a mixin, so that the MRO is one line (a compiled class has
+    one base, README: A compiled build); the attributes declared here are the ones it reads."""
 
     __slots__ = ()
+    seq: int
+    views: list[tuple]
+    own: list[Mirror]
+    q_opt: list[tuple]
+    q_equal: list[bool]
+    since: list[float | None]
+    unresolved: set[int]
+    converged: bool
+    diverged_time: float
+    quiescent_t: float | None
+    end_t: float | None
 
-    def quiescent(self, t):
+    def _violate(self, inv: str, t: float, detail: str) -> None:
+        raise NotImplementedError  # Monitor's
+
+    def quiescent(self, t: float):
         """The system has just *become* quiescent (SPEC §3): the quiescence checks, in full."""
         self.seq += 1
         self.quiescent_t = t
         self._quiescence_checks(t, False)
 
-    def _quiescence_checks(self, t, only_new: bool) -> None:
+    def _quiescence_checks(self, t: float, only_new: bool) -> None:
         """convergence, no-orphan and no-silent-loss; ``only_new`` counts only episodes that began
         since the last check (a client that has since stopped matching the server, an optimistic
         entry that has since appeared): the end of a run on an input that left the system
@@ -40,7 +68,7 @@ class QuiescenceChecks:
             self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
         self.unresolved.clear()
 
-    def end(self, t, checked):
+    def end(self, t: float, checked):
         self.seq += 1
         if checked:
             self._quiescence_checks(t, True)

@@ -7,18 +7,43 @@ message appended to a snapshot, one optimistic entry added or removed) take inli
 ``model.reference`` checks them against the SPEC's plain definitions.
 """
 
+# mypy: disable-error-code="misc"
+# (it assigns slots of Monitor, which declares them; mypy checks the __slots__ = () below)
+
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from model.checkers.quiescence import QuiescenceChecks
 from model.checkers.runs import canon_diff, normalize, opt_changes
+from model.compiled import mypyc_attr
 from model.gaps import POST_APPLIES, SSE_DELIVERS, UI_UPDATED
 
+if TYPE_CHECKING:
+    from model.checkers.mirror import Mirror
+    from model.gaps import Lifecycle
 
-class ViewChecks:
-    """Mixin of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``)."""
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class ViewChecks(QuiescenceChecks):
+    """Base of ``Monitor``: reads and writes the Monitor's state (see ``Monitor.__init__``); the
+    attributes declared here are the ones it reads beyond ``QuiescenceChecks``'."""
 
     __slots__ = ()
+    send_client: dict[int, int]
+    shown: dict[int, float]
+    mirrors: dict[str, Mirror]
+    gone: list[dict[int, float]]
+    confirmed: set[int]
+    cnt: list[dict[int, int]]
+    view_changes: int
+    sometimes: set[str]
+    lifecycle: Lifecycle
+    in_order: list[bool]
+    flicker_time: float
+    confirm_times: list[float]
 
-    def view(self, t, client, cause, view):
+    def view(self, t: float, client, cause, view):
         self.seq += 1
         self.view_changes += 1
         views = self.views
@@ -96,7 +121,7 @@ class ViewChecks:
         elif began is None:
             since[client] = t
 
-    def _delta(self, t, client, cause, added, removed, oopt, opt) -> None:
+    def _delta(self, t: float, client, cause, added, removed, oopt, opt) -> None:
         """Count changes per send from the canonical entries added and removed and the optimistic
         list's change; each send's net change is counted once, in first-touched order."""
         delta: dict[int, int] = {}
@@ -125,7 +150,7 @@ class ViewChecks:
             if d:
                 self._count(t, client, send, d)
 
-    def _added(self, t, client, cause, s, i, m):
+    def _added(self, t: float, client, cause, s, i, m):
         """Canonical message ``s#i`` appeared in the client's view: isolation, confirmation; its send.
         ``m``: the mirror of the client's own session."""
         if s == m.name:
@@ -138,7 +163,7 @@ class ViewChecks:
             self._confirm(t, client, cause, send)
         return send
 
-    def _confirm(self, t, client, cause, send) -> None:
+    def _confirm(self, t: float, client, cause, send) -> None:
         """The client's own ``send`` shows as canonical for the first time."""
         self.confirmed.add(send)
         lifecycle = self.lifecycle
@@ -151,7 +176,7 @@ class ViewChecks:
         if send in self.shown:
             self.confirm_times.append(t - self.shown[send])
 
-    def _count(self, t, client, send, d) -> None:
+    def _count(self, t: float, client, send, d) -> None:
         """The client's view shows ``d`` more entries of ``send``: duplicates, flicker, first shown."""
         cnt = self.cnt[client]
         before = cnt.get(send, 0)
@@ -164,7 +189,7 @@ class ViewChecks:
         elif after == 0 and before > 0:
             self.gone[client][send] = t
 
-    def _shown(self, t, client, send) -> None:
+    def _shown(self, t: float, client, send) -> None:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
         gone = self.gone[client]
         if send in gone:
@@ -203,7 +228,7 @@ class ViewChecks:
                 last = send
         return True
 
-    def _track_session(self, t, m) -> None:
+    def _track_session(self, t: float, m) -> None:
         """Divergence timing of every client of ``m``'s session (after the server's flags changed)."""
         views, since = self.views, self.since
         full, mflags = m.full, m.flags

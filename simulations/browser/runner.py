@@ -23,8 +23,8 @@ from pathlib import Path
 
 from model.config import Scenario
 from model.errors import InputError, SsesimError
+from model.forwarding import Monotonic
 from model.invariants import Monitor
-from model.observe import Monotonic
 from simulations.browser.conductor import BrowserConductor
 from simulations.browser.pool import Pool
 from simulations.browser.site import HeldCore, Run

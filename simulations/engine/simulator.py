@@ -14,6 +14,7 @@ import random
 import struct
 from heapq import heapify, heappop, heappush
 
+from model.compiled import mypyc_attr
 from model.config import Dist, Scenario
 from model.errors import SsesimError
 from model.invariants import Monitor
@@ -75,7 +76,7 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
     monitor = Monitor()
     with traced(trace_path, monitor) as obs:
         if observer is not None:
-            from model.observe import Tee
+            from model.forwarding import Tee
             obs = Tee(obs, observer)
         sim = Simulator(scenario, strategy_cls, random.Random(seed), obs)
         if on_start is not None:
@@ -101,6 +102,7 @@ def simulate(scenario: Scenario, *, strategy: str | None = None, seed: int | Non
     )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Simulator(Driver):
     """Owns the clock, the heap and the RNG; gives the model's driver effects their times."""
 

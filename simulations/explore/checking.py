@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from model.invariants import INVARIANTS, SOMETIMES
 from model.system import STATUS, post_outcome
@@ -61,7 +62,7 @@ class ScenarioCheck:
     strategy: str  # as given (a built-in name or module:Class), so that it can be passed back
     runs: int
     required: tuple[str, ...]
-    exploration: object | None = None  # simulations.explore.explorer.Exploration, None when skipped
+    exploration: Any = None  # simulations.explore.explorer.Exploration, None when skipped
     skipped: str | None = None  # why exploration was skipped
     run_counts: dict = field(default_factory=lambda: dict.fromkeys(INVARIANTS, 0))
     run_failing: dict = field(default_factory=lambda: dict.fromkeys(INVARIANTS, 0))  # runs that broke it

@@ -14,7 +14,9 @@ from array import array
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from hashlib import blake2b
+from typing import ClassVar
 
+from model.compiled import mypyc_attr
 from model.config import Scenario
 from model.errors import InputError
 from model.invariants import INVARIANTS
@@ -35,6 +37,7 @@ from simulations.explore.transitions import (  # noqa: F401 - re-exported, the e
 )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 @dataclass
 class Exploration:
     scenario: str
@@ -83,6 +86,7 @@ class Exploration:
                 "stopped_by": self.stopped_by}
 
 
+@mypyc_attr(native_class=False)  # a compiled class cannot subclass KeyboardInterrupt
 class SearchInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a search, carrying what was found so far (``partial``, an
     :class:`Exploration` marked incomplete) and the interruption itself (``cause``)."""
@@ -108,10 +112,12 @@ class Growth:
     factor of about 3 on the example scenarios; the hint is given only when two levels in a row
     project more than ``MARGIN`` × the bound, and never for a search under ``SMALL`` states."""
 
-    MIN_FALL, MARGIN, SMALL = 0.05, 1.25, 1000
+    MIN_FALL: ClassVar[float] = 0.05
+    MARGIN: ClassVar[float] = 1.25
+    SMALL: ClassVar[int] = 1000
     # ``give_up`` waits for this share of the bound: the shallow violations a search finds on its way
     # (within about ten steps on the examples) are found before it stops.
-    FLOOR = 0.1
+    FLOOR: ClassVar[float] = 0.1
 
     def __init__(self, max_states: int, hint, give_up: float | None = None):
         self.max_states, self.hint, self.said = max_states, hint, hint is None

@@ -39,6 +39,7 @@ import sys
 import time
 from array import array
 from multiprocessing.connection import wait
+from typing import Any
 
 from model.invariants import INVARIANTS
 from model.plugins import PluginFailed, plugin_failure
@@ -102,7 +103,7 @@ def _serve(w, n, scenario, strategy, ample_sets, full_keys, hot, conn, inboxes) 
     table: list = []
     root_seal = seal(root)
     # The next level's candidates: (seal, node or packed node, parent's global id, step).
-    pending = [(root_seal, root, -1, None)] if _owner_of(root_seal, n) == w else []
+    pending: list = [(root_seal, root, -1, None)] if _owner_of(root_seal, n) == w else []
     seen.update(p[0] for p in pending)
     conn.send(("ready", len(pending)))
     while True:
@@ -267,7 +268,7 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     levels: list = []
     hot = (HOT if frontier_objects is None else frontier_objects) // n
     model = Model(scenario, strategy)
-    context = multiprocessing.get_context("fork" if FORKS else "spawn")
+    context: Any = multiprocessing.get_context("fork" if FORKS else "spawn")
     inboxes = [context.Queue() for _ in range(n)]
     links, processes = [], []
     try:
@@ -334,7 +335,8 @@ def explore_workers(scenario, strategy: str | None = None, *, workers: int = 2,
     seconds = time.perf_counter() - start
     labels = {inv: (describe_path(model, paths[inv]) if inv in paths else
                     [NOT_REBUILT] if inv in first else None) for inv in INVARIANTS}
-    result = Exploration(scenario.name, getattr(model.strategy_cls, "name", strategy), states,
+    name: str = getattr(model.strategy_cls, "name", strategy)  # type: ignore[assignment]
+    result = Exploration(scenario.name, name, states,
                          transitions, stopped_by is None, seconds, labels, paths, max(depth, 0))
     result.ample = ample and ample_applicable(model)
     result.collision_probability = None if full_keys else collision_probability(states, transitions)

@@ -27,6 +27,7 @@ import types
 import zlib
 from array import array
 from collections import deque
+from typing import Any
 
 __all__ = ["FingerprintSet", "Frontier", "Packer", "pack", "packer_for", "shared_table", "unpack"]
 
@@ -38,6 +39,11 @@ _LEVEL = 1  # zlib: level 1 packs these pickles within a few per cent of level 6
 
 _LEAVES = (int, float, complex, str, bytes, bool, type(None), type, types.FunctionType,
            types.BuiltinFunctionType, types.MethodType, types.ModuleType)
+
+
+def _slots(cls) -> Any:
+    # A compiled class has no __slots__; mypyc lists its attributes (README: A compiled build).
+    return getattr(cls, "__slots__", None) or getattr(cls, "__mypyc_attrs__", ())
 
 
 def _reachable(obj, out: list, seen: set) -> None:
@@ -56,7 +62,7 @@ def _reachable(obj, out: list, seen: set) -> None:
         elif isinstance(x, (list, tuple)):
             stack.extend(reversed(x))
         elif not isinstance(x, (set, frozenset)):
-            values = [getattr(x, name) for cls in type(x).__mro__ for name in getattr(cls, "__slots__", ())
+            values = [getattr(x, name) for cls in type(x).__mro__ for name in _slots(cls)
                       if name not in ("__dict__", "__weakref__") and hasattr(x, name)]
             if hasattr(x, "__dict__"):
                 values.append(vars(x))
@@ -108,7 +114,10 @@ class Packer:
         return buffer.getvalue()
 
     def loads(self, data: bytes):
-        unpickler = _Unpickler(io.BytesIO(self._prologue + data), self.table)
+        # The C unpickler itself, its persistent ids resolved by the table: a subclass of it
+        # cannot be compiled (README: A compiled build).
+        unpickler = pickle.Unpickler(io.BytesIO(self._prologue + data))
+        unpickler.persistent_load = self.table.__getitem__  # type: ignore[method-assign,assignment]
         unpickler.load()
         return unpickler.load()
 
@@ -125,15 +134,6 @@ class Packer:
 
     def unpack(self, data: bytes):
         return self.loads(self.decompress(data))
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, table: list):
-        super().__init__(file)
-        self._table = table
-
-    def persistent_load(self, pid):
-        return self._table[pid]
 
 
 _CACHE: list = []  # [(model, its Packer)]: the last model packed for

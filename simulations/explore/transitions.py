@@ -8,7 +8,10 @@ search over it is ``simulations.explore.explorer`` (one process) and ``parallel`
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from model.checkers.clone import client_key, own_mirrors
+from model.compiled import mypyc_attr
 from model.config import Scenario
 from model.errors import InputError
 from model.explored import COPY, COPY2, PART, SORTED, derive, field
@@ -20,11 +23,14 @@ from model.vocab import AWAITING, TIMED_OUT, Driver, drive
 from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Net:
     """What is in flight between the parts, and the explorer's own bounds."""
 
     __slots__ = ("assistant", "disconnects", "done", "drained", "next_send", "quiet", "reconnecting",
                  "refusals", "requests", "responses", "sse", "timeouts")
+
+    EXPLORED: ClassVar[dict]  # the explored state's declaration (model.explored), set below
 
     def __init__(self):
         self.requests: list = []  # attempts travelling to the server
@@ -104,6 +110,7 @@ class ExploredKeys(Keys):
         self.body = body
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Node:
     """One explored state: the world, the checkers' state and the network."""
 
@@ -219,15 +226,16 @@ class Model:
         view = cls.EXPLORED.get("view")
         derived_view = cls.state_key is Strategy.state_key and view is not None and view.key is not None
         self.groups = symmetry_groups(scenario, cls) if symmetry else ()
-        self.keys = ExploredKeys(attempt_number=forced or reads(cls, "reads_attempt_number"),
-                                 body=reads(cls, "reads_body"),
-                                 history=scenario.sse.resume == "last-event-id" and self.max_disconnects > 0,
-                                 ids=self.max_disconnects > 0 and not cls.asks_snapshot
-                                 and scenario.sse.resume != "snapshot-always",
-                                 known=cls not in BUILTIN.values(),
-                                 prune=prune and knows_undecided(cls), groups=self.groups,
-                                 views=not derived_view)
-        self.keys.with_part_hashes()
+        options = {"attempt_number": forced or reads(cls, "reads_attempt_number"),
+                       "body": reads(cls, "reads_body"),
+                       "history": scenario.sse.resume == "last-event-id" and self.max_disconnects > 0,
+                       "ids": self.max_disconnects > 0 and not cls.asks_snapshot
+                       and scenario.sse.resume != "snapshot-always",
+                       "known": cls not in BUILTIN.values(),
+                       "prune": prune and knows_undecided(cls), "groups": self.groups,
+                       "views": not derived_view}
+        self.keys = ExploredKeys(**options)
+        self.keys.hashing = ExploredKeys(**options).part_hashing()  # what Node.fingerprint keys with
 
     def initial(self, monitor: Monitor | None = None, obs=None) -> Node:
         """The start state. ``obs`` may be an observer that forwards to ``monitor`` (a trace
@@ -397,7 +405,7 @@ def _check_declared(world: World) -> None:
     strategy = world.clients[0].strategy if world.clients else None
     if strategy is None:
         return
-    cls = type(strategy)
+    cls: Any = type(strategy)  # a plug-in's class, read through Python attribute lookup
     if cls.clone is not Strategy.clone and cls.state_key is not Strategy.state_key:
         return  # the strategy copies and keys itself
     missing = strategy.undeclared()
@@ -418,35 +426,35 @@ class _Network(Driver):
     def __init__(self, net: Net, world: World, drains: bool):
         self.net, self.world, self.drains = net, world, drains
 
-    def request(self, t, attempt):
+    def request(self, t: float, attempt):
         self.world.obs.post(t, attempt.client, attempt.send, attempt.n, attempt.fault or "?")
         self.net.requests.append(attempt)
 
-    def respond(self, t, attempt, status, body):
+    def respond(self, t: float, attempt, status, body):
         self.net.responses.append((attempt, status, body))
 
-    def push(self, t, event, conns):
+    def push(self, t: float, event, conns):
         sse = self.net.sse
         for key in conns:
             sse.setdefault(key, []).append(event)
 
-    def think(self, t, session, delay, content):
+    def think(self, t: float, session, delay, content):
         self.net.assistant.append(("think", session, content))
 
-    def reply(self, t, session, content, delay):
+    def reply(self, t: float, session, content, delay):
         self.net.assistant.append(("reply", session, content))
 
-    def reconnect(self, t, client, delay):
+    def reconnect(self, t: float, client, delay):
         self.net.reconnecting.append(client)
 
-    def dropped(self, t, client, conn):
+    def dropped(self, t: float, client, conn):
         q = self.net.sse.pop((client, conn), [])
         if q and self.drains:
             self.net.drained.setdefault((client, conn), []).extend(q)
         elif q:
             self.world.sse_lost(len(q))
 
-    def backoff(self, t, client, send, delay):
+    def backoff(self, t: float, client, send, delay: float):
         pass  # world.timers holds the armed retry timers
 
 

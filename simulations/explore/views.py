@@ -8,8 +8,9 @@ content, optimistic ones marked ``…sending``) and the flags that are set.
 
 from __future__ import annotations
 
+from model.forwarding import Tee
 from model.invariants import Monitor
-from model.observe import Observer, Tee
+from model.observe import Observer
 
 
 class _Views(Observer):

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from model.config import Scenario
 from model.errors import SsesimError
+from model.forwarding import Monotonic
 from model.invariants import Monitor
-from model.observe import Monotonic
 from model.outcome import RunResult
 from model.plugins import resolve_strategy
 from simulations.io.trace import TraceWriter
