@@ -78,7 +78,8 @@ class ClientHalf:
         key = (client, send)
         if key not in self.timers:
             return ()
-        self.timers.discard(key)
+        # timers and _counts are written by replacement: the explorer shares the World's (world_state)
+        self.timers = self.timers - {key}
         self.pending -= 1
         c = self.clients[client]
         return self._client(t, c, "retry", c.strategy.on_retry(t, send))
@@ -130,13 +131,13 @@ class ClientHalf:
             elif kind is Timer:
                 key = (c.index, e.send)
                 if key not in self.timers:
-                    self.timers.add(key)
+                    self.timers = self.timers | {key}
                     self.pending += 1
                 out.append(Backoff(c.index, e.send, e.delay))
             elif kind is CancelTimer:
                 key = (c.index, e.send)
                 if key in self.timers:
-                    self.timers.discard(key)
+                    self.timers = self.timers - {key}
                     self.pending -= 1
             elif kind is Abandon:
                 a = c.outstanding.pop(e.send, None)
@@ -178,7 +179,7 @@ class ClientHalf:
             deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
         a = Attempt(self.attempts, c.index, send, n, content, cmid, deadline, t)
         self.attempts += 1
-        self._counts[key] = n
+        self._counts = {**self._counts, key: n}
         spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
         if spec is not None:
             a.fault = spec.fault

@@ -28,6 +28,8 @@ from model.gaps import (
 )
 from model.observe import Observer
 
+_NONE: frozenset = frozenset()
+
 
 class Monitor(ViewChecks, QuiescenceChecks, Observer):
     """All ten invariant checkers plus the run metrics; violations are data (counts + first examples).
@@ -52,12 +54,14 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.mirrors: dict[str, Mirror] = {}
         self.client_session: list[str] = []
         self.send_client: dict[int, int] = {}
+        # Per send, and the counts and examples above: written by replacement, never in place
+        # (model.checkers.clone: a state shares them with its successors in the explorer).
         self.commits: dict[int, int] = {}
-        self.failed: set[int] = set()
-        self.ghosted: set[int] = set()
-        self.unresolved: set[int] = set()
+        self.failed: frozenset[int] = _NONE
+        self.ghosted: frozenset[int] = _NONE
+        self.unresolved: frozenset[int] = _NONE
         self.shown: dict[int, float] = {}
-        self.confirmed: set[int] = set()
+        self.confirmed: frozenset[int] = _NONE
         self.confirm_times: list[float] = []
         self.sends = self.committed = self.posts = self.errors_shown = self.unconfirmed_n = 0
         self.sse_bytes = self.sse_events = self.view_changes = 0
@@ -66,7 +70,8 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.quiescent_t: float | None = None
         self.end_t: float | None = None
         self.converged = True
-        # per client, sized by config
+        # per client, sized by config; in_order, since, gone (each client's dict too), q_opt and
+        # q_equal are written by replacement, the others (written on most events) in place
         self.views: list[tuple] = []
         self.cnt: list[dict[int, int]] = []
         self.gone: list[dict[int, float]] = []
@@ -81,9 +86,11 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _violate(self, inv: str, t: float, detail: str) -> None:
-        self.counts[inv] += 1
+        counts = self.counts.copy()
+        counts[inv] += 1
+        self.counts = counts
         if inv not in self.first:
-            self.first[inv] = {"t": round(t, 9), "seq": self.seq, "detail": detail}
+            self.first = {**self.first, inv: {"t": round(t, 9), "seq": self.seq, "detail": detail}}
 
     def config(self, scenario, strategy, seed, sessions):
         self.seq += 1
@@ -103,8 +110,8 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
     def send(self, t, client, send, content):
         self.seq += 1
         self.sends += 1
-        self.send_client[send] = client
-        self.unresolved.add(send)
+        self.send_client = {**self.send_client, send: client}
+        self.unresolved = self.unresolved | {send}
         self.last_send_t = t
         lifecycle = self.lifecycle  # Lifecycle.fire(USER_SENDS) with its lookup inline; the call only for a gap
         target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), USER_SENDS))
@@ -187,19 +194,22 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         if send is not None:
             self.committed += 1
             n = self.commits.get(send, 0) + 1
-            self.commits[send] = n
+            self.commits = {**self.commits, send: n}
             if n > 1:
                 self._violate("no-duplicate", t, f"send {send} committed {n} times (index {index})")
-            self.unresolved.discard(send)
+            if send in self.unresolved:
+                self.unresolved = self.unresolved - {send}
             if send in self.failed and send not in self.ghosted:
-                self.ghosted.add(send)
+                self.ghosted = self.ghosted | {send}
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
         # _track_session(t, m), where no view can equal the log any more: every entry of a view was
         # looked up in its mirror when it appeared, so no view holds the message just appended.
-        since = self.since
+        since, new = self.since, None
         for c in m.clients:
             if since[c] is None:
-                since[c] = t
+                if new is None:
+                    new = self.since = since.copy()
+                new[c] = t
 
     def flags(self, t, session, version, typing, processing):
         self.seq += 1
@@ -213,10 +223,11 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.errors_shown += 1
         self.sometimes.add("error-shown")
         self.lifecycle.failed(t, self.seq, send)
-        self.failed.add(send)
-        self.unresolved.discard(send)
+        self.failed = self.failed | {send}
+        if send in self.unresolved:
+            self.unresolved = self.unresolved - {send}
         if self.commits.get(send) and send not in self.ghosted:
-            self.ghosted.add(send)
+            self.ghosted = self.ghosted | {send}
             self._violate("no-ghost", t, f"client {client} shows send {send} failed, but it was committed")
 
     def apply(self, t, client, version, source):

@@ -81,19 +81,22 @@ class ViewChecks:
         else:
             ordered = self._ordered(client, canon, opt, m)
         in_order = self.in_order
-        if not ordered and in_order[client]:
-            self._violate("send-order", t, f"client {client}'s own messages are out of send order")
-        in_order[client] = ordered
+        if ordered != in_order[client]:  # written by replacement, so only when it changes
+            if not ordered:
+                self._violate("send-order", t, f"client {client}'s own messages are out of send order")
+            self.in_order = in_order = in_order.copy()
+            in_order[client] = ordered
         # divergence timing: m.matches(canon, opt, flags), inline (every view change)
         equal = (not opt and flags == m.flags
                  and (canon == m.full or ((n > 1 or (n == 1 and hi <= lo)) and normalize(canon) == m.full)))
-        since = self.since
-        began = since[client]
+        began = self.since[client]
         if equal:
             if began is not None:
                 self.diverged_time += t - began
+                self.since = since = self.since.copy()  # written by replacement
                 since[client] = None
         elif began is None:
+            self.since = since = self.since.copy()
             since[client] = t
 
     def _delta(self, t, client, cause, added, removed, oopt, opt) -> None:
@@ -140,7 +143,7 @@ class ViewChecks:
 
     def _confirm(self, t, client, cause, send) -> None:
         """The client's own ``send`` shows as canonical for the first time."""
-        self.confirmed.add(send)
+        self.confirmed = self.confirmed | {send}
         lifecycle = self.lifecycle
         if cause == "sse":  # Lifecycle.confirmed, one call fewer
             if lifecycle.state.get(send) == "POSTSending":
@@ -162,16 +165,19 @@ class ViewChecks:
         if before == 0 and after > 0:
             self._shown(t, client, send)
         elif after == 0 and before > 0:
-            self.gone[client][send] = t
+            self.gone = gone = self.gone.copy()  # written by replacement, as each client's dict
+            gone[client] = {**gone[client], send: t}
 
     def _shown(self, t, client, send) -> None:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
         gone = self.gone[client]
         if send in gone:
-            self.flicker_time += t - gone.pop(send)
+            self.flicker_time += t - gone[send]
+            self.gone = gones = self.gone.copy()  # written by replacement, as each client's dict
+            gones[client] = {s: g for s, g in gone.items() if s != send}
             self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
         elif send not in self.shown and self.send_client.get(send) == client:
-            self.shown[send] = t
+            self.shown = {**self.shown, send: t}
 
     def _ordered(self, client, canon, opt, m) -> bool:
         """Are the client's own entries in send order? ``m``: the mirror of the client's session."""
@@ -207,6 +213,7 @@ class ViewChecks:
         """Divergence timing of every client of ``m``'s session (after the server's flags changed)."""
         views, since = self.views, self.since
         full, mflags = m.full, m.flags
+        own = False  # whether since is a copy of this call's (written by replacement)
         for c in m.clients:
             canon, opt, flags = views[c]
             n = len(canon)  # m.matches(canon, opt, flags), inline (every flags change)
@@ -214,9 +221,13 @@ class ViewChecks:
                      and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
                                             and normalize(canon) == full)))
             began = since[c]
+            if equal == (began is None):
+                continue
+            if not own:
+                self.since = since = since.copy()
+                own = True
             if equal:
-                if began is not None:
-                    self.diverged_time += t - began
-                    since[c] = None
-            elif began is None:
+                self.diverged_time += t - began
+                since[c] = None
+            else:
                 since[c] = t
