@@ -78,8 +78,7 @@ class ClientHalf:
         key = (client, send)
         if key not in self.timers:
             return ()
-        # timers and _counts are written by replacement: the explorer shares the World's (world_state)
-        self.timers = self.timers - {key}
+        self.timers = self.timers - {key}  # written by replacement: the explorer shares it (world_state)
         self.pending -= 1
         c = self.clients[client]
         return self._client(t, c, "retry", c.strategy.on_retry(t, send))
@@ -179,7 +178,7 @@ class ClientHalf:
             deadline = round(deadline * 1e9) / 1e9  # exact decimal instants (SPEC §2.6)
         a = Attempt(self.attempts, c.index, send, n, content, cmid, deadline, t)
         self.attempts += 1
-        self._counts = {**self._counts, key: n}
+        self._counts[key] = n
         spec = self.send_specs.get(send) if n == 1 and self.send_specs else None
         if spec is not None:
             a.fault = spec.fault

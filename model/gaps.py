@@ -49,7 +49,8 @@ class Lifecycle:
         if target is None:
             target = TARGET[event]
             kind = (state, event, target)  # gaps and examples: written by replacement (shared by copies)
-            self.gaps = {**self.gaps, kind: self.gaps.get(kind, 0) + 1}
+            gaps = self.gaps = self.gaps.copy()
+            gaps[kind] = gaps.get(kind, 0) + 1
             if kind not in self.examples:
                 self.examples = {**self.examples, kind: {"t": round(t, 9), "seq": seq, "send": send}}
         self.state[send] = target

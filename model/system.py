@@ -169,12 +169,12 @@ class World(ClientHalf):
             self.clients.append(c)
             session.open_stream(i, 0)
         self.strategy_name = getattr(strategy_cls, "name", strategy_cls.__name__)
-        # sends, send_specs, timers and _counts are written by replacement, never in place: the
-        # explorer shares them between a state and its successors (model.world_state)
-        self.sends: tuple[tuple[int, str], ...] = ()  # send id -> (client, content)
+        self.sends: list[tuple[int, str]] = []  # send id -> (client, content)
         self.send_specs: dict[int, object] = {}  # send id -> scripted SendSpec (first-attempt overrides)
         self.attempts = 0
         self.pending = 0
+        # written by replacement, never in place: the explorer shares it between a state and its
+        # successors (model.world_state)
         self.timers: frozenset[tuple[int, int]] = frozenset()
         self.committed = 0
         self.untimed = False  # explorer: a deadline has passed exactly when the attempt's timeout fired
@@ -195,9 +195,9 @@ class World(ClientHalf):
     # --- client side --------------------------------------------------------------------------
     def user_send(self, t: float, client: int, content: str, spec=None) -> list:
         send = len(self.sends)
-        self.sends = (*self.sends, (client, content))  # sends, send_specs: written by replacement
+        self.sends.append((client, content))
         if spec is not None:
-            self.send_specs = {**self.send_specs, send: spec}
+            self.send_specs[send] = spec
         self.obs.send(t, client, send, content)
         c = self.clients[client]
         effects = c.strategy.on_send(t, send, content)

@@ -47,15 +47,15 @@ World.EXPLORED = {  # type: ignore[attr-defined]
     "obs": field(PART, OUT, "the observer: the checkers' state is keyed on its own"),
     "sessions": field(PART, "method:_key_sessions"),
     "clients": field(PART, "method:_key_clients"),
-    # sends, send_specs, timers and _counts are written by replacement (model.system, client_half):
-    # a state shares them with its successors
-    "sends": field(key=LEN),
-    "send_specs": field(key=OUT, why="the scripted specs of the sends made so far: fixed by their number"),
+    # sends, send_specs and _counts grow with every send of a run: written in place and copied (a
+    # write by replacement would cost a simulated run time quadratic in its sends)
+    "sends": field(COPY, LEN),
+    "send_specs": field(COPY, OUT, "the scripted specs of the sends made so far: fixed by their number"),
     "attempts": field(key=OUT, why="the next attempt id; ids only name attempts in traces"),
     "pending": field(),
-    "timers": field(key=SORTED),
+    "timers": field(key=SORTED),  # written by replacement (model.client_half): a state shares it
     "committed": field(key=OUT, why="a count for the metrics; the logs hold the commits"),
-    "_counts": field(key="method:_key_counts"),
+    "_counts": field(COPY, "method:_key_counts"),
     "_strategies_with_pending": field(PART, OUT, _DERIVED + ": the clients' strategies"),
 }
 

@@ -13,9 +13,11 @@ _TIME = "a time, for the metrics; the untimed explorer has none"
 _MIRROR = "mirrors the sessions' logs and flags, which the world's key holds"
 # A field declared with the default copy rule (SHARE) but written by the checkers is written by
 # replacement, never in place (tests/test_explored.py checks that no step changes a parent's value):
-# a state shares it with its successors. The fields written on most events (views, cnt, maxv, the
-# lifecycle's states) are written in place and copied: replacing them would cost the simulator more
-# than their copies cost the explorer.
+# a state shares it with its successors. Copied (COPY) and written in place: the fields written on
+# most events (views, cnt, maxv, the lifecycle's states), whose replacement would cost the simulator
+# more than their copies cost the explorer, and those that grow with every send of a run (commits,
+# send_client, shown, confirmed, the lifecycle's states), whose replacement would cost a simulated
+# run time quadratic in its sends.
 
 Monitor.EXPLORED = {  # type: ignore[attr-defined]
     "client_session": field(key=OUT, why="configuration, the same in every state"),
@@ -33,11 +35,11 @@ Monitor.EXPLORED = {  # type: ignore[attr-defined]
     "last_send_t": field(key=OUT, why=_TIME), "quiescent_t": field(key=OUT, why=_TIME),
     "end_t": field(key=OUT, why=_TIME),
     "confirm_times": field(key=OUT, why=_TIME + " (each copy starts an empty list: clone_monitor)"),
-    "since": field(key=OUT, why=_TIME),
-    "shown": field(key=OUT, why="when each send was first shown: read for the confirm-time metric "
-                                "and to tell a first showing from a reappearance, which gone holds"),
-    "confirmed": field(key=OUT, why="gates the lifecycle census and the confirm-time metric only"),
-    "send_client": field(key=OUT, why="each send's client, fixed by the scenario"),
+    "since": field(COPY, OUT, _TIME),
+    "shown": field(COPY, OUT, "when each send was first shown: read for the confirm-time metric "
+                              "and to tell a first showing from a reappearance, which gone holds"),
+    "confirmed": field(COPY, OUT, "gates the lifecycle census and the confirm-time metric only"),
+    "send_client": field(COPY, OUT, "each send's client, fixed by the scenario"),
     "lifecycle": field(PART, OUT, "the lifecycle gap census: no invariant reads it"),
     "mirrors": field(PART, OUT, _MIRROR),
     "own": field(PART, OUT, _MIRROR),
@@ -53,8 +55,8 @@ Monitor.EXPLORED = {  # type: ignore[attr-defined]
     # verdict (K.live; README: What the explored state is, and what its key leaves out).
     "failed": field(key="method:_key_failed"),
     "ghosted": field(key="method:_key_ghosted"),
-    "commits": field(key=OUT, why="determined by the keyed fields: how often each send's message is "
-                                  "in the sessions' logs"),
+    "commits": field(COPY, OUT, "determined by the keyed fields: how often each send's message is "
+                                "in the sessions' logs"),
     "unresolved": field(key=SORTED),
 }
 Mirror.EXPLORED = {  # type: ignore[attr-defined]

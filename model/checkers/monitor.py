@@ -54,14 +54,16 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.mirrors: dict[str, Mirror] = {}
         self.client_session: list[str] = []
         self.send_client: dict[int, int] = {}
-        # Per send, and the counts and examples above: written by replacement, never in place
-        # (model.checkers.clone: a state shares them with its successors in the explorer).
+        # Per send. failed, ghosted and unresolved (few sends each), and the counts and examples
+        # above, are written by replacement, never in place: a state shares them with its successors
+        # in the explorer (model.checkers.clone). The others grow with every send of a run, so that
+        # a write by replacement would cost the simulator a copy of them each time.
         self.commits: dict[int, int] = {}
         self.failed: frozenset[int] = _NONE
         self.ghosted: frozenset[int] = _NONE
-        self.unresolved: frozenset[int] = _NONE
+        self.unresolved: tuple[int, ...] = ()  # in send order
         self.shown: dict[int, float] = {}
-        self.confirmed: frozenset[int] = _NONE
+        self.confirmed: set[int] = set()
         self.confirm_times: list[float] = []
         self.sends = self.committed = self.posts = self.errors_shown = self.unconfirmed_n = 0
         self.sse_bytes = self.sse_events = self.view_changes = 0
@@ -70,8 +72,8 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.quiescent_t: float | None = None
         self.end_t: float | None = None
         self.converged = True
-        # per client, sized by config; in_order, since, gone (each client's dict too), q_opt and
-        # q_equal are written by replacement, the others (written on most events) in place
+        # per client, sized by config; in_order, gone (each client's dict too), q_opt and q_equal
+        # are written by replacement, the others (written on most events) in place
         self.views: list[tuple] = []
         self.cnt: list[dict[int, int]] = []
         self.gone: list[dict[int, float]] = []
@@ -110,8 +112,8 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
     def send(self, t, client, send, content):
         self.seq += 1
         self.sends += 1
-        self.send_client = {**self.send_client, send: client}
-        self.unresolved = self.unresolved | {send}
+        self.send_client[send] = client
+        self.unresolved = (*self.unresolved, send)
         self.last_send_t = t
         lifecycle = self.lifecycle  # Lifecycle.fire(USER_SENDS) with its lookup inline; the call only for a gap
         target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), USER_SENDS))
@@ -194,22 +196,20 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         if send is not None:
             self.committed += 1
             n = self.commits.get(send, 0) + 1
-            self.commits = {**self.commits, send: n}
+            self.commits[send] = n
             if n > 1:
                 self._violate("no-duplicate", t, f"send {send} committed {n} times (index {index})")
             if send in self.unresolved:
-                self.unresolved = self.unresolved - {send}
+                self.unresolved = _without(self.unresolved, send)
             if send in self.failed and send not in self.ghosted:
                 self.ghosted = self.ghosted | {send}
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
         # _track_session(t, m), where no view can equal the log any more: every entry of a view was
         # looked up in its mirror when it appeared, so no view holds the message just appended.
-        since, new = self.since, None
+        since = self.since
         for c in m.clients:
             if since[c] is None:
-                if new is None:
-                    new = self.since = since.copy()
-                new[c] = t
+                since[c] = t
 
     def flags(self, t, session, version, typing, processing):
         self.seq += 1
@@ -225,7 +225,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.lifecycle.failed(t, self.seq, send)
         self.failed = self.failed | {send}
         if send in self.unresolved:
-            self.unresolved = self.unresolved - {send}
+            self.unresolved = _without(self.unresolved, send)
         if self.commits.get(send) and send not in self.ghosted:
             self.ghosted = self.ghosted | {send}
             self._violate("no-ghost", t, f"client {client} shows send {send} failed, but it was committed")
@@ -274,6 +274,12 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             "sse_events": self.sse_events,
             "convergence_time": convergence_time,
         }
+
+
+def _without(values: tuple, value) -> tuple:
+    """``values`` less its one ``value``."""
+    i = values.index(value)
+    return values[:i] + values[i + 1:]
 
 
 def summarize(sorted_values: list[float]) -> dict:

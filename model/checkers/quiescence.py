@@ -41,14 +41,14 @@ class QuiescenceChecks:
         if self.unresolved:
             for send in sorted(self.unresolved):
                 self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
-            self.unresolved = frozenset()
+            self.unresolved = ()
 
     def end(self, t, checked):
         self.seq += 1
         if checked:
             self._quiescence_checks(t, True)
-        for since in self.since:
+        for c, since in enumerate(self.since):
             if since is not None:
                 self.diverged_time += t - since
-        self.since = [None] * len(self.since)  # written by replacement
+                self.since[c] = None
         self.end_t = t

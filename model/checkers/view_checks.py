@@ -93,11 +93,9 @@ class ViewChecks:
         if equal:
             if began is not None:
                 self.diverged_time += t - began
-                self.since = since = self.since.copy()  # written by replacement
-                since[client] = None
+                self.since[client] = None
         elif began is None:
-            self.since = since = self.since.copy()
-            since[client] = t
+            self.since[client] = t
 
     def _delta(self, t, client, cause, added, removed, oopt, opt) -> None:
         """Count changes per send from the canonical entries added and removed and the optimistic
@@ -143,7 +141,7 @@ class ViewChecks:
 
     def _confirm(self, t, client, cause, send) -> None:
         """The client's own ``send`` shows as canonical for the first time."""
-        self.confirmed = self.confirmed | {send}
+        self.confirmed.add(send)
         lifecycle = self.lifecycle
         if cause == "sse":  # Lifecycle.confirmed, one call fewer
             if lifecycle.state.get(send) == "POSTSending":
@@ -165,8 +163,9 @@ class ViewChecks:
         if before == 0 and after > 0:
             self._shown(t, client, send)
         elif after == 0 and before > 0:
-            self.gone = gone = self.gone.copy()  # written by replacement, as each client's dict
-            gone[client] = {**gone[client], send: t}
+            self.gone = gones = self.gone.copy()  # written by replacement, as each client's dict
+            gone = gones[client] = gones[client].copy()
+            gone[send] = t
 
     def _shown(self, t, client, send) -> None:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
@@ -177,7 +176,7 @@ class ViewChecks:
             gones[client] = {s: g for s, g in gone.items() if s != send}
             self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
         elif send not in self.shown and self.send_client.get(send) == client:
-            self.shown = {**self.shown, send: t}
+            self.shown[send] = t
 
     def _ordered(self, client, canon, opt, m) -> bool:
         """Are the client's own entries in send order? ``m``: the mirror of the client's session."""
@@ -213,7 +212,6 @@ class ViewChecks:
         """Divergence timing of every client of ``m``'s session (after the server's flags changed)."""
         views, since = self.views, self.since
         full, mflags = m.full, m.flags
-        own = False  # whether since is a copy of this call's (written by replacement)
         for c in m.clients:
             canon, opt, flags = views[c]
             n = len(canon)  # m.matches(canon, opt, flags), inline (every flags change)
@@ -223,9 +221,6 @@ class ViewChecks:
             began = since[c]
             if equal == (began is None):
                 continue
-            if not own:
-                self.since = since = since.copy()
-                own = True
             if equal:
                 self.diverged_time += t - began
                 since[c] = None
