@@ -48,11 +48,10 @@ class Lifecycle:
         target = self.table.get((state, event))
         if target is None:
             target = TARGET[event]
-            kind = (state, event, target)  # gaps and examples: written by replacement (shared by copies)
-            gaps = self.gaps = self.gaps.copy()
-            gaps[kind] = gaps.get(kind, 0) + 1
+            kind = (state, event, target)
+            self.gaps[kind] = self.gaps.get(kind, 0) + 1
             if kind not in self.examples:
-                self.examples = {**self.examples, kind: {"t": round(t, 9), "seq": seq, "send": send}}
+                self.examples[kind] = {"t": round(t, 9), "seq": seq, "send": send}
         self.state[send] = target
 
     def fire2(self, t: float, seq: int, send: int, first: str, second: str) -> None:

@@ -92,7 +92,7 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         counts[inv] += 1
         self.counts = counts
         if inv not in self.first:
-            self.first = {**self.first, inv: {"t": round(t, 9), "seq": self.seq, "detail": detail}}
+            self.first[inv] = {"t": round(t, 9), "seq": self.seq, "detail": detail}
 
     def config(self, scenario, strategy, seed, sessions):
         self.seq += 1
@@ -199,8 +199,9 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
             self.commits[send] = n
             if n > 1:
                 self._violate("no-duplicate", t, f"send {send} committed {n} times (index {index})")
-            if send in self.unresolved:
-                self.unresolved = _without(self.unresolved, send)
+            unresolved = self.unresolved
+            if send in unresolved:  # most often the oldest
+                self.unresolved = unresolved[1:] if unresolved[0] == send else _without(unresolved, send)
             if send in self.failed and send not in self.ghosted:
                 self.ghosted = self.ghosted | {send}
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
