@@ -227,11 +227,17 @@ def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: boo
         c.session = sessions[cl.session.name]
         c.strategy = cl.strategy.clone()
         c.strategy.session = SessionView(c.session, c.known)
-        c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
+        if cl.outstanding:
+            c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
+        else:
+            c.outstanding = {}
         clients.append(c)
     new.clients = clients
-    new._strategies_with_pending = [c.strategy for c in clients
-                                    if type(c.strategy).has_pending is not Strategy.has_pending]
+    if world._strategies_with_pending:
+        new._strategies_with_pending = [c.strategy for c in clients
+                                        if type(c.strategy).has_pending is not Strategy.has_pending]
+    else:  # none of the strategies can hold pending work: an empty list every copy shares (read only)
+        new._strategies_with_pending = world._strategies_with_pending
     return new
 
 

@@ -124,8 +124,8 @@ class Node:
         world = clone_world(self.world, monitor, memo, share)
         n = self.net
         net = _copy_net(n)
-        net.requests = [copy_attempt(a, memo) for a in n.requests]
-        net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
+        net.requests = [copy_attempt(a, memo) for a in n.requests] if n.requests else []
+        net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses] if n.responses else []
         return Node(world, monitor, net, self.depth + 1)
 
     def fingerprint(self, K: ExploredKeys) -> int:
