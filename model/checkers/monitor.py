@@ -54,10 +54,10 @@ class Monitor(ViewChecks, QuiescenceChecks, Observer):
         self.mirrors: dict[str, Mirror] = {}
         self.client_session: list[str] = []
         self.send_client: dict[int, int] = {}
-        # Per send. failed, ghosted and unresolved (few sends each), and the counts and examples
-        # above, are written by replacement, never in place: a state shares them with its successors
-        # in the explorer (model.checkers.clone). The others grow with every send of a run, so that
-        # a write by replacement would cost the simulator a copy of them each time.
+        # Per send. failed, ghosted and unresolved (few sends each), and the counts above, are
+        # written by replacement, never in place: a state shares them with its successors in the
+        # explorer (model.checkers.clone). The others grow with every send of a run, so that a write
+        # by replacement would cost the simulator a copy of them each time.
         self.commits: dict[int, int] = {}
         self.failed: frozenset[int] = _NONE
         self.ghosted: frozenset[int] = _NONE
