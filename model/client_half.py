@@ -95,7 +95,7 @@ class ClientHalf:
         key = (client, send)
         if key not in self.timers:
             return ()
-        self.timers.discard(key)
+        self.timers = self.timers - {key}  # written by replacement: the explorer shares it (world_state)
         self.pending -= 1
         c = self.clients[client]
         return self._client(t, c, "retry", c.strategy.on_retry(t, send))
@@ -147,13 +147,13 @@ class ClientHalf:
             elif kind is Timer:
                 key = (c.index, e.send)
                 if key not in self.timers:
-                    self.timers.add(key)
+                    self.timers = self.timers | {key}
                     self.pending += 1
                 out.append(Backoff(c.index, e.send, e.delay))
             elif kind is CancelTimer:
                 key = (c.index, e.send)
                 if key in self.timers:
-                    self.timers.discard(key)
+                    self.timers = self.timers - {key}
                     self.pending -= 1
             elif kind is Abandon:
                 a = c.outstanding.pop(e.send, None)

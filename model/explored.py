@@ -13,10 +13,14 @@ once per class, so they cost no more than the hand-written lists did:
 
 ``tests/test_explored.py`` fails when a part holds a field its declaration does not name.
 
-Copy rules: ``SHARE`` (the same object: immutable values, and configuration every copy shares),
-``COPY`` (a one-level copy of a list, dict or set of immutable items), ``COPY2`` (a list or dict of
-such containers: each copied), ``PART`` (an owned part, rebuilt by the owner's copy; declared here
-so that no field goes unnoticed). Key rules: ``OUT`` (left out: the README says why no verdict can
+Copy rules: ``SHARE`` (the same object: immutable values, values a step writes by replacement,
+never in place, and configuration every copy shares), ``COPY`` (a one-level copy of a list, dict or
+set of immutable items), ``COPY2`` (a list or dict of such containers: each copied), ``PART`` (an
+owned part, rebuilt by the owner's copy; declared here so that no field goes unnoticed), ``METRIC``
+(the same object, written in place by every copy: a metric or example, out of the key, that no
+verdict, counterexample or output of the explorer reads; the explorer's counterexamples and their
+metrics come from a replay of one path, where nothing is shared. Its value in an explored state is
+the union of its branches', so the field's ``why`` must say what makes that safe). Key rules: ``OUT`` (left out: the README says why no verdict can
 depend on it), ``VALUE`` (as it is), ``TUPLE``, ``SORTED``, ``ITEMS`` (a sorted tuple of a dict's
 items), ``LEN``, or a method name (``"method:_key_x"``: ``obj._key_x(K)`` gives it, where ``K`` is the
 exploration's key functions: an owner keys its parts through it, and an exploration may leave out
@@ -29,10 +33,10 @@ from typing import Any, NamedTuple
 
 from model.compiled import own_slots
 
-SHARE, COPY, COPY2, PART = "share", "copy", "copy2", "part"
+SHARE, COPY, COPY2, PART, METRIC = "share", "copy", "copy2", "part", "metric"
 OUT, VALUE, TUPLE, SORTED, ITEMS, LEN = None, "value", "tuple", "sorted", "items", "len"
 
-_COPY_RULES = (SHARE, COPY, COPY2, PART)
+_COPY_RULES = (SHARE, COPY, COPY2, PART, METRIC)
 _KEY_RULES = (OUT, VALUE, TUPLE, SORTED, ITEMS, LEN)
 
 
@@ -49,6 +53,8 @@ def field(copy: str = SHARE, key: str | None = VALUE, why: str = "") -> Field:
         raise ValueError(f"key rule {key!r} is not one of {_KEY_RULES} or 'method:NAME'")
     if key is OUT and not why:
         raise ValueError("a field left out of the key must say why no verdict depends on it")
+    if copy == METRIC and key is not OUT:
+        raise ValueError("a field shared by every copy and written in place cannot be keyed")
     return Field(copy, key, why)
 
 
@@ -57,7 +63,7 @@ def config(why: str = "configuration, the same in every state") -> Field:
     return Field(SHARE, OUT, why)
 
 
-_COPY_CODE = {SHARE: "src.{0}", COPY: "src.{0}.copy()", PART: "src.{0}"}
+_COPY_CODE = {SHARE: "src.{0}", COPY: "src.{0}.copy()", PART: "src.{0}", METRIC: "src.{0}"}
 _KEY_CODE = {VALUE: "o.{0}", TUPLE: "tuple(o.{0})", SORTED: "(tuple(sorted(v)) if (v := o.{0}) else ())",
              ITEMS: "(tuple(sorted(v.items())) if (v := o.{0}) else ())", LEN: "len(o.{0})"}
 

@@ -187,7 +187,9 @@ class World(ClientHalf):
         self.send_specs: dict[int, object] = {}  # send id -> scripted SendSpec (first-attempt overrides)
         self.attempts = 0
         self.pending = 0
-        self.timers: set[tuple[int, int]] = set()
+        # written by replacement, never in place: the explorer shares it between a state and its
+        # successors (model.world_state)
+        self.timers: frozenset[tuple[int, int]] = frozenset()
         self.committed = 0
         self.untimed = False  # explorer: a deadline has passed exactly when the attempt's timeout fired
         self._counts: dict[tuple[int, int], int] = {}

@@ -47,11 +47,13 @@ World.EXPLORED = {  # type: ignore[attr-defined]
     "obs": field(PART, OUT, "the observer: the checkers' state is keyed on its own"),
     "sessions": field(PART, "method:_key_sessions"),
     "clients": field(PART, "method:_key_clients"),
+    # sends, send_specs and _counts grow with every send of a run: written in place and copied (a
+    # write by replacement would cost a simulated run time quadratic in its sends)
     "sends": field(COPY, LEN),
     "send_specs": field(COPY, OUT, "the scripted specs of the sends made so far: fixed by their number"),
     "attempts": field(key=OUT, why="the next attempt id; ids only name attempts in traces"),
     "pending": field(),
-    "timers": field(COPY, SORTED),
+    "timers": field(key=SORTED),  # written by replacement (model.client_half): a state shares it
     "committed": field(key=OUT, why="a count for the metrics; the logs hold the commits"),
     "_counts": field(COPY, "method:_key_counts"),
     "_strategies_with_pending": field(PART, OUT, _DERIVED + ": the clients' strategies"),
@@ -225,11 +227,17 @@ def clone_world(world: World, obs: Observer, attempts: dict, share_sessions: boo
         c.session = sessions[cl.session.name]
         c.strategy = cl.strategy.clone()
         c.strategy.session = SessionView(c.session, c.known)
-        c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
+        if cl.outstanding:
+            c.outstanding = {s: copy_attempt(a, attempts) for s, a in cl.outstanding.items()}
+        else:
+            c.outstanding = {}
         clients.append(c)
     new.clients = clients
-    new._strategies_with_pending = [c.strategy for c in clients
-                                    if type(c.strategy).has_pending is not Strategy.has_pending]
+    if world._strategies_with_pending:
+        new._strategies_with_pending = [c.strategy for c in clients
+                                        if type(c.strategy).has_pending is not Strategy.has_pending]
+    else:  # none of the strategies can hold pending work: an empty list every copy shares (read only)
+        new._strategies_with_pending = world._strategies_with_pending
     return new
 
 

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 from model.checkers.mirror import Mirror
 from model.checkers.monitor import Monitor
-from model.explored import COPY, COPY2, ITEMS, OUT, PART, SORTED, TUPLE, derive, field
+from model.explored import COPY, COPY2, ITEMS, METRIC, OUT, PART, SORTED, TUPLE, derive, field
 from model.gaps import Lifecycle
 
 _METRIC = "a metric or an example for the report; no invariant reads it"
 _TIME = "a time, for the metrics; the untimed explorer has none"
+_CENSUS = ("a metric or example no verdict reads, which the explorer never reports: shared by every "
+           "copy (METRIC), written in place")
 _MIRROR = "mirrors the sessions' logs and flags, which the world's key holds"
+# A field declared with the default copy rule (SHARE) but written by the checkers is written by
+# replacement, never in place (tests/test_explored.py checks that no step changes a parent's value):
+# a state shares it with its successors. Copied (COPY) and written in place: the fields written on
+# most events (views, cnt, maxv, the lifecycle's states), whose replacement would cost the simulator
+# more than their copies cost the explorer, and those that grow with every send of a run (commits,
+# send_client, confirmed, the lifecycle's states), whose replacement would cost a simulated run time
+# quadratic in its sends. Shared and written in place (METRIC): metrics no verdict reads.
 
 Monitor.EXPLORED = {  # type: ignore[attr-defined]
     "client_session": field(key=OUT, why="configuration, the same in every state"),
     "sometimes": field(key=OUT, why="the vacuity guard's witnesses: one set shared by every branch"),
-    "counts": field(COPY, OUT, "episodes already reported: the explorer compares the counts "
-                               "before and after each step"),
-    "first": field(COPY, OUT, _METRIC),
+    "counts": field(key=OUT, why="episodes already reported: the explorer compares the counts "
+                                 "before and after each step"),
+    "first": field(METRIC, OUT, "each invariant's first example: " + _CENSUS + " (a counterexample's "
+                                "examples come from its replay)"),
     "seq": field(key=OUT, why="an observation counter for the examples"),
     "committed": field(key=OUT, why=_METRIC), "converged": field(key=OUT, why=_METRIC),
     "posts": field(key=OUT, why=_METRIC), "sends": field(key=OUT, why=_METRIC),
@@ -27,10 +37,11 @@ Monitor.EXPLORED = {  # type: ignore[attr-defined]
     "flicker_time": field(key=OUT, why=_TIME), "diverged_time": field(key=OUT, why=_TIME),
     "last_send_t": field(key=OUT, why=_TIME), "quiescent_t": field(key=OUT, why=_TIME),
     "end_t": field(key=OUT, why=_TIME),
-    "confirm_times": field(COPY, OUT, _TIME),
-    "since": field(COPY, OUT, _TIME),
-    "shown": field(COPY, OUT, "when each send was first shown: read for the confirm-time metric "
-                              "and to tell a first showing from a reappearance, which gone holds"),
+    "confirm_times": field(key=OUT, why=_TIME + " (each copy starts an empty list: clone_monitor)"),
+    "since": field(METRIC, OUT, "when each client's view began to differ from the server, for the "
+                                "divergence time only: " + _CENSUS),
+    "shown": field(METRIC, OUT, "when each send was first shown, read for the confirm-time metric "
+                                "only (whether _shown counts a flicker is gone's): " + _CENSUS),
     "confirmed": field(COPY, OUT, "gates the lifecycle census and the confirm-time metric only"),
     "send_client": field(COPY, OUT, "each send's client, fixed by the scenario"),
     "lifecycle": field(PART, OUT, "the lifecycle gap census: no invariant reads it"),
@@ -39,18 +50,18 @@ Monitor.EXPLORED = {  # type: ignore[attr-defined]
     # Per client (a client of a symmetry group is keyed in its group's block instead: client_key).
     "views": field(COPY, "method:_key_views"),
     "cnt": field(COPY2, "method:_key_cnt"),
-    "gone": field(COPY2, "method:_key_gone"),
+    "gone": field(key="method:_key_gone"),
     "maxv": field(COPY, "method:_key_maxv"),
-    "in_order": field(COPY, "method:_key_in_order"),
-    "q_opt": field(COPY, "method:_key_q_opt"),
-    "q_equal": field(COPY, "method:_key_q_equal"),
+    "in_order": field(key="method:_key_in_order"),
+    "q_opt": field(key="method:_key_q_opt"),
+    "q_equal": field(key="method:_key_q_equal"),
     # Per send: an exploration that prunes keys only the entries of sends that can still change a
     # verdict (K.live; README: What the explored state is, and what its key leaves out).
-    "failed": field(COPY, "method:_key_failed"),
-    "ghosted": field(COPY, "method:_key_ghosted"),
+    "failed": field(key="method:_key_failed"),
+    "ghosted": field(key="method:_key_ghosted"),
     "commits": field(COPY, OUT, "determined by the keyed fields: how often each send's message is "
                                 "in the sessions' logs"),
-    "unresolved": field(COPY, SORTED),
+    "unresolved": field(key=SORTED),
 }
 Mirror.EXPLORED = {  # type: ignore[attr-defined]
     "name": field(), "clients": field(key=OUT, why="configuration"),
@@ -60,7 +71,9 @@ Mirror.EXPLORED = {  # type: ignore[attr-defined]
 Lifecycle.EXPLORED = {  # type: ignore[attr-defined]
     "table": field(key=OUT, why="configuration"), "initial": field(key=OUT, why="configuration"),
     "pairs": field(key=OUT, why="configuration"),
-    "state": field(COPY), "gaps": field(COPY, OUT, _METRIC), "examples": field(COPY, OUT, _METRIC),
+    "state": field(COPY),
+    "gaps": field(METRIC, OUT, "the gap census: " + _CENSUS),
+    "examples": field(METRIC, OUT, "the gaps' examples: " + _CENSUS),
 }
 
 

@@ -28,6 +28,8 @@ from model.gaps import (
     Lifecycle,
 )
 
+_NONE: frozenset = frozenset()
+
 
 @mypyc_attr(allow_interpreted_subclasses=True)
 class Monitor(ViewChecks):
@@ -55,10 +57,14 @@ class Monitor(ViewChecks):
         self.mirrors: dict[str, Mirror] = {}
         self.client_session: list[str] = []
         self.send_client: dict[int, int] = {}
+        # Per send. failed, ghosted and unresolved (few sends each), and the counts above, are
+        # written by replacement, never in place: a state shares them with its successors in the
+        # explorer (model.checkers.clone). The others grow with every send of a run, so that a write
+        # by replacement would cost the simulator a copy of them each time.
         self.commits: dict[int, int] = {}
-        self.failed: set[int] = set()
-        self.ghosted: set[int] = set()
-        self.unresolved: set[int] = set()
+        self.failed: frozenset[int] = _NONE
+        self.ghosted: frozenset[int] = _NONE
+        self.unresolved: tuple[int, ...] = ()  # in send order
         self.shown: dict[int, float] = {}
         self.confirmed: set[int] = set()
         self.confirm_times: list[float] = []
@@ -69,7 +75,8 @@ class Monitor(ViewChecks):
         self.quiescent_t: float | None = None
         self.end_t: float | None = None
         self.converged = True
-        # per client, sized by config
+        # per client, sized by config; in_order, gone (each client's dict too), q_opt and q_equal
+        # are written by replacement, the others (written on most events) in place
         self.views: list[tuple] = []
         self.cnt: list[dict[int, int]] = []
         self.gone: list[dict[int, float]] = []
@@ -84,7 +91,9 @@ class Monitor(ViewChecks):
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _violate(self, inv: str, t: float, detail: str) -> None:
-        self.counts[inv] += 1
+        counts = self.counts.copy()
+        counts[inv] += 1
+        self.counts = counts
         if inv not in self.first:
             self.first[inv] = {"t": round(t, 9), "seq": self.seq, "detail": detail}
 
@@ -107,7 +116,7 @@ class Monitor(ViewChecks):
         self.seq += 1
         self.sends += 1
         self.send_client[send] = client
-        self.unresolved.add(send)
+        self.unresolved = (*self.unresolved, send)
         self.last_send_t = t
         lifecycle = self.lifecycle  # Lifecycle.fire(USER_SENDS) with its lookup inline; the call only for a gap
         target = lifecycle.table.get((lifecycle.state.get(send, lifecycle.initial), USER_SENDS))
@@ -193,9 +202,11 @@ class Monitor(ViewChecks):
             self.commits[send] = n
             if n > 1:
                 self._violate("no-duplicate", t, f"send {send} committed {n} times (index {index})")
-            self.unresolved.discard(send)
+            unresolved = self.unresolved
+            if send in unresolved:  # most often the oldest
+                self.unresolved = unresolved[1:] if unresolved[0] == send else _without(unresolved, send)
             if send in self.failed and send not in self.ghosted:
-                self.ghosted.add(send)
+                self.ghosted = self.ghosted | {send}
                 self._violate("no-ghost", t, f"send {send} committed after the user was told it failed")
         # _track_session(t, m), where no view can equal the log any more: every entry of a view was
         # looked up in its mirror when it appeared, so no view holds the message just appended.
@@ -216,10 +227,11 @@ class Monitor(ViewChecks):
         self.errors_shown += 1
         self.sometimes.add("error-shown")
         self.lifecycle.failed(t, self.seq, send)
-        self.failed.add(send)
-        self.unresolved.discard(send)
+        self.failed = self.failed | {send}
+        if send in self.unresolved:
+            self.unresolved = _without(self.unresolved, send)
         if self.commits.get(send) and send not in self.ghosted:
-            self.ghosted.add(send)
+            self.ghosted = self.ghosted | {send}
             self._violate("no-ghost", t, f"client {client} shows send {send} failed, but it was committed")
 
     def apply(self, t: float, client, version, source):
@@ -266,6 +278,12 @@ class Monitor(ViewChecks):
             "sse_events": self.sse_events,
             "convergence_time": convergence_time,
         }
+
+
+def _without(values: tuple, value) -> tuple:
+    """``values`` less its one ``value``."""
+    i = values.index(value)
+    return values[:i] + values[i + 1:]
 
 
 def summarize(sorted_values: list[float]) -> dict:

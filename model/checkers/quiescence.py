@@ -49,7 +49,8 @@ class QuiescenceChecks(Observer):
         entry that has since appeared): the end of a run on an input that left the system
         quiescent, where the SPEC's instants of becoming quiescent have all been checked."""
         converged = True
-        own, q_opt, q_equal = self.own, self.q_opt, self.q_equal
+        own = self.own
+        q_opt, q_equal = self.q_opt.copy(), self.q_equal.copy()  # written by replacement
         for c, (canon, opt, flags) in enumerate(self.views):
             equal = own[c].matches(canon, opt, flags)
             if not equal:
@@ -62,11 +63,13 @@ class QuiescenceChecks(Observer):
                     self._violate("no-orphan", t, f"client {c} still shows send {send} as "
                                                   "optimistic at quiescence")
             q_equal[c], q_opt[c] = equal, opt
+        self.q_opt, self.q_equal = q_opt, q_equal
         if not only_new:
             self.converged = converged
-        for send in sorted(self.unresolved):
-            self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
-        self.unresolved.clear()
+        if self.unresolved:
+            for send in sorted(self.unresolved):
+                self._violate("no-silent-loss", t, f"send {send} was never committed and never shown failed")
+            self.unresolved = ()
 
     def end(self, t: float, checked):
         self.seq += 1

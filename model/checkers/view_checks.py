@@ -106,20 +106,21 @@ class ViewChecks(QuiescenceChecks):
         else:
             ordered = self._ordered(client, canon, opt, m)
         in_order = self.in_order
-        if not ordered and in_order[client]:
-            self._violate("send-order", t, f"client {client}'s own messages are out of send order")
-        in_order[client] = ordered
+        if ordered != in_order[client]:  # written by replacement, so only when it changes
+            if not ordered:
+                self._violate("send-order", t, f"client {client}'s own messages are out of send order")
+            self.in_order = in_order = in_order.copy()
+            in_order[client] = ordered
         # divergence timing: m.matches(canon, opt, flags), inline (every view change)
         equal = (not opt and flags == m.flags
                  and (canon == m.full or ((n > 1 or (n == 1 and hi <= lo)) and normalize(canon) == m.full)))
-        since = self.since
-        began = since[client]
+        began = self.since[client]
         if equal:
             if began is not None:
                 self.diverged_time += t - began
-                since[client] = None
+                self.since[client] = None
         elif began is None:
-            since[client] = t
+            self.since[client] = t
 
     def _delta(self, t: float, client, cause, added, removed, oopt, opt) -> None:
         """Count changes per send from the canonical entries added and removed and the optimistic
@@ -187,13 +188,17 @@ class ViewChecks(QuiescenceChecks):
         if before == 0 and after > 0:
             self._shown(t, client, send)
         elif after == 0 and before > 0:
-            self.gone[client][send] = t
+            self.gone = gones = self.gone.copy()  # written by replacement, as each client's dict
+            gone = gones[client] = gones[client].copy()
+            gone[send] = t
 
     def _shown(self, t: float, client, send) -> None:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
         gone = self.gone[client]
         if send in gone:
-            self.flicker_time += t - gone.pop(send)
+            self.flicker_time += t - gone[send]
+            self.gone = gones = self.gone.copy()  # written by replacement, as each client's dict
+            gones[client] = {s: g for s, g in gone.items() if s != send}
             self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
         elif send not in self.shown and self.send_client.get(send) == client:
             self.shown[send] = t
@@ -239,9 +244,10 @@ class ViewChecks(QuiescenceChecks):
                      and (canon == full or ((n > 1 or (n == 1 and canon[0][2] <= canon[0][1]))
                                             and normalize(canon) == full)))
             began = since[c]
+            if equal == (began is None):
+                continue
             if equal:
-                if began is not None:
-                    self.diverged_time += t - began
-                    since[c] = None
-            elif began is None:
+                self.diverged_time += t - began
+                since[c] = None
+            else:
                 since[c] = t

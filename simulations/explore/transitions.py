@@ -14,7 +14,7 @@ from model.checkers.clone import client_key, own_mirrors
 from model.compiled import mypyc_attr
 from model.config import Scenario
 from model.errors import InputError
-from model.explored import COPY, COPY2, PART, SORTED, derive, field
+from model.explored import PART, SORTED, derive, field
 from model.invariants import Monitor, clone_monitor, monitor_key
 from model.plugins import resolve_strategy
 from model.strategies import BUILTIN, Strategy, knows_undecided, reads
@@ -25,7 +25,11 @@ from model.world_state import Keys, clone_world, copy_attempt, own_sessions
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # also: blank instances to copy into, and pickles
 class Net:
-    """What is in flight between the parts, and the explorer's own bounds."""
+    """What is in flight between the parts, and the explorer's own bounds.
+
+    The SSE queues (tuples in a dict), the assistant's work and the reconnecting clients are written
+    by replacement, never in place: a copy shares them (``Net.EXPLORED``). The requests and
+    responses hold attempts, which steps write, and are rebuilt by ``Node.clone``."""
 
     __slots__ = ("assistant", "disconnects", "done", "drained", "next_send", "quiet", "reconnecting",
                  "refusals", "requests", "responses", "sse", "timeouts")
@@ -35,10 +39,10 @@ class Net:
     def __init__(self):
         self.requests: list = []  # attempts travelling to the server
         self.responses: list = []  # (attempt, status, body)
-        self.sse: dict = {}  # (client, conn) -> [events], FIFO
-        self.drained: dict = {}  # (client, conn) -> [events] of dropped streams
-        self.assistant: list = []  # ("think"|"reply", session, content)
-        self.reconnecting: list = []  # clients that will reconnect
+        self.sse: dict = {}  # (client, conn) -> (events), FIFO
+        self.drained: dict = {}  # (client, conn) -> (events) of dropped streams
+        self.assistant: tuple = ()  # ("think"|"reply", session, content)
+        self.reconnecting: tuple = ()  # clients that will reconnect
         self.disconnects = 0
         self.refusals = 0  # reconnects refused, counted against [explore].max_refusals
         self.timeouts = 0  # POST timeouts fired, counted only under [explore].max_timeouts
@@ -91,9 +95,9 @@ def _client_queues(queues: dict, c: int) -> tuple:
 Net.EXPLORED = {  # type: ignore[attr-defined]
     "requests": field(PART, "method:_key_requests"),
     "responses": field(PART, "method:_key_responses"),
-    "sse": field(COPY2, "method:_key_sse"),
-    "drained": field(COPY2, "method:_key_drained"),
-    "assistant": field(COPY, SORTED), "reconnecting": field(COPY, "method:_key_reconnecting"),
+    "sse": field(key="method:_key_sse"),
+    "drained": field(key="method:_key_drained"),
+    "assistant": field(key=SORTED), "reconnecting": field(key="method:_key_reconnecting"),
     "disconnects": field(), "refusals": field(), "timeouts": field(), "next_send": field(), "quiet": field(), "done": field(),
 }
 _copy_net, _key_net = derive(Net, Net.EXPLORED)  # type: ignore[attr-defined]
@@ -127,8 +131,8 @@ class Node:
         world = clone_world(self.world, monitor, memo, share)
         n = self.net
         net = _copy_net(n)
-        net.requests = [copy_attempt(a, memo) for a in n.requests]
-        net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses]
+        net.requests = [copy_attempt(a, memo) for a in n.requests] if n.requests else []
+        net.responses = [(copy_attempt(a, memo), s, b) for a, s, b in n.responses] if n.responses else []
         return Node(world, monitor, net, self.depth + 1)
 
     def fingerprint(self, K: ExploredKeys) -> int:
@@ -327,22 +331,28 @@ class Model:
                 net.timeouts += 1
             effects = world.client_timeout(t, world.clients[action[1]].outstanding[action[2]])
         elif kind == "deliver":
-            event = net.sse[(action[1], action[2])].pop(0)
-            effects = world.sse_deliver(t, action[1], action[2], event)
+            key = (action[1], action[2])
+            queue = net.sse[key]
+            net.sse = {**net.sse, key: queue[1:]}
+            effects = world.sse_deliver(t, action[1], action[2], queue[0])
         elif kind == "drain":
-            event = net.drained[(action[1], action[2])].pop(0)
-            effects = world.sse_deliver(t, action[1], action[2], event)
+            key = (action[1], action[2])
+            queue = net.drained[key]
+            net.drained = {**net.drained, key: queue[1:]}
+            effects = world.sse_deliver(t, action[1], action[2], queue[0])
         elif kind == "retry":
             effects = world.client_retry(t, action[1], action[2])
         elif kind == "assistant":
-            what, session, content = net.assistant.pop(action[1])
+            i = action[1]
+            what, session, content = net.assistant[i]
+            net.assistant = net.assistant[:i] + net.assistant[i + 1:]
             handler = world.assistant_think if what == "think" else world.assistant_reply
             effects = handler(t, session, content)
         elif kind == "reconnect":
-            net.reconnecting.remove(action[1])
+            net.reconnecting = _without(net.reconnecting, action[1])
             effects = world.reconnect(t, action[1])
         elif kind == "refuse":
-            net.reconnecting.remove(action[1])
+            net.reconnecting = _without(net.reconnecting, action[1])
             net.refusals += 1
             effects = world.reconnect(t, action[1], True)
         elif kind == "disconnect":
@@ -433,30 +443,42 @@ class _Network(Driver):
     def respond(self, t: float, attempt, status, body):
         self.net.responses.append((attempt, status, body))
 
+    # The network's queues are written by replacement (Net).
     def push(self, t: float, event, conns):
-        sse = self.net.sse
+        net = self.net
+        sse = net.sse.copy()
         for key in conns:
-            sse.setdefault(key, []).append(event)
+            sse[key] = (*sse.get(key, ()), event)
+        net.sse = sse
 
     def think(self, t: float, session, delay, content):
-        self.net.assistant.append(("think", session, content))
+        self.net.assistant = (*self.net.assistant, ("think", session, content))
 
     def reply(self, t: float, session, content, delay):
-        self.net.assistant.append(("reply", session, content))
+        self.net.assistant = (*self.net.assistant, ("reply", session, content))
 
     def reconnect(self, t: float, client, delay):
-        self.net.reconnecting.append(client)
+        self.net.reconnecting = (*self.net.reconnecting, client)
 
     def dropped(self, t: float, client, conn):
-        q = self.net.sse.pop((client, conn), [])
+        net, key = self.net, (client, conn)
+        q = net.sse.get(key, ())
+        if key in net.sse:
+            net.sse = {k: v for k, v in net.sse.items() if k != key}
         if q and self.drains:
-            self.net.drained.setdefault((client, conn), []).extend(q)
+            net.drained = {**net.drained, key: net.drained.get(key, ()) + q}
         elif q:
             self.world.sse_lost(len(q))
 
     def backoff(self, t: float, client, send, delay: float):
         pass  # world.timers holds the armed retry timers
 
+
+
+def _without(values: tuple, value) -> tuple:
+    """``values`` less its first ``value``."""
+    i = values.index(value)
+    return values[:i] + values[i + 1:]
 
 
 def replay(model: Model, actions: list) -> Node:
