@@ -175,7 +175,7 @@ class Keys:
             self.attempt_n = _no_n
         self.attempt = derive(Attempt, fields)[1]
         self.session, self.client, self.world = _key_session, _key_client, _key_world
-        self.hashing: Keys | None = None  # the same functions keying sessions and clients by hashes
+        self.hashing: Any = None  # the same functions keying sessions and clients by hashes
 
     def part_hashing(self) -> Keys:
         """Make these key functions key each session and client by the hash of its key, cached in

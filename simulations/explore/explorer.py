@@ -14,7 +14,7 @@ from array import array
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from hashlib import blake2b
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from model.compiled import mypyc_attr
 from model.config import Scenario
@@ -264,7 +264,7 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
              hint=None, sessions=False, give_up=None) -> Exploration:
     model = Model(scenario, strategy, symmetry=symmetry, prune=prune)
     reduce = ample_sets and ample_applicable(model)
-    sets = SessionSets(model) if sessions and SessionSets.applies(model) else None
+    sets: Any = SessionSets(model) if sessions and SessionSets.applies(model) else None
     start = time.perf_counter()
     keys = model.keys
     seal = sealer(keys, full_keys)

@@ -217,7 +217,7 @@ class Model:
         # The checkers' counts just before the last quiescence checks a step ran (``advance``): what
         # the step raised itself, told apart from what the checks of every session raised
         # (``simulations.explore.sessions``).
-        self.settling: dict | None = None
+        self.settling: Any = None
         # The key leaves out what no step of this scenario and strategy can read (README: What the
         # explored key leaves out): response bodies, for a strategy that never reads them; attempt
         # numbers, unless the strategy reads them or a scripted send forces a fault on its first;
@@ -230,7 +230,7 @@ class Model:
         view = cls.EXPLORED.get("view")
         derived_view = cls.state_key is Strategy.state_key and view is not None and view.key is not None
         self.groups = symmetry_groups(scenario, cls) if symmetry else ()
-        options = {"attempt_number": forced or reads(cls, "reads_attempt_number"),
+        options: dict[str, Any] = {"attempt_number": forced or reads(cls, "reads_attempt_number"),
                        "body": reads(cls, "reads_body"),
                        "history": scenario.sse.resume == "last-event-id" and self.max_disconnects > 0,
                        "ids": self.max_disconnects > 0 and not cls.asks_snapshot
