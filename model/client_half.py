@@ -76,7 +76,7 @@ class ClientHalf:
     strategy_name: str
     attempts: int
     pending: int
-    timers: set[tuple[int, int]]
+    timers: frozenset[tuple[int, int]]
     send_specs: dict[int, Any]
     _counts: dict[tuple[int, int], int]
 

@@ -28,7 +28,7 @@ class QuiescenceChecks(Observer):
     q_opt: list[tuple]
     q_equal: list[bool]
     since: list[float | None]
-    unresolved: set[int]
+    unresolved: tuple[int, ...]
     converged: bool
     diverged_time: float
     quiescent_t: float | None
