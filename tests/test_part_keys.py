@@ -130,7 +130,10 @@ def test_the_fingerprint_changes_exactly_when_the_key_does(model, node):
         if value is None:
             continue
         key, fp = node.key(keys), node.fingerprint(keys)
-        setattr(obj, name, value)
+        try:
+            setattr(obj, name, value)
+        except TypeError:  # the compiled build checks a typed field's value: this one cannot occur
+            continue
         owner._kh = None
         try:
             changed = node.key(keys) != key
