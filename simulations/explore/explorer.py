@@ -364,31 +364,21 @@ def _explore(scenario, strategy, max_states, sleep, progress, full_keys, ample_s
                         # sleep set (the steps asleep on it are covered by its own siblings).
                         best[child_seal] = child_after[1]
                         if sleep:
-                            old = sleeping.get(child_seal, NO_SLEEP)
-                            if old and not old <= child_sleep:
-                                if old & child_sleep:
-                                    sleeping[child_seal] = old & child_sleep
-                                else:
-                                    del sleeping[child_seal]
+                            _shrink(sleeping, child_seal, child_sleep)
                         parents.append(index)
                         steps.append(_code(codes, table, action))
                         queue.append((child, len(parents) - 1, child_seal, None,
                                       (child_after[0], child_after[1], child_sleep if sleep else NO_SLEEP)))
                         continue
                     if sleep:
-                        old = sleeping.get(child_seal, NO_SLEEP)
-                        if old and not old <= child_sleep:
-                            # Met again with fewer steps asleep: the steps that slept there and do not
-                            # sleep now must be taken (Godefroid's rule for sleep sets with a visited set).
-                            if old & child_sleep:
-                                sleeping[child_seal] = old & child_sleep
-                            else:
-                                del sleeping[child_seal]
-                            if child_seal not in waiting:
-                                parents.append(index)
-                                steps.append(_code(codes, table, action))
-                                queue.append((child, len(parents) - 1, child_seal, old - child_sleep,
-                                              child_after))
+                        old = _shrink(sleeping, child_seal, child_sleep)
+                        # Met again with fewer steps asleep: the steps that slept there and do not
+                        # sleep now must be taken (Godefroid's rule for sleep sets with a visited set).
+                        if old is not None and child_seal not in waiting:
+                            parents.append(index)
+                            steps.append(_code(codes, table, action))
+                            queue.append((child, len(parents) - 1, child_seal, old - child_sleep,
+                                          child_after))
                     continue
                 if len(seen) >= max_states:  # stop now: what is queued would only be expanded
                     stopped_by = "max-states"
@@ -454,6 +444,19 @@ def expand(model: Model, node: Node, todo: list):
             child = model.advance(node, item[0])
         after = child.monitor.counts
         yield item, child, [inv for inv in INVARIANTS if after[inv] > before[inv]]
+
+
+def _shrink(sleeping: dict, seal, now: frozenset) -> frozenset | None:
+    """A state met again with the steps ``now`` asleep keeps only the steps asleep on both paths;
+    returns its sleep set before, if that lost a step (else None)."""
+    old = sleeping.get(seal, NO_SLEEP)
+    if not old or old <= now:
+        return None
+    if old & now:
+        sleeping[seal] = old & now
+    else:
+        del sleeping[seal]
+    return old
 
 
 def _code(codes: dict, table: list, action: tuple) -> int:
