@@ -3,9 +3,10 @@ one readable line per step."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-Model = Node = Any  # transitions.Model and transitions.Node (imported there, so not here)
+if TYPE_CHECKING:  # transitions imports this module
+    from simulations.explore.transitions import Model, Node
 
 
 def replay(model: Model, actions: list) -> Node:
