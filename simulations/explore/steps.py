@@ -3,13 +3,11 @@ one readable line per step."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # transitions imports this module
-    from simulations.explore.transitions import Model, Node
+# ``model`` is a ``transitions.Model`` and ``node`` a ``transitions.Node``; transitions imports this
+# module, so they are not named here.
 
 
-def replay(model: Model, actions: list) -> Node:
+def replay(model, actions: list):
     """Run ``actions`` from the initial state; raise ValueError if one is not enabled."""
     node = model.initial()
     for i, action in enumerate(actions):
@@ -20,7 +18,7 @@ def replay(model: Model, actions: list) -> Node:
     return node
 
 
-def describe_path(model: Model, actions: list) -> list[str]:
+def describe_path(model, actions: list) -> list[str]:
     """Readable one-line steps for a path, computed by replaying it."""
     node = model.initial()
     out = []
@@ -30,7 +28,7 @@ def describe_path(model: Model, actions: list) -> list[str]:
     return out
 
 
-def describe(model: Model, node: Node, action: tuple) -> str:
+def describe(model, node, action: tuple) -> str:
     world, net = node.world, node.net
     kind = action[0]
     if kind == "send":
