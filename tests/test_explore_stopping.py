@@ -159,3 +159,18 @@ def test_growth_gives_up_only_past_the_floor():
         for d in range(6, len(levels) + 1):
             growth.level_done(levels[:d], states)
         assert (growth.hopeless is not None) == hopeless
+
+
+def test_growth_once_doomed_gives_up_at_the_floor_even_after_a_lower_level():
+    """Two levels in a row past ``give_up`` × the bound latch the verdict: a later level whose rougher
+    projection falls under it (the projection wavers) does not undo it; the search stops at the floor."""
+    growth = Growth(100_000, None, give_up=2)
+    levels = [10, 30, 90, 270, 810, 2430, 7290]
+    for d in range(6, len(levels) + 1):
+        growth.level_done(levels[:d], 5_000)  # past give_up twice, short of the floor
+    assert growth.doomed is not None and growth.hopeless is None
+    flat = levels + [7300]  # a level that stops growing projects far less
+    growth.level_done(flat, 8_000)
+    assert growth.projected(flat) < 2 * 100_000 and growth.beyond == 0 and growth.hopeless is None
+    growth.level_done(flat + [7310], 20_000)
+    assert growth.hopeless == growth.doomed

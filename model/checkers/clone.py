@@ -51,6 +51,8 @@ Monitor.EXPLORED = {  # type: ignore[attr-defined]
     "views": field(COPY, "method:_key_views"),
     "cnt": field(COPY2, "method:_key_cnt"),
     "gone": field(key="method:_key_gone"),
+    "gone_owned": field(key=OUT, why="whether gone is this copy's alone (copy on write): cleared on "
+                                     "both a copy and its original (clone_monitor)"),
     "maxv": field(COPY, "method:_key_maxv"),
     "in_order": field(key="method:_key_in_order"),
     "q_opt": field(key="method:_key_q_opt"),
@@ -178,6 +180,7 @@ def clone_monitor(m: Monitor, share_mirrors: bool = False) -> Monitor:
 
     ``share_mirrors``: the copy shares ``m``'s mirrors, which only ``commit`` and ``flags``
     observations change; whoever may deliver one first calls :func:`own_mirrors`."""
+    m.gone_owned = False  # both share gone now: the first to write it copies it (ViewChecks._own_gone)
     new = _copy_monitor(m)
     if not share_mirrors:
         own_mirrors(new)

@@ -42,7 +42,7 @@ class Monitor(ViewChecks):
     # attribute access on the hot path slower.
     __slots__ = ("client_session", "cnt", "commits", "committed", "confirm_times", "confirmed", "converged",
                  "counts", "diverged_time", "end_t", "errors_shown", "failed", "first", "flicker_time",
-                 "ghosted", "gone", "in_order", "last_send_t", "lifecycle", "maxv", "mirrors", "own", "posts",
+                 "ghosted", "gone", "gone_owned", "in_order", "last_send_t", "lifecycle", "maxv", "mirrors", "own", "posts",
                  "q_equal", "q_opt", "quiescent_t", "send_client", "sends", "seq", "shown", "since",
                  "sometimes", "sse_bytes", "sse_events", "unconfirmed_n", "unresolved", "view_changes", "views")
 
@@ -75,11 +75,14 @@ class Monitor(ViewChecks):
         self.quiescent_t: float | None = None
         self.end_t: float | None = None
         self.converged = True
-        # per client, sized by config; in_order, gone (each client's dict too), q_opt and q_equal
-        # are written by replacement, the others (written on most events) in place
+        # per client, sized by config; in_order, q_opt and q_equal are written by replacement, gone in
+        # place once owned (copy on write, gone_owned), the others (written on most events) in place
         self.views: list[tuple] = []
         self.cnt: list[dict[int, int]] = []
         self.gone: list[dict[int, float]] = []
+        # Whether gone (the list and each client's dict) is this monitor's alone: a copy shares it with
+        # its original (clone_monitor clears the flag on both); the first write after takes a copy.
+        self.gone_owned = True
         self.maxv: list[int] = []
         self.in_order: list[bool] = []
         self.since: list[float | None] = []

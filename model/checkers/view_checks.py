@@ -34,6 +34,7 @@ class ViewChecks(QuiescenceChecks):
     shown: dict[int, float]
     mirrors: dict[str, Mirror]
     gone: list[dict[int, float]]
+    gone_owned: bool
     confirmed: set[int]
     cnt: list[dict[int, int]]
     view_changes: int
@@ -188,17 +189,20 @@ class ViewChecks(QuiescenceChecks):
         if before == 0 and after > 0:
             self._shown(t, client, send)
         elif after == 0 and before > 0:
-            self.gone = gones = self.gone.copy()  # written by replacement, as each client's dict
-            gone = gones[client] = gones[client].copy()
-            gone[send] = t
+            (self.gone if self.gone_owned else self._own_gone())[client][send] = t
+
+    def _own_gone(self) -> list[dict[int, float]]:
+        """Copies of ``gone`` (shared with a copy of this monitor, or with its original) of its own."""
+        self.gone = gone = [g.copy() for g in self.gone]
+        self.gone_owned = True
+        return gone
 
     def _shown(self, t: float, client, send) -> None:
         """``send`` is in the client's view again (flicker, if it had gone) or for the first time."""
         gone = self.gone[client]
         if send in gone:
             self.flicker_time += t - gone[send]
-            self.gone = gones = self.gone.copy()  # written by replacement, as each client's dict
-            gones[client] = {s: g for s, g in gone.items() if s != send}
+            del (self.gone if self.gone_owned else self._own_gone())[client][send]
             self._violate("no-flicker", t, f"send {send} reappeared in client {client}'s view")
         elif send not in self.shown and self.send_client.get(send) == client:
             self.shown[send] = t

@@ -110,7 +110,11 @@ class Growth:
     levels after the widest one add about as many states as those before it (breadth-first level
     sizes of these models rise and fall roughly symmetrically). It is a rough estimate, within a
     factor of about 3 on the example scenarios; the hint is given only when two levels in a row
-    project more than ``MARGIN`` × the bound, and never for a search under ``SMALL`` states."""
+    project more than ``MARGIN`` × the bound, and never for a search under ``SMALL`` states.
+    ``give_up``: once two levels in a row have projected past ``give_up`` × the bound, the search is
+    given up as soon as it has visited ``FLOOR`` × the bound, even if a level in between projects
+    less (the projection wavers by a few times from level to level; no search that completes on
+    the examples projected past 1.5× the bound at any level)."""
 
     MIN_FALL: ClassVar[float] = 0.05
     MARGIN: ClassVar[float] = 1.25
@@ -124,6 +128,7 @@ class Growth:
         self.over = 0  # levels in a row whose projection passed the bound
         self.give_up = give_up  # stop when two levels in a row project past give_up × the bound
         self.beyond = 0  # levels in a row whose projection passed that
+        self.doomed: float | None = None  # the projection of the second of two such levels
         self.hopeless: float | None = None  # the projection that gave up, once it has
         self.peak = 0.0  # the largest projection met (give_up only): how near a search came to it
 
@@ -154,8 +159,10 @@ class Growth:
         if self.give_up is not None:
             self.peak = max(self.peak, total or 0.0)
             self.beyond = self.beyond + 1 if total is not None and total > self.give_up * self.max_states else 0
-            if self.beyond >= 2 and states >= self.FLOOR * self.max_states:
-                self.hopeless = total
+            if self.beyond >= 2 and self.doomed is None:
+                self.doomed = total  # latched: a later level's rougher projection does not undo it
+            if self.doomed is not None and states >= self.FLOOR * self.max_states:
+                self.hopeless = self.doomed
         if self.said:
             return
         self.over = self.over + 1 if total is not None and total > self.MARGIN * self.max_states else 0
