@@ -69,7 +69,9 @@ class Progress:
     def __init__(self, desc: str, total: int | None = None, unit: str = "it", *, quiet: bool = False,
                  initial: int = 0, stream=None, clock=time.monotonic, rates: bool = True):
         self.desc, self.total, self.unit = desc, total, unit
-        self.rates = rates  # False: no rate or time left in the lines (one step has neither)
+        # False: no rate or time left (one step has neither; units of very unequal sizes, taken the
+        # largest first, would give a rate that says nothing of the time left)
+        self.rates = rates
         self.done, self.note = initial, ""
         self.finished: bool | None = None  # set it when the work itself knows (a search the bound stopped)
         self.initial = initial
@@ -85,8 +87,9 @@ class Progress:
         self.mode = "off" if quiet else ("bar" if has_width(self.stream) else "lines")
         if self.mode == "bar":
             from tqdm import tqdm
+            plain = {} if rates else {"bar_format": "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"}
             self.bar = tqdm(total=total, initial=initial, unit=unit, desc=desc, file=self.stream,
-                            dynamic_ncols=True, delay=BAR_DELAY, leave=False)
+                            dynamic_ncols=True, delay=BAR_DELAY, leave=False, **plain)
         # A clock of the caller's own (a test's) leaves the lines to its updates: no ticker.
         ticking = clock is time.monotonic
         if ticking and (self.mode == "bar" or (self.mode == "lines" and self.interval > 0)):

@@ -70,6 +70,14 @@ def bounded(scenario, strategy: str, max_states: int) -> dict:
 LARGE_FIRST = ("seed-retry",)  # its explorations are the largest: started first, the pool stays busy
 
 
+def _size_rank(job: tuple) -> tuple:
+    """The order the pool takes the jobs in, the largest first (so that no long one starts last and
+    runs alone): ``LARGE_FIRST`` strategies first, then by scripted sends × clients, a rough measure
+    of an exploration's size (the interleavings of every send with every client's steps)."""
+    scenario = load_scenario(job[0])
+    return job[1] not in LARGE_FIRST, -len(scenario.sends) * len(scenario.clients)
+
+
 def all_verdicts(runs: int = 5, max_states: int = 1_000_000, workers: int | None = None,
                  quiet: bool = True) -> list[dict]:
     """Every (built-in strategy, example scenario) verdict, in that order. Unless ``quiet``,
@@ -79,14 +87,15 @@ def all_verdicts(runs: int = 5, max_states: int = 1_000_000, workers: int | None
     jobs = [(str(p), s, runs, max_states) for s in BUILTIN for p in builtin_scenarios()]
     workers = workers or os.cpu_count() or 1
     results: list = [None] * len(jobs)
-    with Progress("report check", len(jobs), "verdicts", quiet=quiet) as bar:
+    # No rate or time left: the jobs differ in size by a thousand times and run the largest first
+    with Progress("report check", len(jobs), "verdicts", quiet=quiet, rates=False) as bar:
         if workers == 1:
             for i, job in enumerate(jobs):
                 bar.update(0, f"{_name(job)}: exploring and running")
                 results[i] = verdict(*job)
                 bar.update(1, f"{_name(job)}: done")
             return results
-        order = sorted(range(len(jobs)), key=lambda i: jobs[i][1] not in LARGE_FIRST)
+        order = sorted(range(len(jobs)), key=lambda i: _size_rank(jobs[i]))
         # worker_init: the workers leave signals to this process and exit when it dies (even SIGKILL)
         with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) as pool:
             futures = {pool.submit(verdict, *jobs[i]): i for i in order}
