@@ -29,6 +29,8 @@ more than the declaration does, what its scenario and strategy can never read).
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 from typing import Any, NamedTuple
 
 from model.compiled import own_slots
@@ -64,8 +66,10 @@ def config(why: str = "configuration, the same in every state") -> Field:
 
 
 _COPY_CODE = {SHARE: "src.{0}", COPY: "src.{0}.copy()", PART: "src.{0}", METRIC: "src.{0}"}
-_KEY_CODE = {VALUE: "o.{0}", TUPLE: "tuple(o.{0})", SORTED: "(tuple(sorted(v)) if (v := o.{0}) else ())",
-             ITEMS: "(tuple(sorted(v.items())) if (v := o.{0}) else ())", LEN: "len(o.{0})"}
+# Each walrus has a name of its own: a compiled function gives a local one type.
+_KEY_CODE = {VALUE: "o.{0}", TUPLE: "tuple(o.{0})",
+             SORTED: "(tuple(sorted(v_{0})) if (v_{0} := o.{0}) else ())",
+             ITEMS: "(tuple(sorted(v_{0}.items())) if (v_{0} := o.{0}) else ())", LEN: "len(o.{0})"}
 
 
 def _copy2(name: str) -> str:
@@ -73,35 +77,110 @@ def _copy2(name: str) -> str:
             f"else [v.copy() for v in src.{name}])")
 
 
-def derive(cls: type, fields: dict[str, Field]) -> tuple:
-    """The generated ``(copy, key)`` functions of ``cls`` from its declaration ``fields``."""
-    lines = ["def copy(src):", "    new = NEW(CLS)"]
-    for name, f in fields.items():
-        code = _copy2(name) if f.copy == COPY2 else _COPY_CODE[f.copy].format(name)
-        lines.append(f"    new.{name} = {code}")
+def _source(cls: type, fields: dict[str, Field], tag: str = "", typed: bool = False) -> str:
+    """The two functions' source; ``tag`` suffixes every global name (``copy{tag}``, ``NEW{tag}``,
+    ``M{tag}_field``) and ``typed`` annotates them with ``cls`` (the generated module's form)."""
+    name = cls.__name__
+    ann, ret, new_ann = (f": {name}", f" -> {name}", f": {name}") if typed else ("", "", "")
+    ignore = "  # type: ignore" if typed else ""
+    lines = [f"def copy{tag}(src{ann}){ret}:", f"    new{new_ann} = NEW{tag}(CLS{tag})"]
+    for field_name, f in fields.items():
+        code = _copy2(field_name) if f.copy == COPY2 else _COPY_CODE[f.copy].format(field_name)
+        lines.append(f"    new.{field_name} = {code}{ignore}")
     lines.append("    return new")
     parts = []
-    methods = {}
-    for name, f in fields.items():
+    for field_name, f in fields.items():
         if f.key is OUT:
             continue
         if f.key.startswith("method:"):
-            # Called as a function of the class, not through the instance: a compiled function set
-            # on a class does not bind as a method (README: A compiled build).
-            methods[f"M_{name}"] = getattr(cls, f.key[7:])
-            parts.append(f"M_{name}(o, K)")
+            # Called as a function, not through the instance: a compiled function set on a class
+            # does not bind as a method (README: A compiled build).
+            parts.append(f"M{tag}_{field_name}(o, K)")
         else:
-            parts.append(_KEY_CODE[f.key].format(name))
-    lines += ["def key(o, K=None):", f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})"]
+            parts.append(_KEY_CODE[f.key].format(field_name))
+    lines += ["", ""] if typed else []
+    lines += [f"def key{tag}(o{ann}, K{': Any' if typed else ''}=None){' -> tuple' if typed else ''}:",
+              f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''}){ignore}"]
+    return "\n".join(lines) + "\n"
+
+
+def _methods(cls: type, fields: dict[str, Field]) -> dict[str, Any]:
+    return {field_name: getattr(cls, f.key[7:]) for field_name, f in fields.items()
+            if f.key is not OUT and f.key.startswith("method:")}
+
+
+def _tag(cls: type, fields: dict[str, Field]) -> str:
+    """The name of a class's derived functions in its package's generated module: the class's name
+    and a digest of their source (a declaration changed since the module was written has none)."""
+    text = f"{cls.__module__}.{cls.__qualname__}\n{_source(cls, fields)}"
+    return f"_{cls.__name__}_{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+# Every derivation of this process: tag -> (class, fields), for ``simulations.explore.generate``.
+DERIVED: dict[str, tuple[type, dict[str, Field]]] = {}
+
+
+def derive(cls: type, fields: dict[str, Field]) -> tuple:
+    """The ``(copy, key)`` functions of ``cls`` from its declaration ``fields``: those written out in
+    the ``derived`` module of the class's package when it holds them (``python -m
+    simulations.explore.generate`` writes it, so that the compiled build compiles them), else generated here (a plug-in's class,
+    or a declaration changed since; ``tests/test_explored.py`` checks the modules are up to date)."""
+    tag = _tag(cls, fields)
+    DERIVED[tag] = (cls, fields)
     new: Any
     try:
         object.__new__(cls)
         new = object.__new__
     except TypeError:  # a compiled class (or a subclass of one): its own __new__ makes a blank one
         new = cls.__new__
-    namespace = {"NEW": new, "CLS": cls, **methods}
-    exec("\n".join(lines), namespace)  # noqa: S102 - code generated from the declaration above only
+    methods = _methods(cls, fields)
+    module = _generated(cls)
+    if module is not None and hasattr(module, "copy" + tag):
+        setattr(module, "NEW" + tag, new)
+        setattr(module, "CLS" + tag, cls)
+        for field_name, method in methods.items():
+            setattr(module, f"M{tag}_{field_name}", method)
+        return getattr(module, "copy" + tag), getattr(module, "key" + tag)
+    namespace = {"NEW": new, "CLS": cls, **{f"M_{k}": m for k, m in methods.items()}}
+    exec(_source(cls, fields), namespace)  # noqa: S102 - code generated from the declaration above only
     return namespace["copy"], namespace["key"]
+
+
+# The packages that have a generated module (``derived``): those of the built-in explored classes.
+GENERATED = ("model", "model.checkers", "simulations.explore")
+
+
+def _generated(cls: type):
+    """The generated module beside ``cls`` (``derived`` in its package), or None."""
+    package = cls.__module__.rpartition(".")[0]
+    if package not in GENERATED:
+        return None
+    try:
+        return importlib.import_module(f"{package}.derived")
+    except ImportError:
+        return None
+
+
+def write_module(package: str) -> str:
+    """The source of ``package``'s generated module: the derived functions of every class of the
+    package derived in this process, typed with their classes (imported for the type checker)."""
+    mine = sorted(((tag, cls, fields) for tag, (cls, fields) in DERIVED.items()
+                   if cls.__module__.rpartition(".")[0] == package), key=lambda x: x[0])
+    imports: dict[str, set[str]] = {}
+    for _tag_, cls, _fields in mine:
+        imports.setdefault(cls.__module__, set()).add(cls.__name__)
+    out = [f'"""The copy and key functions of {package}\'s explored classes, derived from their declarations',
+           '(``model.explored.derive``) and written out so that the compiled build compiles them.',
+           "", "Generated by ``python -m simulations.explore.generate``: do not edit (tests/test_explored.py checks that it is",
+           'up to date; a declaration changed since falls back to functions generated at import)."""',
+           "", "# ruff: noqa", "from __future__ import annotations", "",
+           "from typing import TYPE_CHECKING, Any", "", "if TYPE_CHECKING:"]
+    out += [f"    from {m} import {', '.join(sorted(names))}" for m, names in sorted(imports.items())]
+    for tag, cls, fields in mine:
+        out += ["", "", f"NEW{tag}: Any = None", f"CLS{tag}: Any = None"]
+        out += [f"M{tag}_{k}: Any = None" for k in _methods(cls, fields)]
+        out += ["", "", _source(cls, fields, tag, typed=True).rstrip("\n")]
+    return "\n".join(out) + "\n"
 
 
 def undeclared(obj, fields: dict[str, Field]) -> set[str]:

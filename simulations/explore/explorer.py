@@ -435,6 +435,9 @@ def _entered(sets, node) -> tuple | None:
     return (node.depth, node.depth, None)
 
 
+_NONE: list = []  # no invariant broken (never written)
+
+
 def expand(model: Model, node: Node, todo: list):
     """Take each step of ``todo`` (items whose first element is the action) from ``node``; yield
     ``(item, child, broken)``, ``broken`` the invariants whose count that step raised. The last
@@ -442,15 +445,17 @@ def expand(model: Model, node: Node, todo: list):
     The serial search and each worker of the parallel one (``parallel.py``) expand with it."""
     last = len(todo) - 1
     for i, item in enumerate(todo):
+        # The counts are written by replacement (Monitor._violate): the same dict after the step
+        # means no count rose, and ``before`` stays the state's own even when the node is reused.
+        before = node.monitor.counts
         if i < last:
-            before = node.monitor.counts
             child = model.step(node, item[0])
         else:  # the node is not needed again: its last successor reuses it
-            before = dict(node.monitor.counts)
             node.depth += 1
             child = model.advance(node, item[0])
         after = child.monitor.counts
-        yield item, child, [inv for inv in INVARIANTS if after[inv] > before[inv]]
+        yield item, child, (_NONE if after is before else
+                            [inv for inv in INVARIANTS if after[inv] > before[inv]])
 
 
 def _shrink(sleeping: dict, seal, now: frozenset) -> frozenset | None:
