@@ -177,3 +177,52 @@ def test_the_parent_check_can_fail():
     before = node_snapshot(node)
     copy.monitor.counts["no-ghost"] += 1  # a SHARE field written in place
     assert node_snapshot(node) != before
+
+
+# --- the derived functions written out (simulations/explore/generate.py) ---------------------------
+def test_the_generated_modules_are_up_to_date():
+    """Each package's ``derived.py`` holds exactly what its declarations derive now: a declaration
+    changed without ``python -m simulations.explore.generate`` would fall back to functions made at
+    import, which the compiled build leaves interpreted."""
+    import subprocess
+    import sys
+
+    # In a process of its own: what this one derived for other tests is not the built-in set.
+    done = subprocess.run([sys.executable, "-m", "simulations.explore.generate", "--check"],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_built_in_part_uses_its_generated_functions():
+    """The copy and key of every part of a built-in exploration are the written-out functions."""
+    from model import derived
+    from model.checkers import derived as checkers_derived
+    from model.checkers.clone import _copy_monitor
+    from model.world_state import _copy_client, _copy_session, _copy_world, _key_world
+    from simulations.explore import derived as explore_derived
+    from simulations.explore.transitions import _copy_net
+
+    for fn in (_copy_session, _copy_client, _copy_world, _key_world, Attempt.copy_fields):
+        assert fn.__module__ == derived.__name__, fn
+    assert _copy_monitor.__module__ == checkers_derived.__name__
+    assert _copy_net.__module__ == explore_derived.__name__
+    for cls in BUILTIN.values():
+        assert cls._explored_copy.__module__ == derived.__name__, cls
+
+
+def test_a_changed_declaration_falls_back_to_functions_made_at_import():
+    """A declaration the generated module does not hold (a plug-in's, or one changed since) gets its
+    functions generated at import, which copy and key the same way."""
+    from model.explored import DERIVED, derive, field
+
+    fields = {**Session.EXPLORED, "name": field(key="tuple")}
+    before = dict(DERIVED)
+    copy, key = derive(Session, fields)
+    DERIVED.clear()
+    DERIVED.update(before)  # the process's record of the built-in derivations, as it was
+    assert copy.__module__ != "model.derived"
+    _model, node = deep_node("seed")
+    session = next(iter(node.world.sessions.values()))
+    twin = copy(session)
+    assert twin is not session and twin.log == session.log and twin.log is not session.log
+    assert key(twin, _model.keys)[0] == tuple(session.name)
