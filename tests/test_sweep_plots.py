@@ -107,6 +107,19 @@ def test_finish_sweep_writes_report_with_every_figure(finished):
     assert (out / "summary.md").exists() and (out / "summary.csv").exists()
 
 
+def test_figures_drawn_in_a_pool_equal_those_drawn_in_this_process(finished, tmp_path):
+    """The report draws a sweep's figures in a pool of processes: the same figures, in the same
+    order, byte for byte, as drawn one after the other here."""
+    out, _report = finished
+    agg = aggregate(out)
+    alone = plots.plot_sweep(agg, tmp_path / "alone", workers=1)
+    pooled = plots.plot_sweep(agg, tmp_path / "pooled", workers=2)
+    assert [(f.title, f.caption, f.png.name) for f in alone] == \
+           [(f.title, f.caption, f.png.name) for f in pooled]
+    for a, b in zip(alone, pooled):
+        assert a.png.read_bytes() == b.png.read_bytes() and a.svg.read_bytes() == b.svg.read_bytes()
+
+
 def test_findings_numbers_come_from_the_data(finished):
     out, _ = finished
     agg = aggregate(out)

@@ -205,11 +205,13 @@ def bytes_vs_length(rows: list[dict], x_key: str, stem: Path, title: str,
     return _save(fig, stem)
 
 
-def plot_sweep(agg, plots_dir: str | Path) -> list[Figure]:
-    """Draw the figures that fit the sweep's studies; return them in reading order."""
+def plot_sweep(agg, plots_dir: str | Path, workers: int | None = None) -> list[Figure]:
+    """Draw the figures that fit the sweep's studies; return them in reading order. They are drawn
+    by ``workers`` processes (default: one per core; 1: in this one): each figure is plain data in,
+    files out, and its bytes do not depend on the process that drew it."""
     out = Path(plots_dir)
     out.mkdir(parents=True, exist_ok=True)
-    figures = []
+    jobs = []  # (title, caption, drawing function, its arguments)
     for study, axes in agg.sweep["studies"].items():
         rows = [r for r in agg.rows if r["study"] == study]
         numeric = [k for k, v in axes.items() if len(v) > 1 and all(_is_num(x) for x in v)]
@@ -218,8 +220,8 @@ def plot_sweep(agg, plots_dir: str | Path) -> list[Figure]:
             x, y = numeric[0], numeric[1]
             sub = _slice(rows, first, free=(x, y))
             title = f"Violations per 100 sends over {x} × {y}"
-            figures.append(_fig(title, heatmap(sub, x, y, "anomalies", out / f"{study}-heatmap",
-                                               title), _fixed_text(first, (x, y))))
+            jobs.append((title, _fixed_text(first, (x, y)), heatmap,
+                         (sub, x, y, "anomalies", out / f"{study}-heatmap", title), {}))
         categorical = [k for k, v in axes.items() if k not in numeric and 1 < len(v) <= 4]
         style = categorical[0] if categorical else None
         for x in numeric:
@@ -227,23 +229,34 @@ def plot_sweep(agg, plots_dir: str | Path) -> list[Figure]:
             sub = _slice(rows, first, free=free)
             title = f"Violations per 100 sends vs {x}"
             stem = out / f"{study}-anomalies-vs-{_slug(x)}"
-            figures.append(_fig(title, rate_vs_param(sub, x, "anomalies", stem, title,
-                                                     style_key=style), _fixed_text(first, free)))
+            jobs.append((title, _fixed_text(first, free), rate_vs_param,
+                         (sub, x, "anomalies", stem, title), {"style_key": style}))
         if "sse.payload" in axes and numeric:
             x = numeric[0]
             sub = _slice(rows, first, free=(x, "sse.payload"))
             title = f"SSE bytes vs {x}: snapshot vs delta"
             stem = out / f"{study}-sse-bytes-vs-{_slug(x)}"
-            figures.append(_fig(title, bytes_vs_length(sub, x, stem, title),
-                                _fixed_text(first, (x, "sse.payload"))))
+            jobs.append((title, _fixed_text(first, (x, "sse.payload")), bytes_vs_length,
+                         (sub, x, stem, title), {}))
     title = "Time to confirm, every cell pooled"
-    figures.append(_fig(title, confirm_cdf(agg.confirm_by_strategy, out / "confirm-cdf", title),
-                        "all cells and seeds of the sweep pooled"))
-    return figures
+    jobs.append((title, "all cells and seeds of the sweep pooled", confirm_cdf,
+                 (agg.confirm_by_strategy, out / "confirm-cdf", title), {}))
+    return [Figure(title, caption, *paths) for (title, caption, *_), paths in zip(jobs, _draw(jobs, workers))]
 
 
-def _fig(title: str, paths: tuple[Path, Path], caption: str) -> Figure:
-    return Figure(title, caption, *paths)
+def _draw(jobs: list, workers: int | None) -> list:
+    """Each job's drawing, in order: in a pool of processes when there are several jobs and cores."""
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers < 2:
+        return [fn(*args, **kwargs) for _t, _c, fn, args, kwargs in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    from simulations.sweep.work import worker_init
+
+    _pyplot()  # imported once here: forked workers start with it
+    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) as pool:
+        futures = [pool.submit(fn, *args, **kwargs) for _t, _c, fn, args, kwargs in jobs]
+        return [f.result() for f in futures]
 
 
 def _slice(rows: list[dict], first: dict, free: tuple) -> list[dict]:

@@ -40,7 +40,7 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
             (out / name).unlink(missing_ok=True)
     outcome = run_sweep(loaded, out, workers=workers, resume=True, quiet=quiet)
     with phase("report sweep tables and plots", quiet=quiet):
-        finish_sweep(out)
+        _path, agg, figures = _finish(out)  # aggregated and drawn once, for both reports
     link = _rel(out / REPORT_MD, Path(report_dir))
     intro = (f"The built-in sweep `{loaded.name}`: {outcome.total:,} runs. Its own report, tables "
              f"and data are in [sweep/]({link}).")
@@ -48,7 +48,7 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
     if outcome.failed:
         body.append(f"**{outcome.failed} run(s) failed**; see the error column of "
                     "`sweep/runs.csv`.")
-    for title, text in sweep_sections(out, link_dir=report_dir):
+    for title, text in sweep_sections(out, agg=agg, figures=figures, link_dir=report_dir):
         if title == "Tables":  # hundreds of rows: linked, not inlined, in the main report
             link = _rel(out / "summary.md", Path(report_dir))
             text = f"Per cell and strategy: [summary.md]({link}) (every interval in `summary.csv`)."
@@ -67,7 +67,11 @@ def _shift_headings(text: str) -> str:
 
 def finish_sweep(out_dir: str | Path) -> Path:
     """Aggregate a sweep folder, write summary tables, plots and ``report.md``; return its path."""
-    out = Path(out_dir)
+    return _finish(Path(out_dir))[0]
+
+
+def _finish(out: Path) -> tuple[Path, Aggregate, list]:
+    """``finish_sweep``, also returning the aggregate and the figures drawn."""
     agg = aggregate(out)
     write_summary(agg, out)
     figures = plot_sweep(agg, out / "plots")
@@ -75,7 +79,7 @@ def finish_sweep(out_dir: str | Path) -> Path:
     text = f"# Sweep `{agg.sweep['name']}`\n\n" + "\n".join(
         f"## {title}\n\n{body}\n" for title, body in sections)
     atomic_write(out / REPORT_MD, text)
-    return out / REPORT_MD
+    return out / REPORT_MD, agg, figures
 
 
 def sweep_sections(out_dir: str | Path, *, agg: Aggregate | None = None, figures=None,
