@@ -3,8 +3,8 @@
 ``python -m simulations.bench.explorer_limits`` explores the three-send scenario once, then
 
 * times each phase of every transition separately (enumerating actions, copying the node as the
-  explorer does, sharing what it may, running the model's handlers and checkers, building the state
-  key, fingerprinting it) and prints the throughput the explorer would reach if copying, keying and
+  explorer does, sharing what it may, running the model's handlers and checkers, building the key
+  the explorer fingerprints (sessions and clients by their cached hashes), hashing it) and prints the throughput the explorer would reach if copying, keying and
   fingerprinting cost nothing (a ceiling set by the shared handlers), and the ceilings set by the
   state's representation: copy + key + fingerprint alone, and key + fingerprint alone;
 * for a sample of states, takes every pair of enabled steps both ways (a then b, b then a) and
@@ -23,7 +23,7 @@ from collections import Counter, deque
 from model.errors import SsesimError
 from model.invariants import INVARIANTS
 from simulations.bench.explorer_hook import THREE_SENDS
-from simulations.explore.explorer import Model, fingerprint
+from simulations.explore.explorer import Model
 from simulations.io.scenario import parse_scenario
 
 
@@ -77,13 +77,13 @@ def phase_costs(model: Model, nodes: list, repeat: int = 2, clock=time.process_t
         for node, a in pairs:
             model.step(node, a)
 
-    def key():
+    def key():  # the key the explorer fingerprints: sessions and clients by cached hashes
         for node, a in pairs:
-            model.step(node, a).key(keys)
+            model.step(node, a).key(keys.hashing)
 
-    def seal():
+    def seal():  # the explorer's seal (Node.fingerprint: that key, hashed)
         for node, a in pairs:
-            fingerprint(model.step(node, a).key(keys))
+            model.step(node, a).fingerprint(keys)
 
     passes = {"actions": actions, "copy": copy, "handlers": handlers, "key": key, "fingerprint": seal}
     total = {name: best(work) for name, work in passes.items()}
