@@ -61,8 +61,8 @@ class Net:
         if not self.responses:
             return ()
         attempt = K.attempt
-        if K.body:  # events as plain tuples: equal, and far cheaper to fingerprint than NamedTuples
-            return tuple(sorted([(attempt(a, K), s, tuple(b)) for a, s, b in self.responses]))
+        if K.body:  # an Event equals, and hashes as, the plain tuple of its fields
+            return tuple(sorted([(attempt(a, K), s, b) for a, s, b in self.responses]))
         return tuple(sorted([(attempt(a, K), s) for a, s, _b in self.responses]))
 
     # A client of a symmetry group (K.grouped) is keyed in its group's block (Node.key), not here.
@@ -83,14 +83,14 @@ class Net:
 
 
 def _key_queues(queues: dict, grouped: frozenset) -> tuple:
-    """The non-empty event queues by ``(client, conn)``, events as plain tuples, sorted; those of
+    """The non-empty event queues (tuples of events) by ``(client, conn)``, sorted; those of
     ``grouped`` clients left out."""
-    return tuple(sorted([(k, tuple(map(tuple, v))) for k, v in queues.items() if v and k[0] not in grouped]))
+    return tuple(sorted([(k, v) for k, v in queues.items() if v and k[0] not in grouped]))
 
 
 def _client_queues(queues: dict, c: int) -> tuple:
     """Client ``c``'s non-empty event queues by connection, as :func:`_key_queues` keys them."""
-    return tuple(sorted([(k[1], tuple(map(tuple, v))) for k, v in queues.items() if v and k[0] == c]))
+    return tuple(sorted([(k[1], v) for k, v in queues.items() if v and k[0] == c]))
 
 
 Net.EXPLORED = {  # type: ignore[attr-defined]
