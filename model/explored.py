@@ -109,10 +109,10 @@ def _methods(cls: type, fields: dict[str, Field]) -> dict[str, Any]:
             if f.key is not OUT and f.key.startswith("method:")}
 
 
-def _tag(cls: type, fields: dict[str, Field]) -> str:
+def _tag(cls: type, source: str) -> str:
     """The name of a class's derived functions in its package's generated module: the class's name
-    and a digest of their source (a declaration changed since the module was written has none)."""
-    text = f"{cls.__module__}.{cls.__qualname__}\n{_source(cls, fields)}"
+    and a digest of their ``source`` (a declaration changed since the module was written has none)."""
+    text = f"{cls.__module__}.{cls.__qualname__}\n{source}"
     return f"_{cls.__name__}_{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
@@ -125,7 +125,8 @@ def derive(cls: type, fields: dict[str, Field]) -> tuple:
     the ``derived`` module of the class's package when it holds them (``python -m
     simulations.explore.generate`` writes it, so that the compiled build compiles them), else generated here (a plug-in's class,
     or a declaration changed since; ``tests/test_explored.py`` checks the modules are up to date)."""
-    tag = _tag(cls, fields)
+    source = _source(cls, fields)
+    tag = _tag(cls, source)
     DERIVED[tag] = (cls, fields)
     new: Any
     try:
@@ -142,7 +143,7 @@ def derive(cls: type, fields: dict[str, Field]) -> tuple:
             setattr(module, f"M{tag}_{field_name}", method)
         return getattr(module, "copy" + tag), getattr(module, "key" + tag)
     namespace = {"NEW": new, "CLS": cls, **{f"M_{k}": m for k, m in methods.items()}}
-    exec(_source(cls, fields), namespace)  # noqa: S102 - code generated from the declaration above only
+    exec(source, namespace)  # noqa: S102 - code generated from the declaration above only
     return namespace["copy"], namespace["key"]
 
 

@@ -11,7 +11,7 @@ from simulations.report.sweep import default_sweep_section
 
 
 def no_plots(monkeypatch):
-    monkeypatch.setattr("simulations.report.sweep.plot_sweep", lambda agg, out: [])
+    monkeypatch.setattr("simulations.report.sweep.plot_sweep", lambda agg, out, workers=None: [])
 
 
 def test_default_sweep_section_in_a_report_and_its_html(tmp_path, monkeypatch):

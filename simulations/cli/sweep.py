@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_sweep(sweep, out, workers=args.workers, resume=args.resume,
                         scheduler=args.scheduler, quiet=args.quiet)
     with phase("sweep tables and plots", quiet=args.quiet):
-        report = finish_sweep(out)
+        report = finish_sweep(out, args.workers)
     print(f"{sweep.name}: {outcome.total} runs ({outcome.skipped} already done, {outcome.ran} run "
           f"in {outcome.seconds:.1f} s), {outcome.failed} failed")
     print(f"results: {out / 'runs.csv'}; tables: {out / 'summary.md'}; report: {report}")

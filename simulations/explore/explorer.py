@@ -435,9 +435,6 @@ def _entered(sets, node) -> tuple | None:
     return (node.depth, node.depth, None)
 
 
-_NONE: list = []  # no invariant broken (never written)
-
-
 def expand(model: Model, node: Node, todo: list):
     """Take each step of ``todo`` (items whose first element is the action) from ``node``; yield
     ``(item, child, broken)``, ``broken`` the invariants whose count that step raised. The last
@@ -454,7 +451,7 @@ def expand(model: Model, node: Node, todo: list):
             node.depth += 1
             child = model.advance(node, item[0])
         after = child.monitor.counts
-        yield item, child, (_NONE if after is before else
+        yield item, child, (() if after is before else
                             [inv for inv in INVARIANTS if after[inv] > before[inv]])
 
 

@@ -40,7 +40,7 @@ def default_sweep_section(report_dir: str | Path, *, sweep: str = "default",
             (out / name).unlink(missing_ok=True)
     outcome = run_sweep(loaded, out, workers=workers, resume=True, quiet=quiet)
     with phase("report sweep tables and plots", quiet=quiet):
-        _path, agg, figures = _finish(out)  # aggregated and drawn once, for both reports
+        _path, agg, figures = _finish(out, workers)  # aggregated and drawn once, for both reports
     link = _rel(out / REPORT_MD, Path(report_dir))
     intro = (f"The built-in sweep `{loaded.name}`: {outcome.total:,} runs. Its own report, tables "
              f"and data are in [sweep/]({link}).")
@@ -65,16 +65,17 @@ def _shift_headings(text: str) -> str:
     return "\n".join(lines)
 
 
-def finish_sweep(out_dir: str | Path) -> Path:
-    """Aggregate a sweep folder, write summary tables, plots and ``report.md``; return its path."""
-    return _finish(Path(out_dir))[0]
+def finish_sweep(out_dir: str | Path, workers: int | None = None) -> Path:
+    """Aggregate a sweep folder, write summary tables, plots (drawn by ``workers`` processes) and
+    ``report.md``; return its path."""
+    return _finish(Path(out_dir), workers)[0]
 
 
-def _finish(out: Path) -> tuple[Path, Aggregate, list]:
+def _finish(out: Path, workers: int | None = None) -> tuple[Path, Aggregate, list]:
     """``finish_sweep``, also returning the aggregate and the figures drawn."""
     agg = aggregate(out)
     write_summary(agg, out)
-    figures = plot_sweep(agg, out / "plots")
+    figures = plot_sweep(agg, out / "plots", workers)
     sections = sweep_sections(out, agg=agg, figures=figures)
     text = f"# Sweep `{agg.sweep['name']}`\n\n" + "\n".join(
         f"## {title}\n\n{body}\n" for title, body in sections)
